@@ -1,0 +1,5 @@
+"""Placeholder CLI; replaced by the real one."""
+
+
+def main() -> None:
+    print("lynkr")
