@@ -1,0 +1,68 @@
+"""The commented ``.env`` a first ``lynkr start`` writes (kept apart so config.py stays logic)."""
+
+ENV_TEMPLATE = """\
+# lynkr configuration. Environment variables override this file.
+# Full reference: README.md. Lines starting with # are comments.
+
+# Which upstream serves requests by default:
+# ollama | llamacpp | lmstudio | openai | openrouter | deepseek | moonshot | azure-openai
+# anthropic | azure-anthropic | bedrock | databricks | gemini
+MODEL_PROVIDER=ollama
+
+# Where lynkr listens. 127.0.0.1 keeps it on this machine; use 0.0.0.0 only behind auth.
+HOST=127.0.0.1
+PORT=8081
+LOG_LEVEL=info
+
+# --- Local models ---------------------------------------------------------------------
+OLLAMA_ENDPOINT=http://localhost:11434
+OLLAMA_MODEL=qwen2.5-coder:7b
+# LLAMACPP_ENDPOINT=http://localhost:8080
+# LMSTUDIO_ENDPOINT=http://localhost:1234
+
+# --- Hosted models (uncomment what you use) ------------------------------------------
+# OPENAI_API_KEY=sk-...
+# OPENAI_MODEL=gpt-4o-mini
+# OPENROUTER_API_KEY=sk-or-...
+# OPENROUTER_MODEL=anthropic/claude-sonnet-4.5
+# ANTHROPIC_API_KEY=sk-ant-...
+# DEEPSEEK_API_KEY=...
+# MOONSHOT_API_KEY=...
+# AZURE_OPENAI_ENDPOINT=https://YOUR-RESOURCE.openai.azure.com
+# AZURE_OPENAI_API_KEY=...
+# AZURE_OPENAI_DEPLOYMENT=gpt-4o
+# AWS_BEDROCK_API_KEY=...
+# AWS_BEDROCK_REGION=us-east-1
+# DATABRICKS_API_BASE=https://YOUR-WORKSPACE.cloud.databricks.com
+# DATABRICKS_API_KEY=dapi...
+# GEMINI_API_KEY=...
+
+# --- Tier routing: provider:model per complexity tier (optional) ----------------------
+# TIER_SIMPLE=ollama:qwen2.5-coder:7b
+# TIER_MEDIUM=openrouter:openai/gpt-4o-mini
+# TIER_COMPLEX=anthropic:claude-sonnet-4-5
+# TIER_REASONING=anthropic:claude-opus-4-1
+
+# --- Fallback when the chosen provider fails -------------------------------------------
+FALLBACK_ENABLED=false
+# FALLBACK_PROVIDER=openrouter
+
+# --- Token optimizers ----------------------------------------------------------------
+# TOOL_SELECTION=conservative            # off | conservative | aggressive
+# TOOL_RESULT_COMPRESSION=full           # off | lossless | full
+SEMANTIC_CACHE_ENABLED=true
+# SEMANTIC_CACHE_THRESHOLD=0.90
+# SEMANTIC_CACHE_TTL=3600
+# MEMORY_ENABLED=false
+
+# --- Storage (embedded Chroma under LYNKR_DATA_DIR unless CHROMA_HOST is set) --------
+# LYNKR_DATA_DIR=~/.lynkr
+# CHROMA_HOST=
+# CHROMA_PORT=8000
+
+# --- Safety ----------------------------------------------------------------------------
+# LYNKR_API_KEY=                         # when set, clients must send it
+# LYNKR_ADMIN_TOKEN=                     # enables POST /v1/admin/reload
+# POLICY_MAX_STEPS=0                     # 0 = unlimited
+# POLICY_SAFE_COMMANDS_ENABLED=false
+"""

@@ -1,0 +1,233 @@
+"""The one internal message model every wire format and provider converts into and out of.
+
+It is Anthropic-shaped (system prompt apart from messages, messages made of typed content
+blocks, tool results as blocks inside user turns) because that is the richest of the formats
+we speak: OpenAI chat, OpenAI responses, Ollama and Bedrock all map into it without loss of
+anything a coding agent relies on. Optimizers and the router only ever see these types.
+
+Streams are sequences of :data:`StreamEvent`, modelled on Anthropic's event stream: a message
+starts, content blocks start / receive deltas / stop by index, then the message ends with a stop
+reason and usage. Every provider adapter yields these; every wire renderer consumes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["user", "assistant"]
+StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn"]
+
+
+# --- content blocks -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TextBlock:
+    text: str
+    cache_control: dict[str, Any] | None = None
+    type: Literal["text"] = "text"
+
+
+@dataclass(slots=True)
+class ImageBlock:
+    """An image, either inline base64 (``data`` + ``media_type``) or by ``url``."""
+
+    media_type: str = "image/png"
+    data: str | None = None
+    url: str | None = None
+    type: Literal["image"] = "image"
+
+
+@dataclass(slots=True)
+class ToolUseBlock:
+    id: str
+    name: str
+    input: dict[str, Any] = field(default_factory=dict)
+    type: Literal["tool_use"] = "tool_use"
+
+
+@dataclass(slots=True)
+class ToolResultBlock:
+    tool_use_id: str
+    content: list[TextBlock | ImageBlock] = field(default_factory=list)
+    is_error: bool = False
+    cache_control: dict[str, Any] | None = None
+    type: Literal["tool_result"] = "tool_result"
+
+    @property
+    def text(self) -> str:
+        """The textual content joined; images are left out."""
+        return "".join(b.text for b in self.content if isinstance(b, TextBlock))
+
+
+@dataclass(slots=True)
+class ThinkingBlock:
+    thinking: str
+    signature: str | None = None
+    type: Literal["thinking"] = "thinking"
+
+
+@dataclass(slots=True)
+class RedactedThinkingBlock:
+    data: str
+    type: Literal["redacted_thinking"] = "redacted_thinking"
+
+
+Block = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | RedactedThinkingBlock
+
+
+# --- request / response ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Message:
+    role: Role
+    content: list[Block]
+
+    @property
+    def text(self) -> str:
+        """The plain text of the message (text blocks only), for scorers and cache keys."""
+        return "".join(b.text for b in self.content if isinstance(b, TextBlock))
+
+
+@dataclass(slots=True)
+class Tool:
+    name: str
+    description: str = ""
+    input_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    # Provider-native tools (Anthropic server tools such as web_search) keep their raw form.
+    raw: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class ToolChoice:
+    """``auto`` (model decides), ``any`` (must call some tool), ``tool`` (must call ``name``),
+    ``none`` (must not call tools)."""
+
+    type: Literal["auto", "any", "tool", "none"] = "auto"
+    name: str | None = None
+    disable_parallel: bool = False
+
+
+@dataclass(slots=True)
+class Request:
+    model: str
+    messages: list[Message]
+    system: list[TextBlock] = field(default_factory=list)
+    tools: list[Tool] = field(default_factory=list)
+    tool_choice: ToolChoice | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: list[str] = field(default_factory=list)
+    stream: bool = False
+    thinking: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # Top-level fields we do not model (e.g. Anthropic ``context_management``), forwarded only
+    # to an upstream that speaks the same wire format as the client.
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Which wire format the client spoke: "anthropic" | "openai_chat" | "openai_responses".
+    client_format: str = "anthropic"
+
+    @property
+    def system_text(self) -> str:
+        return "\n\n".join(b.text for b in self.system)
+
+    def last_user_text(self) -> str:
+        """The text of the newest user turn that carries text (tool-result-only turns skipped)."""
+        for message in reversed(self.messages):
+            if message.role == "user" and message.text:
+                return message.text
+        return ""
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+
+@dataclass(slots=True)
+class Response:
+    id: str
+    model: str
+    content: list[Block]
+    stop_reason: StopReason | None = "end_turn"
+    stop_sequence: str | None = None
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def text(self) -> str:
+        return "".join(b.text for b in self.content if isinstance(b, TextBlock))
+
+    @property
+    def tool_uses(self) -> list[ToolUseBlock]:
+        return [b for b in self.content if isinstance(b, ToolUseBlock)]
+
+
+# --- stream events --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MessageStart:
+    id: str
+    model: str
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(slots=True)
+class BlockStart:
+    """A content block opens at ``index``. ``block`` is empty: TextBlock(""), ThinkingBlock(""),
+    or ToolUseBlock(id, name, {}) whose arguments arrive as :class:`ToolArgsDelta`."""
+
+    index: int
+    block: TextBlock | ToolUseBlock | ThinkingBlock | RedactedThinkingBlock
+
+
+@dataclass(slots=True)
+class TextDelta:
+    index: int
+    text: str
+
+
+@dataclass(slots=True)
+class ToolArgsDelta:
+    """A fragment of a tool call's JSON arguments; fragments concatenate to the full object."""
+
+    index: int
+    partial_json: str
+
+
+@dataclass(slots=True)
+class ThinkingDelta:
+    index: int
+    thinking: str = ""
+    signature: str | None = None
+
+
+@dataclass(slots=True)
+class BlockStop:
+    index: int
+
+
+@dataclass(slots=True)
+class MessageDelta:
+    stop_reason: StopReason | None
+    usage: Usage = field(default_factory=Usage)
+    stop_sequence: str | None = None
+
+
+@dataclass(slots=True)
+class MessageStop:
+    pass
+
+
+StreamEvent = (
+    MessageStart | BlockStart | TextDelta | ToolArgsDelta | ThinkingDelta | BlockStop
+    | MessageDelta | MessageStop
+)
+EventStream = AsyncIterator[StreamEvent]

@@ -1,0 +1,130 @@
+"""The contract every upstream adapter fulfils.
+
+An adapter maps the internal :class:`~lynkr.model.Request` to one provider family's wire
+format and maps its answers (whole or streamed) back to :class:`~lynkr.model.Response` /
+stream events. It owns nothing but that mapping and the HTTP call: retries, fallback and
+circuit breaking live in ``lynkr.routing.fallback``; optimizers never see provider formats.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+import httpx
+
+from lynkr.config import ProviderConfig
+from lynkr.errors import UpstreamError, kind_for_status
+from lynkr.model import Request, Response, StreamEvent
+
+
+class Provider(ABC):
+    """One configured upstream. Instances are cheap; the HTTP client is shared app-wide."""
+
+    #: The wire family, e.g. "openai", "anthropic", "ollama". Passthrough of extra request
+    #: fields happens only when it equals the client's format family.
+    family: ClassVar[str]
+
+    def __init__(self, config: ProviderConfig, client: httpx.AsyncClient) -> None:
+        self.config = config
+        self.client = client
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @abstractmethod
+    async def send(self, request: Request, model: str) -> Response:
+        """Send a non-streaming request and return the complete response."""
+
+    @abstractmethod
+    def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
+        """Send a streaming request; yield internal events as upstream bytes arrive.
+
+        Must end with ``MessageStop`` or raise :class:`UpstreamError` (a stream cut midway is
+        an error, never a silent truncated success). Closing the iterator early must close the
+        upstream response, which is how a client disconnect cancels the upstream request.
+        """
+
+    async def list_models(self) -> list[str]:
+        """Models this upstream offers, where the API can tell; the configured one otherwise."""
+        return [self.config.model] if self.config.model else []
+
+
+# --- helpers shared by adapters ------------------------------------------------------------
+
+
+def join_url(endpoint: str, path: str) -> str:
+    """Append ``path`` to a base URL unless the endpoint already is the full URL.
+
+    ``OPENAI_ENDPOINT`` may be ``https://host/v1`` or ``https://host/v1/chat/completions``.
+    """
+    endpoint = endpoint.rstrip("/")
+    return endpoint if endpoint.endswith(path) else endpoint + path
+
+
+async def raise_for_upstream(response: httpx.Response, provider: str) -> None:
+    """Turn a non-2xx upstream answer into :class:`UpstreamError`, keeping status and message."""
+    if response.status_code < 400:
+        return
+    body = await response.aread()
+    raise upstream_error_from(response.status_code, body, response.headers, provider)
+
+
+def upstream_error_from(status: int, body: bytes, headers: httpx.Headers | dict,
+                        provider: str) -> UpstreamError:
+    message = _error_message(body) or f"HTTP {status}"
+    retry_after = _retry_after(headers.get("retry-after"))
+    return UpstreamError(
+        f"{provider} returned {status}: {message}",
+        status=status if 400 <= status < 600 else 502,
+        kind=kind_for_status(status),
+        provider=provider,
+        retryable=status in (408, 409, 429) or status >= 500,
+        retry_after=retry_after,
+    )
+
+
+def connection_error(exc: httpx.HTTPError, provider: str, url: str) -> UpstreamError:
+    """A transport failure, with what to check in the message."""
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamError(
+            f"{provider} at {url} timed out ({type(exc).__name__}); check the server is "
+            "responsive or raise REQUEST_TIMEOUT",
+            status=504, kind="timeout_error", provider=provider, retryable=True)
+    if isinstance(exc, httpx.ConnectError):
+        return UpstreamError(
+            f"cannot connect to {provider} at {url}: {exc or 'connection refused'}; check the "
+            f"server is running and {provider.upper().replace('-', '_')}_ENDPOINT is right",
+            status=502, kind="api_error", provider=provider, retryable=True)
+    return UpstreamError(f"{provider} at {url} failed: {type(exc).__name__}: {exc}",
+                         status=502, provider=provider, retryable=True)
+
+
+def _error_message(body: bytes) -> str:
+    import orjson
+
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return text[:500]
+    if isinstance(data, dict):
+        error = data.get("error", data)
+        if isinstance(error, dict):
+            return str(error.get("message") or error.get("msg") or error)[:500]
+        if isinstance(error, str):
+            return error[:500]
+        if "message" in data:
+            return str(data["message"])[:500]
+    return text[:500]
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

@@ -1,0 +1,194 @@
+"""Turn a stream of events into a response and back.
+
+``collect`` is how a non-streaming client is served from a streaming upstream (and how a
+streamed answer is stored in the cache); ``replay`` is how a complete response (a cache hit, a
+non-streaming upstream) is served to a streaming client. Both are pure over the model types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+
+import orjson
+
+from lynkr.errors import UpstreamError
+from lynkr.model import (
+    Block,
+    BlockStart,
+    BlockStop,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
+    RedactedThinkingBlock,
+    Response,
+    StreamEvent,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
+    ToolArgsDelta,
+    ToolUseBlock,
+    Usage,
+)
+
+
+class ResponseBuilder:
+    """Folds stream events into a :class:`Response`, one event at a time."""
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.model = ""
+        self.usage = Usage()
+        self.stop_reason: str | None = None
+        self.stop_sequence: str | None = None
+        self._blocks: dict[int, Block] = {}
+        self._args: dict[int, list[str]] = {}
+        self.finished = False
+
+    def add(self, event: StreamEvent) -> None:
+        match event:
+            case MessageStart(id=id_, model=model, usage=usage):
+                self.id, self.model = id_, model
+                self.usage.input_tokens = usage.input_tokens or self.usage.input_tokens
+                self.usage.cache_read_input_tokens = usage.cache_read_input_tokens
+                self.usage.cache_creation_input_tokens = usage.cache_creation_input_tokens
+            case BlockStart(index=i, block=block):
+                self._blocks[i] = _copy_empty(block)
+                if isinstance(block, ToolUseBlock):
+                    self._args[i] = []
+            case TextDelta(index=i, text=text):
+                block = self._blocks.setdefault(i, TextBlock(""))
+                if isinstance(block, TextBlock):
+                    block.text += text
+            case ToolArgsDelta(index=i, partial_json=fragment):
+                self._args.setdefault(i, []).append(fragment)
+            case ThinkingDelta(index=i, thinking=text, signature=signature):
+                block = self._blocks.setdefault(i, ThinkingBlock(""))
+                if isinstance(block, ThinkingBlock):
+                    block.thinking += text
+                    if signature:
+                        block.signature = signature
+            case BlockStop():
+                pass
+            case MessageDelta(stop_reason=reason, usage=usage, stop_sequence=seq):
+                self.stop_reason = reason or self.stop_reason
+                self.stop_sequence = seq or self.stop_sequence
+                if usage.input_tokens:
+                    self.usage.input_tokens = usage.input_tokens
+                if usage.output_tokens:
+                    self.usage.output_tokens = usage.output_tokens
+            case MessageStop():
+                self.finished = True
+
+    def build(self) -> Response:
+        content: list[Block] = []
+        for index in sorted(self._blocks):
+            block = self._blocks[index]
+            if isinstance(block, ToolUseBlock):
+                block.input = parse_tool_arguments("".join(self._args.get(index, [])))
+            content.append(block)
+        return Response(
+            id=self.id,
+            model=self.model,
+            content=content,
+            stop_reason=self.stop_reason,  # type: ignore[arg-type]
+            stop_sequence=self.stop_sequence,
+            usage=self.usage,
+        )
+
+
+def parse_tool_arguments(raw: str) -> dict:
+    """Parse a tool call's accumulated JSON arguments; empty means no arguments.
+
+    Models occasionally emit invalid JSON; we keep it under ``_raw`` rather than failing the
+    whole answer, so the client sees what the model said.
+    """
+    if not raw.strip():
+        return {}
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {"_raw": raw}
+    return value if isinstance(value, dict) else {"_value": value}
+
+
+async def collect(events: AsyncIterator[StreamEvent]) -> Response:
+    """Consume a whole event stream into one response.
+
+    A stream that ends without ``message_stop`` was cut: that is an upstream error, never a
+    silently truncated success.
+    """
+    builder = ResponseBuilder()
+    async for event in events:
+        builder.add(event)
+    if not builder.finished:
+        raise UpstreamError("upstream stream ended before the message was complete", status=502)
+    return builder.build()
+
+
+def replay(response: Response, *, chunk_size: int = 0) -> Iterator[StreamEvent]:
+    """Yield the events that would have streamed ``response``.
+
+    ``chunk_size`` > 0 splits text into pieces of that many characters (a cached answer then
+    streams like a live one); 0 sends each block's text in one delta.
+    """
+    yield MessageStart(
+        id=response.id,
+        model=response.model,
+        usage=Usage(
+            input_tokens=response.usage.input_tokens,
+            cache_read_input_tokens=response.usage.cache_read_input_tokens,
+            cache_creation_input_tokens=response.usage.cache_creation_input_tokens,
+        ),
+    )
+    for index, block in enumerate(response.content):
+        yield from _replay_block(index, block, chunk_size)
+    yield MessageDelta(
+        stop_reason=response.stop_reason,
+        usage=Usage(input_tokens=response.usage.input_tokens,
+                    output_tokens=response.usage.output_tokens),
+        stop_sequence=response.stop_sequence,
+    )
+    yield MessageStop()
+
+
+async def areplay(response: Response, *, chunk_size: int = 0) -> AsyncIterator[StreamEvent]:
+    """Async form of :func:`replay`, for code paths that expect an event stream."""
+    for event in replay(response, chunk_size=chunk_size):
+        yield event
+
+
+def _replay_block(index: int, block: Block, chunk_size: int) -> Iterable[StreamEvent]:
+    if isinstance(block, TextBlock):
+        yield BlockStart(index, TextBlock(""))
+        for piece in _chunks(block.text, chunk_size):
+            yield TextDelta(index, piece)
+    elif isinstance(block, ToolUseBlock):
+        yield BlockStart(index, ToolUseBlock(block.id, block.name, {}))
+        yield ToolArgsDelta(index, orjson.dumps(block.input).decode())
+    elif isinstance(block, ThinkingBlock):
+        yield BlockStart(index, ThinkingBlock(""))
+        yield ThinkingDelta(index, block.thinking, block.signature)
+    elif isinstance(block, RedactedThinkingBlock):
+        yield BlockStart(index, RedactedThinkingBlock(block.data))
+    else:  # images and tool results never appear in assistant output
+        return
+    yield BlockStop(index)
+
+
+def _chunks(text: str, size: int) -> Iterable[str]:
+    if size <= 0 or len(text) <= size:
+        yield text
+        return
+    for start in range(0, len(text), size):
+        yield text[start : start + size]
+
+
+def _copy_empty(block: Block) -> Block:
+    if isinstance(block, TextBlock):
+        return TextBlock(block.text)
+    if isinstance(block, ToolUseBlock):
+        return ToolUseBlock(block.id, block.name, {})
+    if isinstance(block, ThinkingBlock):
+        return ThinkingBlock(block.thinking, block.signature)
+    return block
