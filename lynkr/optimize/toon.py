@@ -8,7 +8,8 @@ checked against the spec's own conformance fixtures (``tests/optimize/test_toon_
 
 Both directions are pure functions. ``encode`` is deterministic and preserves key order;
 ``decode(encode(x)) == x`` for every JSON value (numbers compare by value: ``1.0`` may come
-back as ``1``). Key folding / path expansion (``a.b.c: 1``) are opt-in, as in the spec.
+back as ``1``; rows of a table take the header's key order, §9.3). Key folding and path
+expansion (``a.b.c: 1``) are opt-in, as in the spec.
 """
 
 from __future__ import annotations
