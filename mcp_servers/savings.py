@@ -1,0 +1,37 @@
+"""Tool results that report their own savings.
+
+Every lynkr tool answers with compact text for the model and, in ``structured_content``, the
+tokens the raw equivalent would have cost (``raw_tokens``: the whole file, every match, the full
+test log) against what was sent (``sent_tokens``). Counting both makes the savings checkable
+per call instead of claimed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.types import CallToolResult, TextContent
+
+from lynkr.optimize.toon import encode
+from lynkr.tokens import count_tokens
+
+
+def tool_result(text: str, *, raw_text: str | None = None, raw_tokens: int | None = None,
+                **details: Any) -> CallToolResult:
+    """A text result plus ``raw_tokens`` / ``sent_tokens`` (and any ``details``) as data.
+
+    Pass ``raw_text`` (counted here) or ``raw_tokens`` (already counted); with neither the
+    raw equivalent is the text itself.
+    """
+    sent = count_tokens(text)
+    if raw_tokens is None:
+        raw_tokens = count_tokens(raw_text) if raw_text is not None else sent
+    structured = {"raw_tokens": raw_tokens, "sent_tokens": sent, **details}
+    return CallToolResult(content=[TextContent(type="text", text=text)],
+                          structured_content=structured)
+
+
+def toon_result(value: Any, *, raw_text: str | None = None, raw_tokens: int | None = None,
+                **details: Any) -> CallToolResult:
+    """``value`` encoded as TOON (compact and model-readable) as a savings-reporting result."""
+    return tool_result(encode(value), raw_text=raw_text, raw_tokens=raw_tokens, **details)

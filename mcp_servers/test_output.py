@@ -1,0 +1,108 @@
+"""Test-run output reduced to what a model acts on: failures, their tracebacks, the summary.
+
+Passing tests, progress dots, captured-output sections of passing tests and warning lists are
+noise to an agent fixing a failure. These are pure functions over the runner's text so they
+can be checked without running anything.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PYTEST_SECTION = re.compile(r"^={3,} ?(.+?) ?={3,}$")
+_PYTEST_KEEP_SECTIONS = ("FAILURES", "ERRORS", "short test summary info")
+_PYTEST_SUMMARY = re.compile(
+    r"^=*\s*(\d+ (failed|passed|error|errors|skipped|xfailed|xpassed|warnings?|deselected)"
+    r"|no tests ran).*(in [\d.]+s)", re.I)
+_CAPTURED = re.compile(r"^-{3,} Captured (stdout|stderr|log) (call|setup|teardown) -{3,}$")
+# Per failure, the last lines of the traceback carry the assertion and the error.
+MAX_FAILURE_LINES = 60
+_GENERIC_FAIL = re.compile(
+    r"(FAIL|Error|error\[|panicked|panic:|✕|●|Expected|Received|assert|--- FAIL|failures:)")
+
+
+def compress_pytest(output: str, *, max_failure_lines: int = MAX_FAILURE_LINES) -> str:
+    """Keep pytest's FAILURES/ERRORS sections (each failure trimmed to its last lines), the
+    short summary and the final count line; drop everything else."""
+    kept: list[str] = []
+    section: str | None = None
+    block: list[str] = []
+    summary = ""
+
+    def flush_block() -> None:
+        if not block:
+            return
+        if len(block) > max_failure_lines:
+            cut = len(block) - max_failure_lines
+            kept.extend([block[0], f"[... {cut} traceback lines cut ...]"])
+            kept.extend(block[-(max_failure_lines - 1):])
+        else:
+            kept.extend(block)
+        block.clear()
+
+    skipping_capture = False
+    for line in output.splitlines():
+        heading = _PYTEST_SECTION.match(line)
+        if _PYTEST_SUMMARY.match(line):
+            summary = line.strip("= ").strip()
+            continue
+        if heading:
+            flush_block()
+            title = heading.group(1)
+            section = title if title in _PYTEST_KEEP_SECTIONS else None
+            if section:
+                kept.append(f"== {title} ==")
+            continue
+        if section is None:
+            continue
+        if re.match(r"^_{3,} .+ _{3,}$", line):
+            flush_block()
+            skipping_capture = False
+            block.append(line.strip("_ ").join(("__ ", " __")))
+            continue
+        if _CAPTURED.match(line):
+            skipping_capture = "stdout call" not in line and "stderr call" not in line
+            if not skipping_capture:
+                block.append(line.strip("- ").join(("-- ", " --")))
+            continue
+        if skipping_capture:
+            continue
+        if section == "short test summary info":
+            kept.append(line)
+        else:
+            block.append(line)
+    flush_block()
+    if summary:
+        kept.append(summary)
+    return "\n".join(kept) if kept else output.strip()[-2000:]
+
+
+def compress_generic(output: str, *, context: int = 2, tail: int = 15) -> str:
+    """For runners without a dedicated parser: lines that look like failures (with a little
+    context) plus the last lines, where every runner prints its summary."""
+    try:
+        from lynkr.optimize.text_compressors import compress_text
+    except ImportError:
+        compress_text = None
+    if compress_text is not None:
+        return compress_text(output, lossy=True).text
+    lines = output.splitlines()
+    keep: set[int] = set(range(max(0, len(lines) - tail), len(lines)))
+    for i, line in enumerate(lines):
+        if _GENERIC_FAIL.search(line):
+            keep.update(range(max(0, i - context), min(len(lines), i + context + 1)))
+    out: list[str] = []
+    previous = -1
+    for i in sorted(keep):
+        if i != previous + 1 and out:
+            out.append("[...]")
+        out.append(lines[i])
+        previous = i
+    return "\n".join(out)
+
+
+def compress_test_output(framework: str, output: str) -> str:
+    """Failures and summary of one run, by the framework that produced it."""
+    if framework == "pytest":
+        return compress_pytest(output)
+    return compress_generic(output)

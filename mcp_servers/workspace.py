@@ -1,0 +1,109 @@
+"""The workspace root every tool works inside, and the path rules that keep tools in it.
+
+A model chooses the paths it passes to tools, so every path is untrusted: it is resolved
+against the root (symlinks followed) and refused unless the result is still inside the root.
+A refusal is a ``ToolError`` with a message naming the rule, never the file's contents.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+from mcp.server.mcpserver.exceptions import ToolError
+
+# Directories no code search wants, ignored even without a .gitignore saying so.
+ALWAYS_IGNORED = frozenset({
+    ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", ".tox", ".lynkr", "dist", "build", "target", ".idea",
+})
+
+
+class PathOutsideRoot(ToolError):
+    """A path argument that would leave the workspace root."""
+
+
+@dataclass
+class Workspace:
+    """A directory tree the tools may read; paths in and out are relative to ``root``."""
+
+    root: Path
+    _ignore: pathspec.PathSpec | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+        if not self.root.is_dir():
+            raise ValueError(f"workspace root {self.root} is not a directory")
+
+    def resolve(self, path: str, *, must_exist: bool = True) -> Path:
+        """The real path of ``path`` (relative to the root), refusing anything outside it."""
+        if "\x00" in path:
+            raise PathOutsideRoot(f"path {path!r} contains a NUL byte")
+        given = Path(path) if path not in ("", ".") else Path(".")
+        if given.is_absolute():
+            candidate = given
+        else:
+            if ".." in given.parts:
+                raise PathOutsideRoot(f"path {path!r} uses '..'; paths must stay inside the root")
+            candidate = self.root / given
+        real = candidate.resolve()
+        if real != self.root and self.root not in real.parents:
+            raise PathOutsideRoot(
+                f"path {path!r} resolves outside the workspace root; only files under the "
+                "root can be used"
+            )
+        if must_exist and not real.exists():
+            raise ToolError(f"no such file or directory: {path!r}")
+        return real
+
+    def relative(self, path: Path) -> str:
+        """``path`` as shown to the model: POSIX, relative to the root."""
+        rel = path.relative_to(self.root).as_posix()
+        return rel or "."
+
+    @property
+    def ignore(self) -> pathspec.PathSpec:
+        """The root's .gitignore patterns (read once; a tool call is a moment, not a session)."""
+        if self._ignore is None:
+            lines: list[str] = []
+            gitignore = self.root / ".gitignore"
+            if gitignore.is_file():
+                lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+            self._ignore = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+        return self._ignore
+
+    def is_ignored(self, rel: str, *, is_dir: bool = False) -> bool:
+        """True when .gitignore (or the built-in list) excludes ``rel``."""
+        if any(part in ALWAYS_IGNORED for part in rel.split("/")):
+            return True
+        return self.ignore.match_file(rel + "/" if is_dir else rel)
+
+    def walk(self, start: Path) -> Iterator[Path]:
+        """Files under ``start`` that git would track, in a stable order, without escaping.
+
+        Symlinked directories are not followed (they could point outside the root or loop);
+        symlinked files are yielded only when they resolve inside the root.
+        """
+        if start.is_file():
+            yield start
+            return
+        for dirpath, dirnames, filenames in os.walk(start):
+            base = Path(dirpath)
+            rel_base = self.relative(base)
+            prefix = "" if rel_base == "." else rel_base + "/"
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if not (base / d).is_symlink() and not self.is_ignored(prefix + d, is_dir=True)
+            )
+            for name in sorted(filenames):
+                if self.is_ignored(prefix + name):
+                    continue
+                path = base / name
+                if path.is_symlink():
+                    real = path.resolve()
+                    if self.root not in real.parents or not real.is_file():
+                        continue
+                yield path
