@@ -31,3 +31,33 @@ def count_tokens(text: str, encoding_name: str = DEFAULT_ENCODING) -> int:
     if not text:
         return 0
     return len(encoding(encoding_name).encode(text, disallowed_special=()))
+
+
+def request_tokens(request: object) -> int:
+    """Tokens of everything a request sends the model: system, messages, tool schemas.
+
+    Structured parts (tool inputs, schemas) are counted as compact JSON, which is how every
+    provider serializes them.
+    """
+    import orjson
+
+    from lynkr.model import Request, TextBlock, ThinkingBlock, ToolResultBlock, ToolUseBlock
+
+    assert isinstance(request, Request)
+    total = sum(count_tokens(b.text) for b in request.system)
+    for message in request.messages:
+        for block in message.content:
+            if isinstance(block, TextBlock):
+                total += count_tokens(block.text)
+            elif isinstance(block, ToolUseBlock):
+                total += count_tokens(block.name) + count_tokens(orjson.dumps(block.input).decode())
+            elif isinstance(block, ToolResultBlock):
+                total += count_tokens(block.text)
+            elif isinstance(block, ThinkingBlock):
+                total += count_tokens(block.thinking)
+    for tool in request.tools:
+        total += count_tokens(orjson.dumps(tool.raw or {"name": tool.name,
+                                                        "description": tool.description,
+                                                        "input_schema": tool.input_schema}
+                                           ).decode())
+    return total

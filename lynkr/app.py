@@ -1,0 +1,236 @@
+"""The Starlette application: routes, lifespan (one shared HTTP client), request logging."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request as HTTPRequest
+from starlette.responses import Response as HTTPResponse
+from starlette.routing import Route
+
+from lynkr import __version__
+from lynkr.config import Settings
+from lynkr.errors import InvalidRequest, LynkrError, NotFound
+from lynkr.http import EventStreamResponse, JSONResponse, read_json
+from lynkr.model import Request, Response
+from lynkr.pipeline import Pipeline, RequestRecord
+from lynkr.providers.registry import build_providers
+from lynkr.routing.tiers import AUTO_ALIAS, TIER_ALIASES
+from lynkr.tokens import request_tokens
+from lynkr.wire import anthropic
+from lynkr.wire.formats import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, ClientFormat
+from lynkr.wire.openai_responses import response_to_history
+from lynkr.wire.response_store import ResponseStore
+
+log = logging.getLogger("lynkr.request")
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    client: httpx.AsyncClient
+    pipeline: Pipeline
+    responses: ResponseStore
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the app for ``settings``. Nothing is read from the environment here."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        timeout = httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout)
+        limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
+            pipeline = Pipeline(settings, build_providers(settings, client))
+            responses = ResponseStore()
+            pipeline.on_complete.append(_store_responses_turn(responses))
+            app.state.lynkr = AppState(settings, client, pipeline, responses)
+            yield
+
+    routes = [
+        Route("/", health, methods=["GET", "HEAD"]),
+        Route("/health/live", live, methods=["GET", "HEAD"]),
+        Route("/health/ready", ready, methods=["GET"]),
+        Route("/health/providers", providers_health, methods=["GET"]),
+        Route("/v1/models", models, methods=["GET"]),
+        Route("/v1/messages", messages, methods=["POST"]),
+        Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/responses", responses, methods=["POST"]),
+        Route("/responses", responses, methods=["POST"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan,
+                     exception_handlers={HTTPException: _http_exception})
+
+
+def _state(request: HTTPRequest) -> AppState:
+    return request.app.state.lynkr  # type: ignore[no-any-return]
+
+
+# --- health and metadata ------------------------------------------------------------------
+
+
+async def health(request: HTTPRequest) -> HTTPResponse:
+    return JSONResponse({"service": "lynkr", "version": __version__, "status": "running"})
+
+
+async def live(request: HTTPRequest) -> HTTPResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: HTTPRequest) -> HTTPResponse:
+    state = _state(request)
+    return JSONResponse({"status": "ready", "provider": state.settings.model_provider,
+                         "providers": sorted(state.pipeline.providers)})
+
+
+async def providers_health(request: HTTPRequest) -> HTTPResponse:
+    return JSONResponse({"breakers": _state(request).pipeline.breakers.snapshot()})
+
+
+async def models(request: HTTPRequest) -> HTTPResponse:
+    settings = _state(request).settings
+    ids = [AUTO_ALIAS, *TIER_ALIASES]
+    ids += [str(t) for t in settings.tiers.values()]
+    default = settings.provider(settings.model_provider)
+    ids.append(f"{default.name}:{default.model}")
+    created = int(time.time())
+    data = [{"id": i, "object": "model", "created": created, "owned_by": "lynkr",
+             "type": "model", "display_name": i, "created_at": "2025-01-01T00:00:00Z"}
+            for i in dict.fromkeys(ids)]
+    return JSONResponse({"object": "list", "data": data, "has_more": False,
+                         "first_id": data[0]["id"], "last_id": data[-1]["id"]})
+
+
+async def count_tokens(request: HTTPRequest) -> HTTPResponse:
+    settings = _state(request).settings
+    try:
+        body = await read_json(request, max_bytes=settings.policy.max_body_bytes,
+                               max_depth=settings.policy.max_json_depth)
+        body.setdefault("max_tokens", 1)
+        parsed = anthropic.parse_request(body)
+    except LynkrError as err:
+        return JSONResponse(ANTHROPIC.error(err), status_code=err.status)
+    return JSONResponse({"input_tokens": request_tokens(parsed)})
+
+
+# --- completions ------------------------------------------------------------------------
+
+
+async def messages(request: HTTPRequest) -> HTTPResponse:
+    return await _complete(request, ANTHROPIC)
+
+
+async def chat_completions(request: HTTPRequest) -> HTTPResponse:
+    return await _complete(request, OPENAI_CHAT)
+
+
+async def responses(request: HTTPRequest) -> HTTPResponse:
+    return await _complete(request, OPENAI_RESPONSES)
+
+
+async def _complete(http: HTTPRequest, fmt: ClientFormat) -> HTTPResponse:
+    state = _state(http)
+    record = RequestRecord(fmt.name)
+    try:
+        body = await read_json(http, max_bytes=state.settings.policy.max_body_bytes,
+                               max_depth=state.settings.policy.max_json_depth)
+        request = _parse(fmt, body, state)
+        outcome = await state.pipeline.run(request, record)
+    except LynkrError as err:
+        return _error(http, fmt, err, record)
+    except Exception as exc:  # a bug must still answer in the caller's format
+        log.exception("internal error on %s", http.url.path)
+        err = LynkrError(f"internal error: {type(exc).__name__}: {exc}")
+        return _error(http, fmt, err, record)
+    headers = record.headers()
+    if outcome.events is not None:
+        body_iter = fmt.encode_stream(outcome.events, request)
+        return EventStreamResponse(_logged(body_iter, http, record), headers=headers)
+    assert outcome.response is not None
+    _log(http, record)
+    return JSONResponse(fmt.render(outcome.response, request), headers=headers)
+
+
+def _parse(fmt: ClientFormat, body: dict, state: AppState) -> Request:
+    if fmt is not OPENAI_RESPONSES:
+        return fmt.parse(body)
+    previous = body.get("previous_response_id")
+    history = None
+    if previous is not None:
+        if not isinstance(previous, str):
+            raise InvalidRequest("previous_response_id must be a string",
+                                 param="previous_response_id")
+        stored = state.responses.get(previous)
+        if stored is None:
+            raise NotFound(f"previous response {previous!r} not found (expired or never stored)")
+        history = stored[0]
+    from lynkr.wire import openai_responses
+
+    request = openai_responses.parse_request(body, history=history)
+    if previous is not None and stored is not None and not request.system:
+        request.system = list(stored[1])
+    request.metadata["response_id"] = f"resp_{uuid.uuid4().hex}"
+    return request
+
+
+def _store_responses_turn(store: ResponseStore):  # type: ignore[no-untyped-def]
+    def hook(request: Request, response: Response, record: RequestRecord) -> None:
+        if request.client_format == "openai_responses" and request.extra.get("store", True):
+            store.put(request.metadata["response_id"], response_to_history(request, response),
+                      request.system)
+    return hook
+
+
+def _error(http: HTTPRequest, fmt: ClientFormat, err: LynkrError,
+           record: RequestRecord) -> HTTPResponse:
+    record.status, record.error = err.status, err.message
+    _log(http, record)
+    headers = record.headers()
+    retry_after = getattr(err, "retry_after", None)
+    if retry_after is not None:
+        headers["retry-after"] = str(int(retry_after))
+    return JSONResponse(fmt.error(err), status_code=err.status, headers=headers)
+
+
+async def _logged(body: AsyncIterator[bytes], http: HTTPRequest,
+                  record: RequestRecord) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in body:
+            yield chunk
+    except BaseException:
+        record.error = record.error or "client disconnected"
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            await body.aclose()  # type: ignore[attr-defined]
+        _log(http, record)
+
+
+def _log(http: HTTPRequest, record: RequestRecord) -> None:
+    latency = (time.perf_counter() - record.started) * 1000
+    log.info(
+        "method=%s path=%s format=%s provider=%s model=%s tier=%s cache=%s status=%s "
+        "latency_ms=%.1f tokens_in=%s tokens_out=%s tokens_saved=%s%s",
+        http.method, http.url.path, record.client_format, record.provider, record.model,
+        record.tier, record.cache, record.status, latency, record.tokens_in, record.tokens_out,
+        record.tokens_saved, f' error="{record.error}"' if record.error else "")
+
+
+async def _http_exception(request: HTTPRequest, exc: Exception) -> HTTPResponse:
+    assert isinstance(exc, HTTPException)
+    fmt = ANTHROPIC if request.url.path.startswith("/v1/messages") else OPENAI_CHAT
+    kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
+    message = (f"no route {request.method} {request.url.path}" if exc.status_code in (404, 405)
+               else str(exc.detail))
+    return JSONResponse(fmt.error(LynkrError(message, status=exc.status_code, kind=kind)),
+                        status_code=exc.status_code)

@@ -1,0 +1,102 @@
+"""HTTP edge helpers: fast JSON bodies and responses, and an SSE response that notices a
+client disconnect even while the upstream is silent (so the upstream request is cancelled)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import anyio
+import orjson
+from starlette.requests import Request as HTTPRequest
+from starlette.responses import Response as HTTPResponse
+from starlette.types import Receive, Scope, Send
+
+from lynkr.errors import InvalidRequest, LynkrError
+
+
+class JSONResponse(HTTPResponse):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+async def read_json(request: HTTPRequest, *, max_bytes: int, max_depth: int) -> Any:
+    """Read and parse the body, with the size and nesting limits that keep a hostile body
+    from costing memory or recursion."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise LynkrError(f"request body is {length} bytes; the limit is {max_bytes}",
+                         status=413, kind="request_too_large")
+    body = await request.body()
+    if len(body) > max_bytes:
+        raise LynkrError(f"request body exceeds {max_bytes} bytes", status=413,
+                         kind="request_too_large")
+    if not body:
+        raise InvalidRequest("request body is empty; expected a JSON object")
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
+    if _too_deep(value, max_depth):
+        raise InvalidRequest(f"request JSON is nested deeper than {max_depth} levels")
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"request body must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return False
+
+
+class EventStreamResponse(HTTPResponse):
+    """Streams ``body`` as ``text/event-stream``; on client disconnect the body iterator is
+    cancelled and closed, which closes the upstream HTTP response it reads from."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, body: AsyncIterator[bytes], headers: Mapping[str, str] | None = None,
+                 status_code: int = 200, media_type: str | None = None) -> None:
+        self.body_iterator = body
+        self.status_code = status_code
+        if media_type:
+            self.media_type = media_type
+        self.background = None
+        self.init_headers({"cache-control": "no-cache", "x-accel-buffering": "no",
+                           **(headers or {})})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with anyio.create_task_group() as tg:
+
+            async def watch_disconnect() -> None:
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        tg.cancel_scope.cancel()
+                        return
+
+            tg.start_soon(watch_disconnect)
+            try:
+                await send({"type": "http.response.start", "status": self.status_code,
+                            "headers": self.raw_headers})
+                async for chunk in self.body_iterator:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            except OSError:
+                pass  # the client went away while we were sending
+            finally:
+                close = getattr(self.body_iterator, "aclose", None)
+                if close is not None:
+                    with anyio.CancelScope(shield=True):
+                        await close()
+                tg.cancel_scope.cancel()

@@ -1,0 +1,64 @@
+"""Ollama's native ``/api/chat`` (NDJSON streaming, tool calls, ``keep_alive``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import orjson
+
+from lynkr.model import Request, Response, StreamEvent
+from lynkr.providers.base import Provider, connection_error, join_url, raise_for_upstream
+from lynkr.wire import ollama
+
+
+class OllamaProvider(Provider):
+    family = "ollama"
+
+    def url(self, path: str = "/api/chat") -> str:
+        endpoint = self.config.endpoint.rstrip("/")
+        if endpoint.endswith("/api/chat"):
+            endpoint = endpoint[: -len("/api/chat")]
+        return join_url(endpoint, path)
+
+    def body(self, request: Request, model: str, stream: bool) -> bytes:
+        payload = ollama.build_request(request, model, stream=stream,
+                                       keep_alive=self.config.options.get("keep_alive"))
+        return orjson.dumps(payload)
+
+    async def send(self, request: Request, model: str) -> Response:
+        url = self.url()
+        try:
+            response = await self.client.post(url, content=self.body(request, model, False),
+                                              headers={"content-type": "application/json"})
+        except httpx.HTTPError as exc:
+            raise connection_error(exc, self.name, url) from exc
+        await raise_for_upstream(response, self.name)
+        return ollama.parse_response(orjson.loads(response.content))
+
+    async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
+        url = self.url()
+        decoder = ollama.StreamDecoder(model)
+        parser = ollama.NDJSONParser()
+        try:
+            async with self.client.stream(
+                "POST", url, content=self.body(request, model, True),
+                headers={"content-type": "application/json"},
+            ) as response:
+                await raise_for_upstream(response, self.name)
+                async for chunk in response.aiter_bytes():
+                    for obj in parser.feed(chunk):
+                        for event in decoder.feed(obj):
+                            yield event
+        except httpx.HTTPError as exc:
+            raise connection_error(exc, self.name, url) from exc
+        for event in decoder.finish():
+            yield event
+
+    async def list_models(self) -> list[str]:
+        try:
+            response = await self.client.get(self.url("/api/tags"))
+            response.raise_for_status()
+            return [m["name"] for m in response.json().get("models", [])]
+        except (httpx.HTTPError, ValueError, KeyError):
+            return [self.config.model] if self.config.model else []

@@ -1,0 +1,86 @@
+"""OpenAI-compatible chat completions: OpenAI, OpenRouter, DeepSeek, Moonshot, LM Studio,
+llama.cpp, Databricks serving endpoints and Azure OpenAI deployments.
+
+They share one wire format (``lynkr.wire.openai_chat``); they differ only in URL shape and
+auth headers, which is all this adapter decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import orjson
+
+from lynkr.errors import UpstreamError
+from lynkr.model import Request, Response, StreamEvent
+from lynkr.providers.base import Provider, connection_error, join_url, raise_for_upstream
+from lynkr.wire import openai_chat
+from lynkr.wire.sse import SSEParser
+
+
+class OpenAICompatProvider(Provider):
+    family = "openai_chat"
+
+    def url(self, model: str) -> str:
+        """Chat completions URL: a full URL is used as is; a base ending in a version segment
+        gets ``/chat/completions``; a bare server root (llama.cpp, LM Studio) gets
+        ``/v1/chat/completions``."""
+        endpoint = self.config.endpoint.rstrip("/")
+        if endpoint.endswith("/chat/completions"):
+            return endpoint
+        last = endpoint.rsplit("/", 1)[-1]
+        if last.startswith("v") and last[1:2].isdigit() or "/v1/" in endpoint + "/":
+            return join_url(endpoint, "/chat/completions")
+        return join_url(endpoint, "/v1/chat/completions")
+
+    def headers(self) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if self.config.api_key:
+            headers["authorization"] = f"Bearer {self.config.api_key}"
+        return headers
+
+    def body(self, request: Request, model: str, stream: bool) -> bytes:
+        payload = openai_chat.build_request(
+            request, model, stream=stream,
+            passthrough_extra=request.client_format == "openai_chat")
+        return orjson.dumps(payload)
+
+    async def send(self, request: Request, model: str) -> Response:
+        url = self.url(model)
+        try:
+            response = await self.client.post(
+                url, content=self.body(request, model, False), headers=self.headers())
+        except httpx.HTTPError as exc:
+            raise connection_error(exc, self.name, url) from exc
+        await raise_for_upstream(response, self.name)
+        return openai_chat.parse_response(orjson.loads(response.content))
+
+    async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
+        url = self.url(model)
+        decoder = openai_chat.StreamDecoder()
+        parser = SSEParser()
+        try:
+            async with self.client.stream(
+                "POST", url, content=self.body(request, model, True), headers=self.headers()
+            ) as response:
+                await raise_for_upstream(response, self.name)
+                async for chunk in response.aiter_bytes():
+                    for _event, data in parser.feed(chunk):
+                        if data == "[DONE]":
+                            for event in decoder.finish():
+                                yield event
+                            return
+                        for event in decoder.feed(orjson.loads(data)):
+                            yield event
+        except httpx.HTTPError as exc:
+            raise connection_error(exc, self.name, url) from exc
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamError(f"{self.name} sent a malformed stream chunk: {exc}",
+                                provider=self.name, retryable=False) from exc
+        # Upstream closed without [DONE]: finish() raises if the message never completed.
+        for event in decoder.finish():
+            yield event
+
+    async def list_models(self) -> list[str]:
+        return [self.config.model] if self.config.model else []

@@ -1,0 +1,46 @@
+"""Shared fixtures: a fake upstream on loopback and lynkr's app served by uvicorn."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from lynkr.app import create_app
+from lynkr.config import settings_from_env
+from tests.fakes.server import serve
+from tests.fakes.upstream import FakeUpstream
+
+
+@pytest.fixture
+def upstream() -> Iterator[FakeUpstream]:
+    fake = FakeUpstream()
+    with serve(fake.app) as url:
+        fake.url = url  # type: ignore[attr-defined]
+        yield fake
+
+
+ProxyFactory = Callable[..., contextlib.AbstractContextManager[str]]
+
+
+@pytest.fixture
+def proxy_factory(tmp_path) -> ProxyFactory:  # type: ignore[no-untyped-def]
+    """Start lynkr with settings from a mapping of variables (as if from .env); yields the URL."""
+
+    @contextlib.contextmanager
+    def start(**env: str) -> Iterator[str]:
+        values = {"LYNKR_DATA_DIR": str(tmp_path / "data"), "SEMANTIC_CACHE_ENABLED": "false",
+                  "MAX_RETRIES": "0", **env}
+        with serve(create_app(settings_from_env(values))) as url:
+            yield url
+
+    return start
+
+
+@pytest.fixture
+def proxy(upstream: FakeUpstream, proxy_factory: ProxyFactory) -> Iterator[str]:
+    """lynkr in front of the fake upstream speaking OpenAI chat completions."""
+    with proxy_factory(MODEL_PROVIDER="openai", OPENAI_API_KEY="sk-test",
+                       OPENAI_ENDPOINT=f"{upstream.url}/v1", OPENAI_MODEL="gpt-fake") as url:
+        yield url

@@ -1,0 +1,1 @@
+"""Fake upstream providers and a loopback server runner for integration tests."""

@@ -1,0 +1,36 @@
+"""The proxy's metadata endpoints: what tools and people probe before sending work."""
+
+import httpx
+
+
+def test_root_reports_service_name_version_and_status(proxy: str) -> None:
+    body = httpx.get(f"{proxy}/").json()
+    assert body["service"] == "lynkr"
+    assert body["status"] == "running"
+    assert body["version"]
+
+
+def test_head_root_answers_ok_because_claude_code_probes_it(proxy: str) -> None:
+    assert httpx.head(f"{proxy}/").status_code == 200
+
+
+def test_liveness_and_readiness_probes(proxy: str) -> None:
+    assert httpx.get(f"{proxy}/health/live").json() == {"status": "ok"}
+    ready = httpx.get(f"{proxy}/health/ready").json()
+    assert ready["status"] == "ready"
+    assert ready["provider"] == "openai"
+
+
+def test_models_lists_tier_aliases_in_both_sdk_shapes(proxy: str) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=f"{proxy}/v1", api_key="x")
+    ids = [m.id for m in client.models.list()]
+    assert "lynkr/auto" in ids and "lynkr/simple" in ids
+    assert "openai:gpt-fake" in ids
+
+
+def test_unknown_route_is_a_json_error_not_html(proxy: str) -> None:
+    response = httpx.get(f"{proxy}/v1/nope")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"].startswith("no route")
