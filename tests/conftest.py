@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from lynkr.app import create_app
-from lynkr.config import settings_from_env
 from tests.fakes.server import serve
 from tests.fakes.upstream import FakeUpstream
 
@@ -30,6 +28,9 @@ def proxy_factory(tmp_path) -> ProxyFactory:  # type: ignore[no-untyped-def]
 
     @contextlib.contextmanager
     def start(**env: str) -> Iterator[str]:
+        from lynkr.app import create_app  # imported here so unit suites never need the app
+        from lynkr.config import settings_from_env
+
         values = {"LYNKR_DATA_DIR": str(tmp_path / "data"), "SEMANTIC_CACHE_ENABLED": "false",
                   "MAX_RETRIES": "0", **env}
         with serve(create_app(settings_from_env(values))) as url:
