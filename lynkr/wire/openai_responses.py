@@ -1,0 +1,648 @@
+"""The OpenAI Responses API (``POST /v1/responses``, what Codex CLI speaks with
+``wire_api = "responses"``) to and from the internal model.
+
+Mapping decisions worth knowing:
+
+* ``instructions`` and the ``system``/``developer`` messages that open ``input`` become the
+  system prompt. A developer message *after* the conversation started becomes user text, so
+  its position (and the upstream's prompt cache prefix) is kept.
+* ``function_call`` / ``custom_tool_call`` / ``local_shell_call`` items become tool_use blocks
+  in an assistant turn (``id`` = ``call_id``); their ``*_output`` items become tool_result
+  blocks in a user turn. Consecutive items of one role merge into one message.
+* ``reasoning`` items become thinking blocks: summary (or content) text is the thinking,
+  ``encrypted_content`` is the signature, so an upstream's signed thinking survives the round
+  trip through a client that sends reasoning back. A reasoning item with only
+  ``encrypted_content`` is redacted thinking; one with nothing is dropped.
+* Item types we cannot model (``web_search_call``, ``item_reference``...) are dropped rather
+  than failing the turn: they are server-side records the upstream could not use anyway.
+* Custom (freeform) tools are offered upstream as a function with one string argument
+  ``input``; the tool keeps its original form in ``Tool.raw`` and its calls are rendered back
+  as ``custom_tool_call`` items.
+
+Streams are rendered as the real event sequence (see :class:`StreamEncoder`); the final
+``response.completed`` carries the same object :func:`render_response` returns. Errors become
+``response.failed`` (Codex reads ``response.error``); no separate ``error`` event is sent
+because the OpenAI SDK turns any frame with a top-level ``error`` key into an exception and
+Codex ignores it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from lynkr.errors import InvalidRequest, LynkrError
+from lynkr.model import (
+    Block,
+    BlockStart,
+    BlockStop,
+    ImageBlock,
+    Message,
+    MessageStop,
+    RedactedThinkingBlock,
+    Request,
+    Response,
+    Role,
+    StreamEvent,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
+    Tool,
+    ToolArgsDelta,
+    ToolChoice,
+    ToolResultBlock,
+    ToolUseBlock,
+)
+from lynkr.streams import ResponseBuilder, parse_tool_arguments
+
+CLIENT_FORMAT = "openai_responses"
+
+_MODELED = {
+    "model", "input", "instructions", "tools", "tool_choice", "max_output_tokens",
+    "temperature", "top_p", "stream", "metadata",
+}
+# Responses reasoning effort -> an Anthropic-style thinking budget (1024 is Anthropic's floor).
+_EFFORT_BUDGET = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576, "xhigh": 32768}
+_CUSTOM_TOOL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"input": {"type": "string", "description": "The raw input of the tool."}},
+    "required": ["input"],
+}
+
+
+# --- request --------------------------------------------------------------------------------
+
+
+def parse_request(body: Any, *, history: list[Message] | None = None) -> Request:
+    """Turn a Responses request body into a :class:`Request`.
+
+    ``history`` is the stored conversation behind ``previous_response_id``, prepended to the
+    new input (as the API does); the caller looks it up, this function stays pure.
+    """
+    if not isinstance(body, dict):
+        raise InvalidRequest("request body must be a JSON object")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest("`model` is required and must be a string", param="model")
+    instructions = body.get("instructions")
+    if instructions is not None and not isinstance(instructions, str):
+        raise InvalidRequest("`instructions` must be a string", param="instructions")
+    system = [TextBlock(instructions)] if instructions else []
+    leading_system, turns = _parse_input(body.get("input"))
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise InvalidRequest("`stream` must be a boolean", param="stream")
+    metadata = body.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise InvalidRequest("`metadata` must be an object", param="metadata")
+    return Request(
+        model=model,
+        messages=_merge_turns([(m.role, b) for m in history or [] for b in m.content] + turns),
+        system=system + leading_system,
+        tools=_parse_tools(body.get("tools")),
+        tool_choice=_parse_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
+        max_tokens=_number(body, "max_output_tokens", integer=True),  # type: ignore[arg-type]
+        temperature=_number(body, "temperature"),
+        top_p=_number(body, "top_p"),
+        stream=stream,
+        thinking=_thinking(body.get("reasoning")),
+        metadata=metadata,
+        extra={k: v for k, v in body.items() if k not in _MODELED},
+        client_format=CLIENT_FORMAT,
+    )
+
+
+def _parse_input(value: Any) -> tuple[list[TextBlock], list[tuple[Role, Block]]]:
+    if value is None:
+        return [], []
+    if isinstance(value, str):
+        return [], [("user", TextBlock(value))]
+    if not isinstance(value, list):
+        raise InvalidRequest("`input` must be a string or a list of items", param="input")
+    system: list[TextBlock] = []
+    turns: list[tuple[Role, Block]] = []
+    for i, item in enumerate(value):
+        param = f"input[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidRequest(f"{param} must be an object", param=param)
+        kind = item.get("type", "message")
+        if kind == "message":
+            role = item.get("role")
+            blocks = _content_blocks(item.get("content"), f"{param}.content")
+            if role in ("system", "developer"):
+                texts = [b for b in blocks if isinstance(b, TextBlock)]
+                if turns:
+                    turns.extend(("user", b) for b in texts)
+                else:
+                    system.extend(texts)
+            elif role in ("user", "assistant"):
+                turns.extend((role, b) for b in blocks)
+            else:
+                raise InvalidRequest(
+                    f"{param}.role must be user, assistant, system or developer",
+                    param=f"{param}.role",
+                )
+        elif kind in ("function_call", "custom_tool_call", "local_shell_call"):
+            turns.append(("assistant", _tool_call(item, kind, param)))
+        elif kind in ("function_call_output", "custom_tool_call_output",
+                      "local_shell_call_output"):
+            call_id = _required_str(item, "call_id", param)
+            content = _output_blocks(item.get("output"), f"{param}.output")
+            turns.append(("user", ToolResultBlock(call_id, content)))
+        elif kind == "reasoning":
+            block = _reasoning_block(item)
+            if block is not None:
+                turns.append(("assistant", block))
+    return system, turns
+
+
+def _tool_call(item: dict[str, Any], kind: str, param: str) -> ToolUseBlock:
+    call_id = _required_str(item, "call_id", param)
+    if kind == "local_shell_call":
+        action = item.get("action")
+        return ToolUseBlock(call_id, "local_shell", action if isinstance(action, dict) else {})
+    name = _required_str(item, "name", param)
+    if kind == "custom_tool_call":
+        return ToolUseBlock(call_id, name, {"input": str(item.get("input", ""))})
+    arguments = item.get("arguments", "")
+    if not isinstance(arguments, str):
+        raise InvalidRequest(f"{param}.arguments must be a JSON string",
+                             param=f"{param}.arguments")
+    return ToolUseBlock(call_id, name, parse_tool_arguments(arguments))
+
+
+def _reasoning_block(item: dict[str, Any]) -> ThinkingBlock | RedactedThinkingBlock | None:
+    parts = item.get("content") or item.get("summary") or []
+    text = "".join(p.get("text", "") for p in parts if isinstance(p, dict))
+    encrypted = item.get("encrypted_content") or None
+    if text:
+        return ThinkingBlock(text, encrypted)
+    return RedactedThinkingBlock(encrypted) if encrypted else None
+
+
+def _content_blocks(content: Any, param: str) -> list[Block]:
+    if isinstance(content, str):
+        return [TextBlock(content)] if content else []
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{param} must be a string or a list of parts", param=param)
+    blocks: list[Block] = []
+    for i, part in enumerate(content):
+        where = f"{param}[{i}]"
+        if not isinstance(part, dict):
+            raise InvalidRequest(f"{where} must be an object", param=where)
+        kind = part.get("type")
+        if kind in ("input_text", "output_text", "text"):
+            blocks.append(TextBlock(_required_str(part, "text", where)))
+        elif kind == "refusal":
+            blocks.append(TextBlock(_required_str(part, "refusal", where)))
+        elif kind == "input_image":
+            blocks.append(_image(part, where))
+        else:
+            raise InvalidRequest(f"{where}: content type {kind!r} is not supported", param=where)
+    return blocks
+
+
+def _output_blocks(output: Any, param: str) -> list[TextBlock | ImageBlock]:
+    if isinstance(output, str):
+        return [TextBlock(output)]
+    blocks = _content_blocks(output, param)
+    return [b for b in blocks if isinstance(b, TextBlock | ImageBlock)]
+
+
+def _image(part: dict[str, Any], param: str) -> ImageBlock:
+    url = part.get("image_url")
+    if not isinstance(url, str) or not url:
+        raise InvalidRequest(f"{param}: only images given by `image_url` are supported",
+                             param=f"{param}.image_url")
+    if url.startswith("data:") and ";base64," in url:
+        media_type, data = url[5:].split(";base64,", 1)
+        return ImageBlock(media_type=media_type or "image/png", data=data)
+    return ImageBlock(url=url)
+
+
+def _merge_turns(turns: list[tuple[Role, Block]]) -> list[Message]:
+    messages: list[Message] = []
+    for role, block in turns:
+        if messages and messages[-1].role == role:
+            messages[-1].content.append(block)
+        else:
+            messages.append(Message(role, [block]))
+    return messages
+
+
+def _parse_tools(tools: Any) -> list[Tool]:
+    if tools is None:
+        return []
+    if not isinstance(tools, list):
+        raise InvalidRequest("`tools` must be a list", param="tools")
+    parsed = []
+    for i, tool in enumerate(tools):
+        param = f"tools[{i}]"
+        if not isinstance(tool, dict):
+            raise InvalidRequest(f"{param} must be an object", param=param)
+        kind = tool.get("type")
+        if kind == "function":
+            spec = tool["function"] if isinstance(tool.get("function"), dict) else tool
+            schema = spec.get("parameters")
+            parsed.append(Tool(
+                name=_required_str(spec, "name", param),
+                description=spec.get("description") or "",
+                input_schema=schema if isinstance(schema, dict) else {"type": "object",
+                                                                      "properties": {}},
+            ))
+        elif kind == "custom":
+            parsed.append(Tool(_required_str(tool, "name", param), tool.get("description") or "",
+                               dict(_CUSTOM_TOOL_SCHEMA), raw=tool))
+        elif isinstance(kind, str):
+            parsed.append(Tool(name=str(tool.get("name") or kind), raw=tool))
+        else:
+            raise InvalidRequest(f"{param}.type is required", param=f"{param}.type")
+    return parsed
+
+
+def _parse_tool_choice(value: Any, parallel: Any) -> ToolChoice | None:
+    disable = parallel is False
+    if value is None:
+        return ToolChoice("auto", disable_parallel=True) if disable else None
+    if value in ("auto", "none"):
+        return ToolChoice(value, disable_parallel=disable)
+    if value == "required":
+        return ToolChoice("any", disable_parallel=disable)
+    if isinstance(value, dict):
+        if value.get("type") in ("function", "custom") and isinstance(value.get("name"), str):
+            return ToolChoice("tool", value["name"], disable_parallel=disable)
+        return ToolChoice("auto", disable_parallel=disable)  # allowed_tools, hosted tools
+    raise InvalidRequest("`tool_choice` must be auto, none, required or an object",
+                         param="tool_choice")
+
+
+def _thinking(reasoning: Any) -> dict[str, Any] | None:
+    if not isinstance(reasoning, dict):
+        return None
+    effort = reasoning.get("effort")
+    if effort == "none":
+        return {"type": "disabled"}
+    budget = _EFFORT_BUDGET.get(effort or "medium")
+    return {"type": "enabled", "budget_tokens": budget} if budget else None
+
+
+def _number(body: dict[str, Any], key: str, *, integer: bool = False) -> float | int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise InvalidRequest(f"`{key}` must be {'an integer' if integer else 'a number'}",
+                             param=key)
+    return value
+
+
+def _required_str(obj: dict[str, Any], key: str, param: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{param}.{key} is required and must be a string",
+                             param=f"{param}.{key}")
+    return value
+
+
+# --- response -------------------------------------------------------------------------------
+
+
+def render_response(response: Response, *, request: Request | None, response_id: str,
+                    created_at: int) -> dict[str, Any]:
+    """The Responses API object for a complete answer (``status`` completed or incomplete)."""
+    items: list[dict[str, Any]] = []
+    for block in response.content:
+        item = _output_item(block, _item_id(response_id, len(items), block), request)
+        if item is not None:
+            items.append(item)
+    incomplete = response.stop_reason == "max_tokens"
+    body = _response_shell(response_id, response.model, created_at, request,
+                           status="incomplete" if incomplete else "completed")
+    body["output"] = items
+    body["usage"] = _usage(response)
+    if incomplete:
+        body["incomplete_details"] = {"reason": "max_output_tokens"}
+    return body
+
+
+def response_to_history(request: Request, response: Response) -> list[Message]:
+    """The conversation after this turn (request messages + the assistant's answer), which is
+    what a later ``previous_response_id`` continues from."""
+    messages = [Message(m.role, list(m.content)) for m in request.messages]
+    answer = [b for b in response.content if not isinstance(b, ImageBlock | ToolResultBlock)]
+    if answer:
+        if messages and messages[-1].role == "assistant":
+            messages[-1].content.extend(answer)
+        else:
+            messages.append(Message("assistant", answer))
+    return messages
+
+
+def _response_shell(response_id: str, model: str, created_at: int, request: Request | None,
+                    *, status: str) -> dict[str, Any]:
+    extra = request.extra if request else {}
+    choice = request.tool_choice if request else None
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": created_at,
+        "status": status,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": (request.system_text or None) if request else None,
+        "max_output_tokens": request.max_tokens if request else None,
+        "model": model or (request.model if request else ""),
+        "output": [],
+        "parallel_tool_calls": not (choice and choice.disable_parallel),
+        "previous_response_id": extra.get("previous_response_id"),
+        "reasoning": extra.get("reasoning") if isinstance(extra.get("reasoning"), dict) else None,
+        "store": extra.get("store", True),
+        "temperature": request.temperature if request else None,
+        "text": extra.get("text") or {"format": {"type": "text"}},
+        "tool_choice": _render_tool_choice(choice),
+        "tools": [_render_tool(t) for t in request.tools] if request else [],
+        "top_p": request.top_p if request else None,
+        "truncation": extra.get("truncation", "disabled"),
+        "usage": None,
+        "user": extra.get("user"),
+        "metadata": request.metadata if request else {},
+    }
+
+
+def _render_tool(tool: Tool) -> dict[str, Any]:
+    if tool.raw is not None:
+        return tool.raw
+    return {"type": "function", "name": tool.name, "description": tool.description,
+            "parameters": tool.input_schema, "strict": False}
+
+
+def _render_tool_choice(choice: ToolChoice | None) -> Any:
+    if choice is None or choice.type == "auto":
+        return "auto"
+    if choice.type == "tool":
+        return {"type": "function", "name": choice.name}
+    return "required" if choice.type == "any" else "none"
+
+
+def _usage(response: Response) -> dict[str, Any]:
+    usage = response.usage
+    # OpenAI counts cached prompt tokens inside input_tokens; Anthropic reports them apart.
+    input_tokens = (usage.input_tokens + usage.cache_read_input_tokens
+                    + usage.cache_creation_input_tokens)
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": usage.cache_read_input_tokens,
+                                 "cache_write_tokens": usage.cache_creation_input_tokens},
+        "output_tokens": usage.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": input_tokens + usage.output_tokens,
+    }
+
+
+def _item_id(response_id: str, index: int, block: Block) -> str:
+    """Deterministic item ids, so a streamed answer and its final object agree."""
+    prefix = {"text": "msg", "tool_use": "fc", "thinking": "rs", "redacted_thinking": "rs"}
+    return f"{prefix.get(block.type, 'item')}_{response_id.removeprefix('resp_')}_{index}"
+
+
+def _is_custom_tool(name: str, request: Request | None) -> bool:
+    return bool(request) and any(t.name == name and t.raw is not None
+                                 and t.raw.get("type") == "custom" for t in request.tools)
+
+
+def _arguments_text(arguments: dict[str, Any]) -> str:
+    if set(arguments) == {"_raw"}:  # the model's invalid JSON, passed on as it was
+        return str(arguments["_raw"])
+    return orjson.dumps(arguments).decode()
+
+
+def _output_item(block: Block, item_id: str, request: Request | None,
+                 *, status: str = "completed") -> dict[str, Any] | None:
+    if isinstance(block, TextBlock):
+        content = [_text_part(block.text)] if status == "completed" else []
+        return {"id": item_id, "type": "message", "status": status, "role": "assistant",
+                "content": content}
+    if isinstance(block, ToolUseBlock):
+        done = status == "completed"
+        if _is_custom_tool(block.name, request):
+            return {"id": item_id, "type": "custom_tool_call", "status": status,
+                    "call_id": block.id, "name": block.name,
+                    "input": str(block.input.get("input", "")) if done else ""}
+        return {"id": item_id, "type": "function_call", "status": status, "call_id": block.id,
+                "name": block.name, "arguments": _arguments_text(block.input) if done else ""}
+    if isinstance(block, ThinkingBlock):
+        item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
+        if status == "completed":
+            item["summary"] = [{"type": "summary_text", "text": block.thinking}]
+            if block.signature:
+                item["encrypted_content"] = block.signature
+        return item
+    if isinstance(block, RedactedThinkingBlock):
+        return {"id": item_id, "type": "reasoning", "summary": [],
+                "encrypted_content": block.data}
+    return None  # images and tool results never appear in assistant output
+
+
+def _text_part(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": []}
+
+
+# --- streaming ------------------------------------------------------------------------------
+
+
+class _OpenItem:
+    __slots__ = ("output_index", "item_id", "start", "parts", "signature")
+
+    def __init__(self, output_index: int, item_id: str, start: Block) -> None:
+        self.output_index = output_index
+        self.item_id = item_id
+        self.start = start
+        self.parts: list[str] = []
+        self.signature: str | None = None
+
+
+class StreamEncoder:
+    """Internal stream events -> Responses API SSE frames, one event at a time.
+
+    Emits ``response.created`` and ``response.in_progress`` first, then per content block an
+    output item with its deltas, and finally ``response.completed`` (``response.incomplete``
+    when the answer hit the token limit) carrying the object :func:`render_response` gives for
+    the accumulated answer. ``sequence_number`` increases by one per frame.
+    """
+
+    def __init__(self, response_id: str, model: str, created_at: int,
+                 request: Request | None) -> None:
+        self.response_id = response_id
+        self.model = model
+        self.created_at = created_at
+        self.request = request
+        self._seq = 0
+        self._builder = ResponseBuilder()
+        self._started = False
+        self._finished = False
+        self._open: dict[int, _OpenItem] = {}
+        self._done_items: list[dict[str, Any]] = []
+
+    def encode(self, event: StreamEvent) -> list[bytes]:
+        """The SSE frames for one event (possibly none)."""
+        if self._finished:
+            return []
+        frames = [] if self._started else self._start()
+        self._builder.add(event)
+        match event:
+            case BlockStart(index=index, block=block):
+                frames += self._open_item(index, block)
+            case TextDelta(index=index, text=text) if text and index in self._open:
+                frames.append(self._text_delta(self._open[index], text))
+            case ToolArgsDelta(index=index, partial_json=fragment) if index in self._open:
+                frames += self._args_delta(self._open[index], fragment)
+            case ThinkingDelta(index=index, thinking=text, signature=signature) \
+                    if index in self._open:
+                frames += self._thinking_delta(self._open[index], text, signature)
+            case BlockStop(index=index) if index in self._open:
+                frames += self._close_item(index)
+            case MessageStop():
+                for index in sorted(self._open):
+                    frames += self._close_item(index)
+                frames.append(self._finish())
+        return frames
+
+    def encode_error(self, err: Exception) -> bytes:
+        """A ``response.failed`` frame (preceded by ``response.created`` if nothing was sent
+        yet) ending the stream with the error where Codex and the SDK look for it."""
+        frames = [] if self._started else self._start()
+        body = self._shell("failed")
+        body["output"] = list(self._done_items)
+        body["error"] = {"code": _error_code(err), "message": _error_message(err)}
+        frames.append(self._frame("response.failed", response=body))
+        self._finished = True
+        return b"".join(frames)
+
+    def _start(self) -> list[bytes]:
+        self._started = True
+        return [self._frame("response.created", response=self._shell("in_progress")),
+                self._frame("response.in_progress", response=self._shell("in_progress"))]
+
+    def _shell(self, status: str) -> dict[str, Any]:
+        return _response_shell(self.response_id, self._builder.model or self.model,
+                               self.created_at, self.request, status=status)
+
+    def _open_item(self, index: int, block: Block) -> list[bytes]:
+        output_index = len(self._done_items) + len(self._open)
+        item = _OpenItem(output_index, _item_id(self.response_id, output_index, block), block)
+        self._open[index] = item
+        added = _output_item(block, item.item_id, self.request, status="in_progress")
+        if isinstance(block, RedactedThinkingBlock):
+            added = {"id": item.item_id, "type": "reasoning", "summary": []}
+        frames = [self._frame("response.output_item.added", output_index=output_index,
+                              item=added)]
+        if isinstance(block, TextBlock):
+            frames.append(self._frame("response.content_part.added", **self._where(item),
+                                      content_index=0, part=_text_part("")))
+        elif isinstance(block, ThinkingBlock):
+            frames.append(self._frame("response.reasoning_summary_part.added",
+                                      **self._where(item), summary_index=0,
+                                      part={"type": "summary_text", "text": ""}))
+        return frames
+
+    def _text_delta(self, item: _OpenItem, text: str) -> bytes:
+        item.parts.append(text)
+        return self._frame("response.output_text.delta", **self._where(item), content_index=0,
+                           delta=text, logprobs=[])
+
+    def _thinking_delta(self, item: _OpenItem, text: str, signature: str | None) -> list[bytes]:
+        item.signature = signature or item.signature
+        if not text:
+            return []
+        item.parts.append(text)
+        return [self._frame("response.reasoning_summary_text.delta", **self._where(item),
+                            summary_index=0, delta=text)]
+
+    def _args_delta(self, item: _OpenItem, fragment: str) -> list[bytes]:
+        item.parts.append(fragment)
+        assert isinstance(item.start, ToolUseBlock)
+        if not fragment or _is_custom_tool(item.start.name, self.request):
+            return []  # a custom tool's input is a string inside JSON: sent whole at the end
+        return [self._frame("response.function_call_arguments.delta", **self._where(item),
+                            delta=fragment)]
+
+    def _close_item(self, index: int) -> list[bytes]:
+        item = self._open.pop(index)
+        text = "".join(item.parts)
+        start, where = item.start, self._where(item)
+        frames: list[bytes] = []
+        block: Block = start
+        if isinstance(start, TextBlock):
+            block = TextBlock(text)
+            frames += [
+                self._frame("response.output_text.done", **where, content_index=0, text=text,
+                            logprobs=[]),
+                self._frame("response.content_part.done", **where, content_index=0,
+                            part=_text_part(text)),
+            ]
+        elif isinstance(start, ThinkingBlock):
+            block = ThinkingBlock(text, item.signature)
+            part = {"type": "summary_text", "text": text}
+            frames += [
+                self._frame("response.reasoning_summary_text.done", **where, summary_index=0,
+                            text=text),
+                self._frame("response.reasoning_summary_part.done", **where, summary_index=0,
+                            part=part),
+            ]
+        elif isinstance(start, ToolUseBlock):
+            block = ToolUseBlock(start.id, start.name, parse_tool_arguments(text))
+            frames += self._tool_done(item, block)
+        done = _output_item(block, item.item_id, self.request)
+        assert done is not None
+        self._done_items.append(done)
+        frames.append(self._frame("response.output_item.done", output_index=item.output_index,
+                                  item=done))
+        return frames
+
+    def _tool_done(self, item: _OpenItem, block: ToolUseBlock) -> list[bytes]:
+        where = self._where(item)
+        if _is_custom_tool(block.name, self.request):
+            value = str(block.input.get("input", ""))
+            frames = [self._frame("response.custom_tool_call_input.delta", **where,
+                                  delta=value)] if value else []
+            return frames + [self._frame("response.custom_tool_call_input.done", **where,
+                                         input=value)]
+        return [self._frame("response.function_call_arguments.done", **where, name=block.name,
+                            arguments=_arguments_text(block.input))]
+
+    def _finish(self) -> bytes:
+        self._finished = True
+        response = self._builder.build()
+        response.model = response.model or self.model
+        body = render_response(response, request=self.request, response_id=self.response_id,
+                               created_at=self.created_at)
+        kind = "response.incomplete" if body["status"] == "incomplete" else "response.completed"
+        return self._frame(kind, response=body)
+
+    @staticmethod
+    def _where(item: _OpenItem) -> dict[str, Any]:
+        return {"item_id": item.item_id, "output_index": item.output_index}
+
+    def _frame(self, kind: str, **fields: Any) -> bytes:
+        payload = {"type": kind, "sequence_number": self._seq, **fields}
+        self._seq += 1
+        return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
+
+
+def _error_code(err: Exception) -> str:
+    kind = getattr(err, "kind", "api_error")
+    if kind == "rate_limit_error" or getattr(err, "status", 0) == 429:
+        return "rate_limit_exceeded"
+    return "invalid_prompt" if kind == "invalid_request_error" else "server_error"
+
+
+def _error_message(err: Exception) -> str:
+    message = err.message if isinstance(err, LynkrError) else str(err) or type(err).__name__
+    retry_after = getattr(err, "retry_after", None)
+    if retry_after:
+        # Codex parses this phrase to decide how long to back off before retrying.
+        message += f" Please try again in {retry_after:g}s."
+    return message
