@@ -1,0 +1,334 @@
+"""Streaming OpenAI Chat Completions: internal events <-> ``chat.completion.chunk`` objects.
+
+Import from :mod:`lynkr.wire.openai_chat`, which re-exports these.
+
+The encoder runs once per streamed token, so it writes each chunk as a precomputed byte prefix
+plus one ``orjson.dumps`` of the delta. The decoder turns OpenAI's flat deltas into
+Anthropic-shaped blocks: text, thinking and each tool call become a block with a stable,
+increasing index, opened and closed in order so block events never interleave.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from lynkr.errors import LynkrError, UpstreamError
+from lynkr.model import (
+    BlockStart,
+    BlockStop,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
+    StopReason,
+    StreamEvent,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
+    ToolArgsDelta,
+    ToolUseBlock,
+    Usage,
+)
+from lynkr.wire.errors import openai_error_body
+
+FINISH_REASONS: dict[str | None, str] = {
+    "end_turn": "stop", "stop_sequence": "stop", "pause_turn": "stop", None: "stop",
+    "tool_use": "tool_calls", "max_tokens": "length", "refusal": "content_filter",
+}
+STOP_REASONS: dict[str, StopReason] = {
+    "stop": "end_turn", "tool_calls": "tool_use", "function_call": "tool_use",
+    "length": "max_tokens", "content_filter": "refusal",
+}
+_DONE = b"data: [DONE]\n\n"
+
+
+def new_call_id() -> str:
+    """An id for a tool call whose upstream gave none (some local servers omit it)."""
+    return "call_" + uuid.uuid4().hex[:24]
+
+
+def render_usage(usage: Usage) -> dict[str, Any]:
+    """OpenAI usage: ``prompt_tokens`` counts cached input too, ``cached_tokens`` says how much."""
+    prompt = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": prompt + usage.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cache_read_input_tokens},
+    }
+
+
+def parse_usage(raw: dict[str, Any]) -> Usage:
+    """Inverse of :func:`render_usage`; DeepSeek's ``prompt_cache_hit_tokens`` is read too."""
+    prompt = _int(raw.get("prompt_tokens"))
+    details = raw.get("prompt_tokens_details")
+    cached = _int(details.get("cached_tokens")) if isinstance(details, dict) else 0
+    cached = cached or _int(raw.get("prompt_cache_hit_tokens"))
+    return Usage(input_tokens=max(prompt - cached, 0),
+                 output_tokens=_int(raw.get("completion_tokens")),
+                 cache_read_input_tokens=cached)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+class StreamEncoder:
+    """Internal events -> ``data: {chat.completion.chunk}`` frames for an OpenAI client.
+
+    Tool calls are numbered 0, 1, ... in the order they start (OpenAI's ``tool_calls[].index``),
+    independent of block indices, since text and thinking blocks have no tool index.
+    """
+
+    def __init__(self, model: str, id: str, include_usage: bool, *,
+                 created: int | None = None) -> None:
+        self.include_usage = include_usage
+        head = orjson.dumps({"id": id, "object": "chat.completion.chunk",
+                             "created": int(time.time()) if created is None else created,
+                             "model": model})[:-1]
+        self._prefix = b"data: " + head + b',"choices":[{"index":0,"delta":'
+        self._usage_prefix = b"data: " + head + b',"choices":[],"usage":'
+        self._tool_index: dict[int, int] = {}
+        self._usage = Usage()
+
+    def encode(self, event: StreamEvent) -> list[bytes]:
+        """The frames for one event (often none: block starts and stops have no chunk)."""
+        match event:
+            case TextDelta(text=text):
+                return [self._chunk(b'{"content":' + orjson.dumps(text) + b"}")] if text else []
+            case ToolArgsDelta(index=index, partial_json=fragment):
+                tool = self._tool_index.get(index)
+                if tool is None or not fragment:
+                    return []
+                return [self._chunk(orjson.dumps({"tool_calls": [
+                    {"index": tool, "function": {"arguments": fragment}}]}))]
+            case ThinkingDelta(thinking=text):
+                if not text:
+                    return []
+                return [self._chunk(b'{"reasoning_content":' + orjson.dumps(text) + b"}")]
+            case BlockStart(index=index, block=ToolUseBlock(id=call_id, name=name)):
+                tool = self._tool_index[index] = len(self._tool_index)
+                return [self._chunk(orjson.dumps({"tool_calls": [
+                    {"index": tool, "id": call_id, "type": "function",
+                     "function": {"name": name, "arguments": ""}}]}))]
+            case MessageStart(usage=usage):
+                self._usage = Usage(usage.input_tokens, usage.output_tokens,
+                                    usage.cache_read_input_tokens,
+                                    usage.cache_creation_input_tokens)
+                return [self._chunk(b'{"role":"assistant","content":""}')]
+            case MessageDelta(stop_reason=reason, usage=usage):
+                self._usage.input_tokens = usage.input_tokens or self._usage.input_tokens
+                self._usage.output_tokens = usage.output_tokens or self._usage.output_tokens
+                finish = FINISH_REASONS.get(reason, "stop")
+                return [self._chunk(b"{}", b'"' + finish.encode() + b'"')]
+            case MessageStop():
+                if not self.include_usage:
+                    return [_DONE]
+                usage_frame = self._usage_prefix + orjson.dumps(render_usage(self._usage))
+                return [usage_frame + b"}\n\n", _DONE]
+        return []
+
+    def encode_error(self, err: LynkrError) -> bytes:
+        """A mid-stream error frame; OpenAI's SDKs raise on a chunk carrying ``error``."""
+        return b"data: " + orjson.dumps(openai_error_body(err)) + b"\n\n"
+
+    def _chunk(self, delta: bytes, finish: bytes = b"null") -> bytes:
+        return self._prefix + delta + b',"finish_reason":' + finish + b"}]}\n\n"
+
+
+@dataclass(slots=True)
+class _ToolCall:
+    id: str
+    name: str
+    args: list[str] = field(default_factory=list)
+    block: int | None = None  # set when its BlockStart was emitted
+    closed: bool = False
+
+    def complete(self) -> bool:
+        """Whether the arguments so far form a JSON value. Empty is not complete: OpenAI opens
+        every call with ``arguments: ""`` even when its fragments come later, interleaved."""
+        text = "".join(self.args)
+        if not text.strip():
+            return False
+        try:
+            orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return False
+        return True
+
+
+class StreamDecoder:
+    """Upstream ``chat.completion.chunk`` objects -> internal events, as they arrive.
+
+    Tool-call fragments are keyed by ``tool_calls[].index`` (id and name come only on the first
+    fragment). The call being streamed is forwarded live; if another call starts while the
+    current one's arguments are not yet a complete JSON value (true interleaving, rare), the
+    newcomer's fragments wait and are emitted when the current one completes or at the end,
+    so each block's events stay contiguous for Anthropic-style clients.
+    """
+
+    def __init__(self) -> None:
+        self._started = False
+        self._next_block = 0
+        self._open_block: int | None = None
+        self._open_kind = ""
+        self._tools: dict[object, _ToolCall] = {}
+        self._ids: dict[str, object] = {}
+        self._last_key: object = None
+        self._active: _ToolCall | None = None
+        self._waiting: list[_ToolCall] = []
+        self._stop_reason: StopReason | None = None
+        self._finished = False
+        self._usage = Usage()
+
+    def feed(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        """Events for one parsed chunk. An ``error`` chunk raises :class:`UpstreamError`."""
+        if not isinstance(chunk, dict):
+            raise UpstreamError("upstream sent a stream chunk that is not a JSON object")
+        error = chunk.get("error")
+        if error:
+            message = error.get("message") if isinstance(error, dict) else error
+            raise UpstreamError(f"upstream stream failed: {message}")
+        events: list[StreamEvent] = []
+        if not self._started:
+            self._started = True
+            events.append(MessageStart(id=str(chunk.get("id") or ""),
+                                       model=str(chunk.get("model") or "")))
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self._usage = parse_usage(usage)
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                self._delta(delta, events)
+            finish = choice.get("finish_reason")
+            if finish:
+                self._stop_reason = STOP_REASONS.get(finish, "end_turn")
+                self._finished = True
+                self._close_all(events)
+        return events
+
+    def finish(self) -> list[StreamEvent]:
+        """Close the message at ``[DONE]`` or end of stream; a stream without a finish reason
+        was cut and raises :class:`UpstreamError`."""
+        if not self._finished:
+            raise UpstreamError("upstream stream ended before a finish_reason (stream cut)",
+                                retryable=True)
+        events: list[StreamEvent] = []
+        self._close_all(events)
+        events.append(MessageDelta(stop_reason=self._stop_reason, usage=self._usage))
+        events.append(MessageStop())
+        return events
+
+    def _delta(self, delta: dict[str, Any], events: list[StreamEvent]) -> None:
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            index = self._open_flat("thinking", events)
+            events.append(ThinkingDelta(index, reasoning))
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            index = self._open_flat("text", events)
+            events.append(TextDelta(index, content))
+        calls = delta.get("tool_calls")
+        if isinstance(calls, list):
+            for call in calls:
+                if isinstance(call, dict):
+                    self._tool_fragment(call, events)
+
+    def _open_flat(self, kind: str, events: list[StreamEvent]) -> int:
+        """The index of the open text/thinking block of ``kind``, opening one if needed."""
+        if self._open_kind == kind and self._open_block is not None:
+            return self._open_block
+        self._close_all(events)
+        index = self._open_block = self._new_block()
+        self._open_kind = kind
+        events.append(BlockStart(index, TextBlock("") if kind == "text" else ThinkingBlock("")))
+        return index
+
+    def _tool_fragment(self, call: dict[str, Any], events: list[StreamEvent]) -> None:
+        key = self._key(call)
+        function = call.get("function")
+        function = function if isinstance(function, dict) else {}
+        tool = self._tools.get(key)
+        if tool is None:
+            self._close_flat(events)
+            call_id = call.get("id")
+            name = function.get("name")
+            tool = _ToolCall(call_id if isinstance(call_id, str) and call_id else new_call_id(),
+                             name if isinstance(name, str) else "")
+            self._tools[key] = tool
+            self._ids[tool.id] = key
+            if self._active is not None and not self._waiting and self._active.complete():
+                self._close_tool(self._active, events)
+                self._active = None
+            if self._active is None:
+                self._open_tool(tool, events)
+            else:
+                self._waiting.append(tool)
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict):
+            arguments = orjson.dumps(arguments).decode()
+        if not isinstance(arguments, str) or not arguments or tool.closed:
+            return  # fragments for a call already closed (by text after it) cannot be placed
+        tool.args.append(arguments)
+        if tool is self._active:
+            events.append(ToolArgsDelta(tool.block or 0, arguments))
+            self._advance(events)
+
+    def _key(self, call: dict[str, Any]) -> object:
+        index, call_id = call.get("index"), call.get("id")
+        known = self._tools.get(index) if isinstance(index, int) else None
+        if isinstance(index, int) and (known is None or not call_id or known.id == call_id):
+            key: object = index
+        elif isinstance(call_id, str) and call_id:  # no index, or an index reused for a new id
+            key = self._ids.get(call_id, ("id", call_id))
+        else:
+            key = self._last_key if self._last_key is not None else 0
+        self._last_key = key
+        return key
+
+    def _advance(self, events: list[StreamEvent]) -> None:
+        """While the live call is complete and others wait, close it and go to the next."""
+        while self._waiting and self._active is not None and self._active.complete():
+            self._close_tool(self._active, events)
+            self._active = self._waiting.pop(0)
+            self._open_tool(self._active, events)
+
+    def _open_tool(self, tool: _ToolCall, events: list[StreamEvent]) -> None:
+        tool.block = self._new_block()
+        self._active = tool
+        events.append(BlockStart(tool.block, ToolUseBlock(tool.id, tool.name, {})))
+        if tool.args:
+            events.append(ToolArgsDelta(tool.block, "".join(tool.args)))
+
+    def _close_tool(self, tool: _ToolCall, events: list[StreamEvent]) -> None:
+        tool.closed = True
+        events.append(BlockStop(tool.block or 0))
+
+    def _close_flat(self, events: list[StreamEvent]) -> None:
+        if self._open_block is not None:
+            events.append(BlockStop(self._open_block))
+            self._open_block, self._open_kind = None, ""
+
+    def _close_all(self, events: list[StreamEvent]) -> None:
+        self._close_flat(events)
+        if self._active is not None:
+            self._close_tool(self._active, events)
+            self._active = None
+        for tool in self._waiting:
+            self._open_tool(tool, events)
+            self._close_tool(tool, events)
+        self._waiting = []
+        self._active = None
+
+    def _new_block(self) -> int:
+        index = self._next_block
+        self._next_block += 1
+        return index
