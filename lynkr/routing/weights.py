@@ -89,7 +89,8 @@ def parse_weights(data: object, source: str = "routing weights") -> Weights:
     weights = DEFAULT_WEIGHTS
     if "weights" in data:
         dims = _number_map(data["weights"], f"{source}: weights", set(DEFAULT_DIMENSION_WEIGHTS))
-        weights = replace(weights, dimensions=MappingProxyType({**DEFAULT_DIMENSION_WEIGHTS, **dims}))
+        merged = MappingProxyType({**DEFAULT_DIMENSION_WEIGHTS, **dims})
+        weights = replace(weights, dimensions=merged)
     if "thresholds" in data:
         bounds = _number_map(data["thresholds"], f"{source}: thresholds",
                              {"medium", "complex", "reasoning"})

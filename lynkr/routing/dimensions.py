@@ -1,0 +1,355 @@
+"""The per-dimension rules of the complexity scorer: each maps request features to 0–1 + a reason.
+
+Every rule is a pure function of :class:`Features` (a bounded, lower-cased view of the request
+built once per request by the scorer) and returns ``(value, reason)``. Patterns are compiled at
+import time and only ever run over bounded text, which keeps a decision well under 2 ms.
+
+Rules, in short (weights live in :mod:`lynkr.routing.weights`):
+
+- ``task_tokens``: tokens of the task (last user text); log-scaled, 25 → 0, 1500+ → 1.
+- ``conversation_depth``: messages so far (24+ → 1) or context size (200 K chars → 1).
+- ``code_present``: inline code 0.3, a fenced block 0.6, several blocks / a diff / a stack
+  trace 0.8, a trace or diff plus code 1.
+- ``codegen_intent``: "fix/add/rename" 0.35, "write/create ... <code noun>" 0.6,
+  "implement / build a / refactor / rewrite / from scratch" 1.
+- ``multi_step``: 0.25 per planning marker ("first … then", "plan", "across all", "every
+  module") plus numbered / bulleted requirement lists.
+- ``reasoning``: 0.45 per strong marker (prove, invariant, trade-offs, architecture, race
+  condition, deadlock, correctness …), 0.2 per weak one (why, compare, should we, strategy …).
+- ``analysis_depth``: 0.3 per marker (analyse, investigate, root cause, audit, profile, debug,
+  memory leak, flaky, walk me through …).
+- ``domain_risk``: 0.35 per distinct risky domain (security, auth, crypto, payments, data loss,
+  migrations, production, deploys, permissions …).
+- ``ambiguity``: vague asks ("it doesn't work", "make it better") in a short task with no file
+  or code to anchor it; halved once the conversation has tool context.
+- ``tool_danger``: how many tools are offered (40 → 0.5), +0.3 when Bash/Write/Edit-class tools
+  are among them, +0.2 when a recent command looks destructive.
+- ``agentic``: recent tool calls (0.08 each, max 0.4), a failing fix loop (+0.2, +0.35 from two
+  errors), autonomous asks ("until the tests pass", "keep going") +0.45.
+- ``prior_tool_use``: tool calls in the whole conversation, 20 → 1.
+- ``files``: distinct files mentioned or touched: 1 → 0.25, 2 → 0.45, 3–4 → 0.65, 5+ → 1.
+- ``user_hint``: "ultrathink" / "think harder" 1, "think hard/deeply/carefully" 0.7,
+  "think about/through" 0.35.
+- ``brevity_hint`` (negative weight): 0.5 per "quick question", "just tell me", "briefly" …
+
+The ``code_graph`` dimension needs the graph callable and lives in the scorer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Rule = Callable[["Features"], tuple[float, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the rules look at; every text is lower-cased and bounded."""
+
+    task: str
+    earlier: str  # earlier user turns' text, consulted when the task itself is a short follow-up
+    task_tokens: int
+    recent_results: str  # text of the tool results in the last few turns
+    recent_commands: str  # Bash-like commands issued in the last few turns
+    n_messages: int
+    context_chars: int
+    n_tool_uses: int
+    recent_tool_uses: int
+    recent_errors: int
+    tools: tuple[str, ...]
+    files: tuple[str, ...]
+    symbols: tuple[str, ...]
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.MULTILINE)
+
+
+def _distinct(pattern: re.Pattern[str], text: str) -> list[str]:
+    """Distinct matches, in order; repeats of one word say nothing new."""
+    seen: dict[str, None] = {}
+    for match in pattern.finditer(text):
+        seen.setdefault(match.group(0).strip(), None)
+    return list(seen)
+
+
+def _clamp(value: float) -> float:
+    return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
+
+
+def _per_hit(pattern: re.Pattern[str], text: str, step: float, label: str) -> tuple[float, str]:
+    hits = _distinct(pattern, text)
+    if not hits:
+        return 0.0, f"no {label}"
+    return _clamp(step * len(hits)), f"{label}: {', '.join(hits[:4])}"
+
+
+# --- size and shape -------------------------------------------------------------------------
+
+
+def task_tokens(f: Features) -> tuple[float, str]:
+    t = f.task_tokens
+    value = 0.0 if t <= 25 else _clamp(math.log(t / 25) / math.log(1500 / 25))
+    return value, f"{t} task tokens"
+
+
+def conversation_depth(f: Features) -> tuple[float, str]:
+    value = max(_clamp((f.n_messages - 1) / 24), _clamp(f.context_chars / 200_000))
+    return value, f"{f.n_messages} messages, {f.context_chars} chars"
+
+
+_FENCE = _rx(r"^\s*```")
+_DIFF = _rx(r"^(?:diff --git|@@ -\d+(?:,\d+)? \+\d+|--- a/|\+\+\+ b/)")
+_TRACE = _rx(r"traceback \(most recent call last\)|^\s+at [\w$.<>/]+ ?\(|^\s*at .+:\d+:\d+\)?$|"
+             r"\bpanic:|exception in thread|error\[e\d{4}\]|^\s*file \"[^\"]+\", line \d+|"
+             r"goroutine \d+ \[|segmentation fault|^\w*(?:error|exception): ")
+_INLINE = re.compile(r"`[^`\n]+`")
+_CODE_LINE = _rx(r"^\s*(?:def |class |function |fn |func |const |let |import |from \S+ import |"
+                 r"public |private |#include|return )|[;{]\s*$")
+
+
+def code_present(f: Features) -> tuple[float, str]:
+    text = f.task
+    blocks = len(_FENCE.findall(text)) // 2
+    trace = bool(_TRACE.search(text))
+    diff = bool(_DIFF.search(text))
+    bare = len(_CODE_LINE.findall(text)) >= 3
+    if (trace or diff) and (blocks or bare):
+        return 1.0, "stack trace or diff with code"
+    if trace or diff or blocks >= 2:
+        return 0.8, "stack trace" if trace else "diff" if diff else f"{blocks} code blocks"
+    if blocks or bare:
+        return 0.6, "code block"
+    if _INLINE.search(text):
+        return 0.3, "inline code"
+    return 0.0, "no code"
+
+
+# --- intent ---------------------------------------------------------------------------------
+
+_GEN_STRONG = _rx(r"\bimplement|\bbuild (?:a|an|the|out|me)\b|from scratch|end[- ]to[- ]end|"
+                  r"\bscaffold|\bnew (?:feature|service|module|endpoint|package|library|app)\b|"
+                  r"\brewrite\b|\bport (?:this|the|it|our)\b|\brefactor|\bre-?architect")
+_GEN_MEDIUM = _rx(r"\b(?:write|create|add|generate|make|convert|extend|update|modify|change|"
+                  r"replace)\b[^.\n]{0,40}?\b(?:function|method|class|module|endpoint|route|api|"
+                  r"tests?|component|service|script|cli|command|handler|middleware|parser|hook|"
+                  r"schema|model|query|migration|dockerfile|workflow|config|type|interface|"
+                  r"struct|enum|decorator|fixture|validator|helper|wrapper|client|server|"
+                  r"pipeline|job|worker|page|form|table)s?\b")
+_GEN_WEAK = _rx(r"\b(?:fix|write|create|add|generate|rename|update|change|remove|delete|bump|"
+                r"replace|edit|make)\b")
+
+
+def codegen_intent(f: Features) -> tuple[float, str]:
+    strong = _distinct(_GEN_STRONG, f.task)
+    medium = _distinct(_GEN_MEDIUM, f.task)
+    if strong:
+        return 1.0, f"build intent: {', '.join(strong[:3])}"
+    if medium:
+        return _clamp(0.6 + 0.15 * (len(medium) - 1)), f"code generation: {medium[0]}"
+    weak = _distinct(_GEN_WEAK, f.task)
+    if weak:
+        return 0.35, f"edit intent: {', '.join(weak[:3])}"
+    return 0.0, "no code-generation intent"
+
+
+_MULTI = _rx(r"step[- ]by[- ]step|\bfirst\b[^\n]{0,200}\bthen\b|\bafter that\b|\bfinally\b|"
+             r"\bplan\b|\bphases?\b|\bmilestones?\b|\broadmap\b|"
+             r"across (?:all|the|every|multiple|our)\b|\bevery (?:file|module|service|endpoint|"
+             r"package|call ?site|handler|test)|\ball (?:the |our )?(?:files|modules|services|"
+             r"endpoints|call ?sites|usages|tests|handlers|packages)\b|\bthroughout\b|"
+             r"(?:whole|entire) (?:codebase|repo|project|app)|\bmulti-?(?:file|step|stage)\b|"
+             r"\bas well as\b|\bmonorepo\b|\bcodebase\b")
+_NUMBERED = _rx(r"^\s*(?:\d+[.)]|[-*•]) +\S")
+
+
+def multi_step(f: Features) -> tuple[float, str]:
+    hits = _distinct(_MULTI, f.task)
+    items = len(_NUMBERED.findall(f.task))
+    value = 0.25 * len(hits) + (min(0.6, 0.15 * items) if items >= 2 else 0.0)
+    if not value:
+        return 0.0, "single step"
+    parts = ([", ".join(h[:30] for h in hits[:3])] if hits else []) + (
+        [f"{items} list items"] if items >= 2 else [])
+    return _clamp(value), "; ".join(parts)
+
+
+_REASON_STRONG = _rx(
+    r"\bprove\b|\bproof\b|formal(?:ly)? verif|\binvariants?\b|trade-?offs?|pros and cons|"
+    r"\barchitect(?:ure|ural)?\b|system design|design (?:a|an|the|our) (?:\w+ ){0,3}(?:system|"
+    r"architecture|protocol|schema|api|service|strategy|algorithm|approach)|race conditions?|"
+    r"\bdeadlocks?\b|linearizab|\bconsensus\b|cap theorem|consistency (?:model|guarantee)|"
+    r"eventual(?:ly)? consisten|\bcorrectness\b|lock-free|memory (?:model|ordering)|"
+    r"threat model|time complexity|\bbig-o\b|\bo\(n|np-hard|\bamortized\b|\bderive\b")
+_REASON_WEAK = _rx(
+    r"\bwhy\b|\bcompare\b|\bcomparison\b|\bshould (?:we|i)\b|which (?:approach|option|one|is "
+    r"better)|best (?:approach|way)|\bevaluate\b|implications|scalab|\bdistributed\b|"
+    r"concurren|idempoten|\boptimal\b|\bstrategy\b|\balternatives?\b|\bdesign\b|edge cases|"
+    r"\bguarantees?\b|\bsemantics\b|\bdecide\b|\brisks?\b")
+
+
+def reasoning(f: Features) -> tuple[float, str]:
+    strong = _distinct(_REASON_STRONG, f.task)
+    weak = _distinct(_REASON_WEAK, f.task)
+    value = 0.45 * len(strong) + 0.2 * len(weak)
+    if not value:
+        return 0.0, "no reasoning markers"
+    return _clamp(value), f"reasoning: {', '.join((strong + weak)[:4])}"
+
+
+_ANALYSIS = _rx(r"analy[sz]|investigat|root[- ]cause|\baudit|\breview\b|\bprofil(?:e|ing)\b|"
+                r"bottleneck|deep[- ]dive|\bthorough|comprehensive|\bdiagnos|\bassess|"
+                r"walk me through|in detail|understand (?:how|why)|figure out|"
+                r"trace (?:through|the)|\bdebug|memory leak|regression|intermittent|"
+                r"\bflaky\b|only (?:happens )?(?:in|on) prod|non-?deterministic|\bslow\b|latency")
+
+
+def analysis_depth(f: Features) -> tuple[float, str]:
+    return _per_hit(_ANALYSIS, f.task, 0.3, "analysis")
+
+
+_RISK = _rx(r"secur|vulnerab|exploit|injection|\bxss\b|csrf|\bssrf\b|"
+            r"\bauth(?:entication|orization|n|z)?\b|oauth|\bjwt\b|\bsaml\b|\bsso\b|password|"
+            r"credential|\bsecrets?\b|\bcrypt|encrypt|decrypt|\bhmac\b|\bsignatures?\b|"
+            r"\btls\b|certificate|payment|billing|stripe|invoice|refund|\bpci\b|checkout|"
+            r"ledger|data loss|lose data|\bdrop (?:table|column|database|index)|\btruncate\b|"
+            r"migrations?\b|\bproduction\b|\bprod\b|\bdeploy|rollback|backups?\b|\bgdpr\b|"
+            r"\bpii\b|rm -rf|force[- ]push|--force|permissions?\b|privilege|\bsudo\b|"
+            r"kubernetes|\bk8s\b|terraform|zero[- ]downtime|\bhipaa\b|\bsanitiz")
+
+
+def domain_risk(f: Features) -> tuple[float, str]:
+    return _per_hit(_RISK, f.task, 0.35, "risky domain")
+
+
+_VAGUE = _rx(r"\bfix it\b|doesn'?t work|not working|\bbroken\b|something(?:'s| is) (?:wrong|off)|"
+             r"make (?:it|this) (?:better|nicer|cleaner|faster)|improve (?:it|this)\b|"
+             r"clean (?:it|this) up|any ideas|\bweird\b|\bsomehow\b|\bsort of\b|\bkinda\b|"
+             r"\bstuff\b|\bsomething like\b|\bwhatever\b|\bno idea\b|\bmessed up\b")
+
+
+def ambiguity(f: Features) -> tuple[float, str]:
+    hits = _distinct(_VAGUE, f.task)
+    if not hits:
+        return 0.0, "specific"
+    value = 0.5 * len(hits)
+    if len(f.task.split()) > 60 or f.files:
+        value *= 0.5  # a long or file-anchored task says enough despite the vague words
+    if f.n_tool_uses:
+        value *= 0.5  # the conversation's tool context disambiguates
+    return _clamp(value), f"vague: {', '.join(hits[:3])}"
+
+
+# --- tools and agent behaviour --------------------------------------------------------------
+
+_DANGEROUS_TOOLS = frozenset({
+    "bash", "write", "edit", "multiedit", "notebookedit", "shell", "exec", "execute",
+    "run_command", "run_terminal_cmd", "apply_patch", "delete_file", "write_file", "edit_file",
+    "str_replace_based_edit_tool", "computer", "local_shell"})
+_DESTRUCTIVE = _rx(r"rm -rf|\bdrop (?:table|database)|--force|push\b|\bdeploy|kubectl|"
+                   r"terraform (?:apply|destroy)|\bsudo\b|chmod|\bmigrate\b|truncate|"
+                   r"git reset --hard")
+
+
+def tool_danger(f: Features) -> tuple[float, str]:
+    if not f.tools:
+        return 0.0, "no tools"
+    dangerous = sorted(_DANGEROUS_TOOLS.intersection(f.tools))
+    value = min(0.5, len(f.tools) / 40) + (0.3 if dangerous else 0.0)
+    reason = f"{len(f.tools)} tools"
+    if dangerous:
+        reason += f", writes via {', '.join(dangerous[:3])}"
+    destructive = _distinct(_DESTRUCTIVE, f.recent_commands)
+    if destructive:
+        value += 0.2
+        reason += f", ran {destructive[0]}"
+    return _clamp(value), reason
+
+
+_AUTONOMOUS = _rx(r"until (?:all )?(?:the )?(?:tests?|build|ci|checks?|lint)\b[^.\n]{0,20}"
+                  r"(?:pass|green|succeed)|work until|keep (?:going|iterating|trying)|"
+                  r"don'?t stop|\bautonomous|without asking|iterate until|loop until|"
+                  r"\bfix (?:all|every|them all)\b|go ahead and|"
+                  r"until (?:it(?:'s)? )?(?:done|works)")
+_ERROR_RESULT = _rx(r"traceback|\bfailed\b|\bfailures?\b|\berror\b|exit code [1-9]|"
+                    r"\bpanic\b|assertionerror|not found")
+
+
+def agentic(f: Features) -> tuple[float, str]:
+    value = min(0.4, 0.08 * f.recent_tool_uses)
+    parts = [f"{f.recent_tool_uses} recent tool calls"] if f.recent_tool_uses else []
+    errors = f.recent_errors
+    if errors:
+        value += 0.35 if errors >= 2 else 0.2
+        parts.append(f"{errors} failing results (fix loop)")
+    auto = _distinct(_AUTONOMOUS, f.task)
+    if auto:
+        value += 0.45
+        parts.append(f"autonomous: {auto[0]}")
+    return _clamp(value), "; ".join(parts) or "not agentic"
+
+
+def count_error_results(texts: list[str], flagged: int) -> int:
+    """Tool results that failed: flagged ``is_error`` or reading like a failure."""
+    return flagged + sum(1 for t in texts if _ERROR_RESULT.search(t))
+
+
+def prior_tool_use(f: Features) -> tuple[float, str]:
+    return _clamp(f.n_tool_uses / 20), f"{f.n_tool_uses} tool calls so far"
+
+
+def files(f: Features) -> tuple[float, str]:
+    n = len(f.files)
+    value = 0.0 if n == 0 else 0.25 if n == 1 else 0.45 if n == 2 else 0.65 if n <= 4 else 1.0
+    return value, f"{n} files" + (f": {', '.join(f.files[:3])}" if n else "")
+
+
+# --- explicit hints -------------------------------------------------------------------------
+
+_HINT_MAX = _rx(r"\bultrathink\b|\bthink (?:super |very |really |extra )?harder\b|"
+                r"\bthink (?:super|very|really|extra|extremely) hard\b|\bmegathink\b")
+_HINT_STRONG = _rx(r"\bthink (?:hard|deeply|carefully|long|step by step)\b|"
+                   r"\breason (?:carefully|step by step)\b|\btake your time\b")
+_HINT_MILD = _rx(r"\bthink (?:about|through)\b|\bconsider carefully\b|\bbe thorough\b")
+_BRIEF = _rx(r"quick question|\bquick q\b|simple question|^\s*(?:just|quickly) |"
+             r"\bjust (?:tell|give|show|list|print|need)\b|\bbriefly\b|short answer|one-liner|"
+             r"tl;?dr|in one (?:line|sentence|word)|yes or no|no need to (?:explain|elaborate)|"
+             r"don'?t overthink|\bquickly\b|\btrivial\b|\btypo\b")
+
+
+def user_hint(f: Features) -> tuple[float, str]:
+    for pattern, value in ((_HINT_MAX, 1.0), (_HINT_STRONG, 0.7), (_HINT_MILD, 0.35)):
+        match = pattern.search(f.task)
+        if match:
+            return value, f"user asks: {match.group(0)}"
+    return 0.0, "no hint"
+
+
+def brevity_hint(f: Features) -> tuple[float, str]:
+    return _per_hit(_BRIEF, f.task, 0.5, "brevity")
+
+
+# Rules evaluated on the task text that also look back at earlier user turns for short follow-ups.
+TEXT_RULES: dict[str, Rule] = {
+    "codegen_intent": codegen_intent,
+    "multi_step": multi_step,
+    "reasoning": reasoning,
+    "analysis_depth": analysis_depth,
+    "domain_risk": domain_risk,
+}
+RULES: dict[str, Rule] = {
+    "task_tokens": task_tokens,
+    "conversation_depth": conversation_depth,
+    "code_present": code_present,
+    **TEXT_RULES,
+    "ambiguity": ambiguity,
+    "tool_danger": tool_danger,
+    "agentic": agentic,
+    "prior_tool_use": prior_tool_use,
+    "files": files,
+    "user_hint": user_hint,
+    "brevity_hint": brevity_hint,
+}

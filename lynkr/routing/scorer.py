@@ -1,0 +1,346 @@
+"""The complexity scorer: a request in, a tier (SIMPLE < MEDIUM < COMPLEX < REASONING) out.
+
+Pure and cheap by construction: it looks only at the task (the newest user text), a bounded
+window of recent turns and the tool list, runs precompiled patterns over bounded text (see
+:mod:`lynkr.routing.dimensions`), adds ``weight * value`` per dimension and cuts the sum with
+the thresholds of :mod:`lynkr.routing.weights`. On top of the score, in this order:
+
+1. Claude Code side requests (titles, summaries, quota probes, haiku calls) → SIMPLE, forced.
+2. ``force_reasoning`` patterns → REASONING, ``force_local`` patterns → SIMPLE, forced
+   (reasoning wins when both match: sending a hard task low costs more than the reverse).
+3. REASONING needs a reasoning marker or a think-hard hint (``reasoning_gate``); without one a
+   high score is COMPLEX. "ultrathink"/"think harder" floor the tier at REASONING, "think
+   hard" at COMPLEX.
+
+The only I/O-ish input is the optional code-graph callable, which maps mentioned files and
+symbols to AST complexity and blast radius; it can only raise the score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from lynkr.config import ConfigError, RoutingSettings
+from lynkr.model import Block, Request, TextBlock, ToolResultBlock, ToolUseBlock
+from lynkr.routing import dimensions as dims
+from lynkr.routing.side_requests import detect_side_request
+from lynkr.routing.weights import TIER_ORDER, Weights, load_weights
+from lynkr.tokens import count_tokens
+
+_TASK_CAP = 12_000  # chars of the task scanned (head and tail kept)
+_EXACT_TOKENS_CAP = 4_000  # beyond this many chars, tokens are estimated as chars / 4
+_RECENT = 8  # messages whose tool calls and results count as "recent"
+_HISTORY = 400  # messages walked for whole-conversation counts
+_MAX_MENTIONS = 8
+
+
+class GraphSignals(Protocol):
+    """What ``graph.query.CodeGraph.signals`` returns (duck-typed; graph is imported lazily)."""
+
+    files_found: int
+    max_cyclomatic: float
+    mean_cyclomatic: float
+    max_nesting: float
+    blast_radius: float
+    dependency_depth: float
+    centrality: float
+
+
+GraphSignalsFn = Callable[[list[str], list[str]], GraphSignals | None]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    value: float
+    weight: float
+    contribution: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    tier: str  # "SIMPLE" | "MEDIUM" | "COMPLEX" | "REASONING"
+    score: float
+    dimensions: tuple[Dimension, ...]
+    reason: str
+    forced: bool
+
+
+class Scorer:
+    """Scores requests with the weights of ``routing.weights_file`` (or the defaults)."""
+
+    def __init__(self, routing: RoutingSettings, graph_signals: GraphSignalsFn | None = None,
+                 weights: Weights | None = None) -> None:
+        self._weights = weights if weights is not None else load_weights(routing.weights_file)
+        self._graph_signals = graph_signals
+        self._force_local = _compile_all(routing.force_local, "ROUTING_FORCE_LOCAL")
+        self._force_reasoning = _compile_all(routing.force_reasoning, "ROUTING_FORCE_REASONING")
+
+    @property
+    def weights(self) -> Weights:
+        return self._weights
+
+    def score(self, request: Request) -> Decision:
+        """Decide the tier of ``request``; never raises on any well-typed request."""
+        side = detect_side_request(request)
+        if side is not None:
+            return Decision("SIMPLE", 0.0, (), f"side request: {side}", True)
+        features = extract_features(request)
+        dimensions = self._dimensions(features)
+        score = _clamp(sum(d.contribution for d in dimensions))
+        for patterns, tier in ((self._force_reasoning, "REASONING"), (self._force_local, "SIMPLE")):
+            hit = next((p.pattern for p in patterns if p.search(features.task)), None)
+            if hit is not None:
+                return Decision(tier, score, dimensions, f"forced {tier} by pattern {hit!r}", True)
+        tier, why = self._tier(score, {d.name: d.value for d in dimensions})
+        top = sorted((d for d in dimensions if d.contribution > 0),
+                     key=lambda d: -d.contribution)[:3]
+        drivers = "; ".join(f"{d.name} +{d.contribution:.2f} ({d.reason})" for d in top)
+        return Decision(tier, score, dimensions, f"{tier} at {score:.2f}{why}: {drivers}", False)
+
+    def _dimensions(self, f: dims.Features) -> tuple[Dimension, ...]:
+        weights = self._weights.dimensions
+        follow_up = f.earlier and len(f.task.split()) < 40
+        earlier = replace(f, task=f.earlier) if follow_up else None
+        out: list[Dimension] = []
+        for name, rule in dims.RULES.items():
+            value, reason = rule(f)
+            if earlier is not None and name in dims.TEXT_RULES:
+                # A short follow-up ("yes, do it") inherits part of the task it follows.
+                before, before_reason = rule(earlier)
+                if 0.6 * before > value:
+                    value, reason = 0.6 * before, f"earlier turn: {before_reason}"
+            out.append(_dimension(name, value, weights.get(name, 0.0), reason))
+        value, reason = self._graph_dimension(f)
+        out.append(_dimension("code_graph", value, weights.get("code_graph", 0.0), reason))
+        return tuple(out)
+
+    def _graph_dimension(self, f: dims.Features) -> tuple[float, str]:
+        if self._graph_signals is None:
+            return 0.0, "no code graph"
+        if not (f.files or f.symbols):
+            return 0.0, "no files or symbols mentioned"
+        try:
+            signals = self._graph_signals(list(f.files), list(f.symbols))
+        except Exception as exc:  # noqa: BLE001 - a broken graph must not break routing
+            return 0.0, f"code graph lookup failed ({type(exc).__name__})"
+        if signals is None or not signals.files_found:
+            return 0.0, "mentioned code not in graph"
+        parts = {
+            "cyclomatic": _clamp(signals.max_cyclomatic / 20),
+            "nesting": _clamp(signals.max_nesting / 6),
+            "blast radius": _clamp(signals.blast_radius / 25),
+            "dependency depth": _clamp(signals.dependency_depth / 8),
+            "centrality": _clamp(signals.centrality),
+        }
+        value = 0.6 * max(parts.values()) + 0.4 * sum(parts.values()) / len(parts)
+        return _clamp(value), ("graph: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
+
+    def _tier(self, score: float, values: dict[str, float]) -> tuple[str, str]:
+        t = self._weights.thresholds
+        hint = values.get("user_hint", 0.0)
+        if score >= t.reasoning:
+            gated = max(values.get("reasoning", 0.0), hint) >= self._weights.reasoning_gate
+            tier, why = ("REASONING", "") if gated else ("COMPLEX", ", no reasoning marker")
+        else:
+            tier = "COMPLEX" if score >= t.complex else "MEDIUM" if score >= t.medium else "SIMPLE"
+            why = ""
+        floor = "REASONING" if hint >= 1.0 else "COMPLEX" if hint >= 0.7 else "SIMPLE"
+        if TIER_ORDER.index(floor) > TIER_ORDER.index(tier):
+            return floor, ", raised by user hint"
+        return tier, why
+
+
+def extract_features(request: Request) -> dims.Features:
+    """Build the bounded, lower-cased view of ``request`` that the rules read."""
+    messages = request.messages
+    task_index, task_raw = _task(request)
+    earlier = [_user_text(m.content) for m in messages[max(0, task_index - 6):max(0, task_index)]
+               if m.role == "user"]
+    earlier_text = _bounded("\n".join(t for t in earlier if t), 4_000)
+    n_tool_uses = context_chars = 0
+    for message in messages[-_HISTORY:]:
+        for block in message.content:
+            if isinstance(block, ToolUseBlock):
+                n_tool_uses += 1
+            elif isinstance(block, TextBlock):
+                context_chars += len(block.text)
+            elif isinstance(block, ToolResultBlock):
+                context_chars += sum(len(b.text) for b in block.content if isinstance(b, TextBlock))
+    recent_uses, flagged = 0, 0
+    results: list[str] = []
+    unflagged: list[str] = []
+    commands: list[str] = []
+    paths: list[str] = []
+    for message in messages[-_RECENT:]:
+        for block in message.content:
+            if isinstance(block, ToolUseBlock):
+                recent_uses += 1
+                _collect_tool_input(block.input, commands, paths)
+            elif isinstance(block, ToolResultBlock):
+                text = block.text[:2_000].lower()
+                results.append(text)
+                if block.is_error:
+                    flagged += 1
+                else:
+                    unflagged.append(text)
+    task_bounded = _bounded(task_raw, _TASK_CAP)
+    tokens = (count_tokens(task_raw) if len(task_raw) <= _EXACT_TOKENS_CAP
+              else len(task_raw) // 4)
+    files, symbols = extract_mentions(task_bounded, paths)
+    return dims.Features(
+        task=task_bounded.lower(),
+        earlier=earlier_text.lower(),
+        task_tokens=tokens,
+        recent_results="\n".join(results)[:8_000],
+        recent_commands="\n".join(commands)[:4_000].lower(),
+        n_messages=len(messages),
+        context_chars=context_chars,
+        n_tool_uses=n_tool_uses,
+        recent_tool_uses=recent_uses,
+        recent_errors=dims.count_error_results(unflagged, flagged),
+        tools=tuple(t.name.lower() for t in request.tools[:200]),
+        files=files,
+        symbols=symbols,
+    )
+
+
+_FILE = re.compile(
+    r"(?<![\w@/.-])((?:\.{1,2}/)?(?:[\w.-]+/)*[\w-]+(?:\.[\w-]+)*\.(?:pyi?|tsx?|jsx?|mjs|cjs|go|"
+    r"rs|java|kts?|rb|php|c|h|cc|cpp|hpp|cs|swift|scala|sql|ya?ml|json|toml|ini|cfg|md|sh|"
+    r"bash|proto|vue|svelte|exs?|erl|lua|dart|tf|gradle|xml|html|css|scss|jl|zig|hs|ml|ipynb))"
+    r"(?![\w/-])|\b(Dockerfile|Makefile|Jenkinsfile|Procfile|Gemfile|Cargo\.toml)\b")
+_NOT_FILES = frozenset({"node.js", "next.js", "vue.js", "react.js", "nuxt.js", "express.js",
+                        "three.js", "d3.js", "chart.js", "nest.js", "deno.js"})
+_BACKTICKED = re.compile(r"`([A-Za-z_][\w.]*)(?:\(\))?`")
+_CALLED = re.compile(r"\b([A-Za-z_]\w*)\(")
+_SYMBOLISH = re.compile(r"_|[a-z][A-Z]")
+
+
+def extract_mentions(text: str, tool_paths: Sequence[str] = ()
+                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Files (paths with a code extension, tool ``file_path``/``path`` inputs) and symbols
+    (snake_case / camelCase names called or backticked) mentioned; at most 8 of each."""
+    found: dict[str, None] = {}
+    for match in _FILE.finditer(text):
+        name = match.group(1) or match.group(2)
+        if name.lower() not in _NOT_FILES:
+            found.setdefault(name, None)
+    for path in tool_paths:
+        found.setdefault(path, None)
+    symbols: dict[str, None] = {}
+    for match in _BACKTICKED.finditer(text):
+        name = match.group(1)
+        if name not in found and not _FILE.fullmatch(name):
+            symbols.setdefault(name, None)
+    for match in _CALLED.finditer(text):
+        if _SYMBOLISH.search(match.group(1)):
+            symbols.setdefault(match.group(1), None)
+    return tuple(list(found)[:_MAX_MENTIONS]), tuple(list(symbols)[:_MAX_MENTIONS])
+
+
+def make_graph_signals(workspace: str) -> GraphSignalsFn | None:
+    """The code graph's signal function for ``workspace``, or None when there is no graph.
+
+    ``graph`` is imported here, lazily, so routing works where the graph package or an index
+    is absent."""
+    try:
+        from graph.query import load_graph  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        graph = load_graph(workspace)
+    except (OSError, ValueError):
+        return None
+    if graph is None:
+        return None
+    signals: GraphSignalsFn = graph.signals
+    return signals
+
+
+# Length-only baseline for the benchmark: message tokens (chars / 4) cut at these bounds.
+LENGTH_BOUNDS: tuple[int, int, int] = (150, 600, 2_500)
+
+
+def length_baseline(request: Request, bounds: tuple[int, int, int] = LENGTH_BOUNDS) -> str:
+    """The tier a router that only looks at how long the conversation is would pick."""
+    chars = 0
+    for message in request.messages[-_HISTORY:]:
+        for block in message.content:
+            if isinstance(block, TextBlock):
+                chars += len(block.text)
+            elif isinstance(block, ToolResultBlock):
+                chars += sum(len(b.text) for b in block.content if isinstance(b, TextBlock))
+    tokens = chars // 4
+    for tier, bound in zip(TIER_ORDER, bounds, strict=False):
+        if tokens < bound:
+            return tier
+    return TIER_ORDER[-1]
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+
+
+def _user_text(content: list[Block]) -> str:
+    """User-typed text: Claude Code's ``<system-reminder>`` injections are not the task."""
+    parts = []
+    for block in content:
+        if isinstance(block, TextBlock) and block.text:
+            text = block.text
+            if "<system-reminder>" in text:
+                text = _REMINDER.sub("", text)
+            if text.strip():
+                parts.append(text)
+    return "\n".join(parts)
+
+
+def _task(request: Request) -> tuple[int, str]:
+    for index in range(len(request.messages) - 1, -1, -1):
+        message = request.messages[index]
+        if message.role == "user":
+            text = _user_text(message.content)
+            if text:
+                return index, text
+    return len(request.messages), ""
+
+
+def _collect_tool_input(data: dict[str, Any], commands: list[str], paths: list[str]) -> None:
+    for key in ("file_path", "path", "notebook_path"):
+        value = data.get(key)
+        if isinstance(value, str) and 0 < len(value) < 300:
+            paths.append(value)
+    command = data.get("command")
+    if isinstance(command, str):
+        commands.append(command[:500])
+
+
+def _bounded(text: str, cap: int) -> str:
+    if len(text) <= cap:
+        return text
+    head = cap * 2 // 3
+    return text[:head] + "\n" + text[-(cap - head):]
+
+
+def _dimension(name: str, value: float, weight: float, reason: str) -> Dimension:
+    value = _clamp(value)
+    return Dimension(name, value, weight, value * weight, reason)
+
+
+def _clamp(value: float) -> float:
+    return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
+
+
+def _compile_all(patterns: tuple[str, ...], variable: str) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern, re.IGNORECASE))
+        except re.error as exc:
+            raise ConfigError(f"{variable}: invalid regex {pattern!r}: {exc}") from None
+    return tuple(compiled)
