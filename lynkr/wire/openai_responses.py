@@ -644,5 +644,5 @@ def _error_message(err: Exception) -> str:
     retry_after = getattr(err, "retry_after", None)
     if retry_after:
         # Codex parses this phrase to decide how long to back off before retrying.
-        message += f" Please try again in {retry_after:g}s."
+        message = f"{message.rstrip('.')}. Please try again in {retry_after:g}s."
     return message

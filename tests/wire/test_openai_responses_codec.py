@@ -311,7 +311,7 @@ def test_error_before_any_output_still_opens_the_response() -> None:
     EVENTS.validate_python(failed)
     assert failed["response"]["status"] == "failed"
     assert failed["response"]["error"] == {
-        "code": "rate_limit_exceeded", "message": "rate limited Please try again in 2.5s."}
+        "code": "rate_limit_exceeded", "message": "rate limited. Please try again in 2.5s."}
     assert encoder.encode(replay(ANSWER).__next__()) == []  # nothing after the failure
 
 
