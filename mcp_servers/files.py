@@ -68,12 +68,19 @@ def read_file(ws: Workspace, path: str, start_line: int | None = None,
 def _outline_rows(rel: str, text: str) -> list[dict[str, Any]]:
     rows = []
     for sym in outline_file(rel, text.encode()):
-        signature = str(sym.get("signature") or "")
-        if len(signature) > _SIGNATURE_CHARS:
-            signature = signature[:_SIGNATURE_CHARS - 1] + "…"
         rows.append({"kind": sym["kind"], "name": sym["qualname"],
-                     "lines": f"{sym['start_line']}-{sym['end_line']}", "signature": signature})
+                     "lines": f"{sym['start_line']}-{sym['end_line']}",
+                     "params": signature_tail(str(sym.get("signature") or ""), str(sym["name"]))})
     return rows
+
+
+def signature_tail(signature: str, name: str) -> str:
+    """What a signature adds to the symbol's name: ``def f(a, b) -> int:`` -> ``(a, b) -> int``.
+    The keyword and the name are already in the outline row; repeating them costs tokens."""
+    at = signature.find(name)
+    tail = signature[at + len(name):] if at >= 0 else signature
+    tail = " ".join(tail.split()).rstrip(":{ ").strip()
+    return tail if len(tail) <= _SIGNATURE_CHARS else tail[:_SIGNATURE_CHARS - 1] + "…"
 
 
 def _outline_and_head(rel: str, text: str, lines: list[str]) -> CallToolResult:
