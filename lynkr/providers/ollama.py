@@ -52,8 +52,10 @@ class OllamaProvider(Provider):
                             yield event
         except httpx.HTTPError as exc:
             raise connection_error(exc, self.name, url) from exc
-        for event in decoder.finish():
-            yield event
+        for obj in parser.flush():
+            for event in decoder.feed(obj):
+                yield event
+        decoder.finish()  # raises if the final ``done`` line never came
 
     async def list_models(self) -> list[str]:
         try:

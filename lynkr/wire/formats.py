@@ -38,9 +38,8 @@ async def _anthropic_stream(events: AsyncIterator[StreamEvent], request: Request
 
 async def _chat_stream(events: AsyncIterator[StreamEvent], request: Request
                        ) -> AsyncIterator[bytes]:
-    include_usage = bool((request.extra.get("stream_options") or {}).get("include_usage"))
     encoder = openai_chat.StreamEncoder(model=request.model, id=f"chatcmpl-{uuid.uuid4().hex}",
-                                        include_usage=include_usage)
+                                        include_usage=openai_chat.include_usage(request))
     try:
         async for event in events:
             for frame in encoder.encode(event):
