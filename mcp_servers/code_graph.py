@@ -8,6 +8,7 @@ as TOON.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,21 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+def compact_row(row: Any) -> Any:
+    """A graph record cut to what a model navigates by: name, kind, ``file:lines``, and
+    whether a call edge was resolved. Other fields (ids, metrics) stay in the graph."""
+    if not isinstance(row, dict) or "file" not in row:
+        return row
+    lines = row.get("start_line")
+    if lines is not None and row.get("end_line") not in (None, lines):
+        lines = f"{lines}-{row['end_line']}"
+    out = {"name": row.get("qualname") or row.get("name"), "kind": row.get("kind"),
+           "at": f"{row['file']}:{lines}" if lines is not None else row["file"]}
+    if "resolved" in row:
+        out["resolved"] = row["resolved"]
+    return out
+
+
 class GraphTools:
     """Lazily built code graph for one workspace, shared by the graph tools."""
 
@@ -66,16 +82,18 @@ class GraphTools:
 
     def _query(self, label: str, call: Callable[[Any], Any], limit: int | None = None
                ) -> CallToolResult:
-        result = plain(call(self.graph()))
+        full = plain(call(self.graph()))
+        raw = json.dumps(full)
+        result = [compact_row(r) for r in full] if isinstance(full, list) else full
         total = len(result) if isinstance(result, list) else None
         if isinstance(result, list) and limit is not None and len(result) > limit:
             result = result[:limit]
         if result in (None, [], {}):
-            return toon_result({label: []}, note="nothing found")
+            return toon_result({label: []}, raw_text=raw, note="nothing found")
         value = {label: result}
         if total is not None and limit is not None and total > limit:
             value["more"] = f"{total - limit} more not shown; raise limit"
-        return toon_result(value)
+        return toon_result(value, raw_text=raw)
 
     def symbols(self, name: str, limit: int = 50) -> CallToolResult:
         return self._query("symbols", lambda g: g.symbol(name), limit)
