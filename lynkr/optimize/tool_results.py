@@ -1,0 +1,377 @@
+"""Tool-result compression for whole requests, with ``lynkr_expand`` for what lossy steps drop.
+
+Agents re-send every earlier tool result on every turn, so a 5,000-token grep output costs
+5,000 tokens per turn until the conversation ends. ``compress_tool_results`` rewrites the
+text of each :class:`ToolResultBlock` above ``threshold_tokens``:
+
+* JSON becomes TOON, or compact JSON when TOON is not smaller (lossless);
+* recognised outputs (grep, test runs, git, listings, logs) go to their compressor in
+  :mod:`lynkr.optimize.text_compressors`;
+* file reads (results of a tool whose capability is reading files) are kept as they are
+  below :data:`FILE_READ_LIMIT_TOKENS`: an agent edits by quoting them exactly;
+* error results and ``lynkr_expand`` answers are only ever rewritten losslessly.
+
+Mode ``lossless`` applies only lossless rewrites. Mode ``full`` also applies lossy ones: the
+compressors' own (failures kept, passing tests dropped; head and tail of long text), and for
+JSON still above the threshold after TOON, the head that fits in half the threshold.
+Whatever a lossy step drops goes to the :class:`ExpandStore` under a content-hash id; each
+``[… N lines omitted]`` marker then says how to fetch exactly its lines, e.g.
+``[… 212 middle lines omitted — lynkr_expand id=ab12cd34ef56 offset=0 limit=212]``, and
+:func:`answer_expand` serves them. In ``full`` mode :data:`EXPAND_TOOL` is appended to a
+request that has tools, on every turn, so the tool list (the head of the prompt-cache prefix)
+does not change the first time something is compressed lossily.
+
+Compression is deterministic (same block, same output), which keeps the prompt-cache prefix
+stable across turns; results are memoised per block content in a bounded LRU
+(:class:`BlockCache`) so re-sent older results cost a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lynkr.model import (
+    Block,
+    ImageBlock,
+    Message,
+    Request,
+    TextBlock,
+    Tool,
+    ToolResultBlock,
+    ToolUseBlock,
+)
+from lynkr.optimize.compressors.base import MARKER, marker
+from lynkr.optimize.expand_store import ExpandStore
+from lynkr.optimize.text_compressors import Compressed, compress_text
+from lynkr.optimize.tool_selection import tool_capabilities
+from lynkr.tokens import count_tokens
+
+__all__ = [
+    "EXPAND_TOOL",
+    "FILE_READ_LIMIT_TOKENS",
+    "MODES",
+    "BlockCache",
+    "CompressionReport",
+    "KindStats",
+    "answer_expand",
+    "compress_tool_results",
+]
+
+MODES = ("off", "lossless", "full")
+EXPAND_TOOL_NAME = "lynkr_expand"
+FILE_READ_LIMIT_TOKENS = 12_000
+EXPAND_TOOL = Tool(
+    name=EXPAND_TOOL_NAME,
+    description=(
+        "Return text that was left out of an earlier tool result. Use it when a result "
+        "shows a marker like '[… 212 lines omitted — lynkr_expand id=ab12cd34ef56 offset=0 "
+        "limit=212]' and you need those lines: pass the marker's id, offset and limit "
+        "(lines, 0-based). Without offset/limit it returns everything omitted under that id."
+    ),
+    input_schema={
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "The id from the omission marker."},
+            "offset": {"type": "integer", "minimum": 0,
+                       "description": "First omitted line to return (0-based)."},
+            "limit": {"type": "integer", "minimum": 1,
+                      "description": "How many omitted lines to return."},
+        },
+        "required": ["id"],
+    },
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KindStats:
+    """What compression did to the results of one kind (``toon``, ``grep``, ``pytest`` ...)."""
+
+    blocks: int = 0
+    tokens_before: int = 0
+    tokens_after: int = 0
+    lossless_blocks: int = 0
+    lossy_blocks: int = 0
+
+    def plus(self, before: int, after: int, lossless: bool) -> KindStats:
+        return KindStats(self.blocks + 1, self.tokens_before + before, self.tokens_after + after,
+                         self.lossless_blocks + lossless, self.lossy_blocks + (not lossless))
+
+
+@dataclass(frozen=True, slots=True)
+class CompressionReport:
+    """The compressed request (the input is never mutated) and per-kind statistics of the
+    blocks that were above the threshold."""
+
+    request: Request
+    stats: dict[str, KindStats]
+    expand_ids: tuple[str, ...] = ()
+    expand_offered: bool = False
+
+    @property
+    def tokens_before(self) -> int:
+        return sum(s.tokens_before for s in self.stats.values())
+
+    @property
+    def tokens_after(self) -> int:
+        return sum(s.tokens_after for s in self.stats.values())
+
+    @property
+    def tokens_saved(self) -> int:
+        return self.tokens_before - self.tokens_after
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    text: str
+    kind: str
+    lossless: bool
+    tokens_before: int
+    tokens_after: int
+    omitted: str | None = None
+    expand_id: str | None = None
+
+
+class BlockCache:
+    """Bounded LRU of per-block outcomes keyed by a hash of (mode, threshold, role, text)."""
+
+    def __init__(self, max_entries: int = 2048, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[bytes, _Outcome] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: bytes) -> _Outcome | None:
+        with self._lock:
+            outcome = self._entries.get(key)
+            if outcome is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._entries.move_to_end(key)
+            return outcome
+
+    def put(self, key: bytes, outcome: _Outcome) -> None:
+        size = _outcome_size(outcome)
+        with self._lock:
+            if key in self._entries or size > self.max_bytes:
+                return
+            self._entries[key] = outcome
+            self._bytes += size
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self._bytes -= _outcome_size(evicted)
+
+
+def _outcome_size(outcome: _Outcome) -> int:
+    return len(outcome.text) + len(outcome.omitted or "")
+
+
+_DEFAULT_CACHE = BlockCache()
+
+
+def compress_tool_results(
+    request: Request,
+    mode: str,
+    threshold_tokens: int,
+    store: ExpandStore,
+    *,
+    cache: BlockCache | None = None,
+) -> CompressionReport:
+    """Compress the tool results of ``request`` (see module docstring); pure but for ``store``
+    and ``cache``, which only remember."""
+    if mode not in MODES:
+        raise ValueError(f"tool result compression mode must be one of {MODES}, not {mode!r}")
+    if mode == "off":
+        return CompressionReport(request, {})
+    cache = _DEFAULT_CACHE if cache is None else cache
+    tool_names = _tool_names_by_id(request.messages)
+    stats: dict[str, KindStats] = {}
+    ids: list[str] = []
+    messages: list[Message] = []
+    for message in request.messages:
+        content: list[Block] = []
+        changed = False
+        for block in message.content:
+            if isinstance(block, ToolResultBlock):
+                new_block = _compress_block(block, tool_names.get(block.tool_use_id, ""), mode,
+                                            threshold_tokens, store, cache, stats, ids)
+                changed |= new_block is not block
+                content.append(new_block)
+            else:
+                content.append(block)
+        messages.append(Message(message.role, content) if changed else message)
+
+    offer = mode == "full" and bool(request.tools) and all(
+        t.name != EXPAND_TOOL_NAME for t in request.tools)
+    tools = [*request.tools, EXPAND_TOOL] if offer else request.tools
+    new_request = dataclasses.replace(request, messages=messages, tools=tools)
+    return CompressionReport(new_request, stats, tuple(dict.fromkeys(ids)), offer)
+
+
+def answer_expand(block: ToolUseBlock, store: ExpandStore) -> ToolResultBlock:
+    """Answer a ``lynkr_expand`` call with exactly the omitted text, or the requested page
+    of it (``offset``/``limit`` count lines, 0-based; pages concatenate to the whole)."""
+    key = block.input.get("id")
+    offset = block.input.get("offset", 0)
+    limit = block.input.get("limit")
+    if not isinstance(key, str) or not _is_count(offset, 0) or (
+            limit is not None and not _is_count(limit, 1)):
+        return _error(block, "lynkr_expand needs a string id, and optional integer offset >= 0"
+                             " and limit >= 1.")
+    text = store.get(key)
+    if text is None:
+        return _error(block, f"lynkr_expand: id {key} is unknown or has expired; run the "
+                             "original tool again to see its full output.")
+    lines = text.splitlines(keepends=True)
+    if offset > len(lines) or (offset == len(lines) and lines):
+        return _error(block, f"lynkr_expand: offset {offset} is past the end "
+                             f"({len(lines)} lines under id {key}).")
+    page = lines[offset:] if limit is None else lines[offset:offset + limit]
+    return ToolResultBlock(tool_use_id=block.id, content=[TextBlock("".join(page))])
+
+
+# --- one block ------------------------------------------------------------------------------
+
+
+def _compress_block(block: ToolResultBlock, tool_name: str, mode: str, threshold: int,
+                    store: ExpandStore, cache: BlockCache, stats: dict[str, KindStats],
+                    ids: list[str]) -> ToolResultBlock:
+    role = _role(block, tool_name)
+    new_content: list[TextBlock | ImageBlock] = []
+    changed = False
+    for part in block.content:
+        if not isinstance(part, TextBlock) or _surely_small(part.text, threshold):
+            new_content.append(part)
+            continue
+        key = hashlib.blake2b(f"{mode}\0{threshold}\0{role}\0".encode()
+                              + part.text.encode("utf-8", "surrogatepass"),
+                              digest_size=20).digest()
+        outcome = cache.get(key)
+        if outcome is None:
+            outcome = _compress_text(part.text, role, mode, threshold, store)
+            cache.put(key, outcome)
+        if outcome is None or outcome.tokens_before <= threshold:
+            new_content.append(part)
+            continue
+        if outcome.expand_id is not None and outcome.omitted is not None:
+            store.refresh(outcome.expand_id, outcome.omitted)
+            ids.append(outcome.expand_id)
+        stats[outcome.kind] = stats.get(outcome.kind, KindStats()).plus(
+            outcome.tokens_before, outcome.tokens_after, outcome.lossless)
+        if outcome.text == part.text:
+            new_content.append(part)
+        else:
+            new_content.append(TextBlock(outcome.text, cache_control=part.cache_control))
+            changed = True
+    if not changed:
+        return block
+    return dataclasses.replace(block, content=new_content)
+
+
+def _compress_text(text: str, role: str, mode: str, threshold: int,
+                   store: ExpandStore) -> _Outcome:
+    before = count_tokens(text)
+    if before <= threshold:
+        return _Outcome(text, "small", True, before, before)
+    lossy = mode == "full" and role not in ("error", "expand")
+    if role == "file" and before <= FILE_READ_LIMIT_TOKENS:
+        return _Outcome(text, "file", True, before, before)
+    if role == "file" and lossy:
+        lines = text.count("\n") + 1
+        keep = max(50, lines * FILE_READ_LIMIT_TOKENS // before)
+        result = compress_text(text, lossy=True, max_lines=keep)
+    else:
+        result = compress_text(text, lossy=lossy)
+    if lossy and result.lossless and result.kind in ("toon", "json"):
+        result = _json_head(result, threshold)
+    if not result.lossless and (result.omitted is None or not store.fits(result.omitted)):
+        result = compress_text(text, lossy=False)
+    if result.lossless or result.omitted is None:
+        return _Outcome(result.text, result.kind, True, before, count_tokens(result.text))
+    key = store.put(result.omitted)
+    rendered = _point_markers_at(result, key)
+    return _Outcome(rendered, result.kind, False, before, count_tokens(rendered),
+                    result.omitted, key)
+
+
+def _json_head(result: Compressed, threshold: int) -> Compressed:
+    """Keep the head lines of a TOON/JSON rendering that fit in half the threshold."""
+    if count_tokens(result.text) <= threshold:
+        return result
+    lines = result.text.split("\n")
+    if len(lines) < 3:
+        return result
+    budget = max(1, threshold // 2)
+    used = 0
+    keep = 0
+    for line in lines:
+        cost = count_tokens(line) + 1
+        if keep and used + cost > budget:
+            break
+        used += cost
+        keep += 1
+    if keep >= len(lines):
+        return result
+    dropped = lines[keep:]
+    text = "\n".join([*lines[:keep], marker(len(dropped), "more")])
+    return Compressed(text, result.kind, False, "\n".join(dropped))
+
+
+def _point_markers_at(result: Compressed, key: str) -> str:
+    """Tell the model, at each omission marker, how to fetch exactly its lines; when the
+    markers do not account for every omitted line, one closing line points at them all."""
+    assert result.omitted is not None
+    lines = result.text.split("\n")
+    marks = [(i, int(m.group(1))) for i, line in enumerate(lines) if (m := MARKER.match(line))]
+    omitted_lines = result.omitted.count("\n") + 1
+    if marks and sum(count for _, count in marks) == omitted_lines:
+        offset = 0
+        for i, count in marks:
+            lines[i] = (f"{lines[i][:-1]} — {EXPAND_TOOL_NAME} id={key} offset={offset} "
+                        f"limit={count}]")
+            offset += count
+        return "\n".join(lines)
+    noun = "line" if omitted_lines == 1 else "lines"
+    return (f"{result.text}\n[… {omitted_lines} original {noun} not shown verbatim — full "
+            f"text: {EXPAND_TOOL_NAME} id={key}]")
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _role(block: ToolResultBlock, tool_name: str) -> str:
+    if tool_name == EXPAND_TOOL_NAME:
+        return "expand"
+    if block.is_error:
+        return "error"
+    caps = tool_capabilities(tool_name) if tool_name else frozenset()
+    listing = tool_name.lower() == "ls" or "list" in tool_name.lower()
+    return "file" if caps in ({"read"}, {"notebook"}) and not listing else "other"
+
+
+def _surely_small(text: str, threshold: int) -> bool:
+    # A token is at least one UTF-8 byte, so a text of at most `threshold` bytes is small
+    # without being tokenised; most tool results are decided here.
+    return len(text) * 4 <= threshold or len(text.encode("utf-8", "surrogatepass")) <= threshold
+
+
+def _tool_names_by_id(messages: Iterable[Message]) -> dict[str, str]:
+    return {block.id: block.name for message in messages for block in message.content
+            if isinstance(block, ToolUseBlock)}
+
+
+def _is_count(value: object, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _error(block: ToolUseBlock, message: str) -> ToolResultBlock:
+    return ToolResultBlock(tool_use_id=block.id, content=[TextBlock(message)], is_error=True)
+
