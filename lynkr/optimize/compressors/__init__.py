@@ -1,0 +1,2 @@
+"""Recognisers and compressors for coding-agent tool outputs; the public face is
+``lynkr.optimize.text_compressors``. One module per family of outputs."""

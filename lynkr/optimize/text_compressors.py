@@ -1,0 +1,96 @@
+"""Recognise and compress the outputs coding-agent tools return (grep, test runs, git, ls,
+logs, JSON), so tool results cost fewer tokens before they reach the model.
+
+Every function is pure. A lossless result carries all the original information (grep
+grouped by file, exact repeats counted, JSON as TOON); a lossy one keeps what an agent acts on
+(failures, changes, commit subjects) and puts the exact dropped text in ``omitted`` so it can
+be served back on request. See ``compressors/base.py`` for the two shapes of lossy result.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from lynkr.optimize.compressors.base import Compressed, head_tail, splice, unchanged
+from lynkr.optimize.compressors.detect import detect_kind
+from lynkr.optimize.compressors.git import compress_git_diff, compress_git_log, compress_git_status
+from lynkr.optimize.compressors.grep import compress_grep, restore_grep
+from lynkr.optimize.compressors.listing import compress_listing, restore_paths
+from lynkr.optimize.compressors.logs import compress_log, restore_log
+from lynkr.optimize.compressors.testing import compress_test_output
+from lynkr.optimize.toon import toon_or_json
+from lynkr.tokens import count_tokens
+
+__all__ = [
+    "Compressed",
+    "compress_git_diff",
+    "compress_git_log",
+    "compress_git_status",
+    "compress_grep",
+    "compress_listing",
+    "compress_log",
+    "compress_test_output",
+    "compress_text",
+    "detect_kind",
+    "restore_grep",
+    "restore_log",
+    "restore_paths",
+    "splice",
+]
+
+_TEST_KINDS = frozenset({"pytest", "jest", "go_test", "cargo_test"})
+
+
+def _compress_json(text: str) -> Compressed | None:
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "{[":
+        return None
+    try:
+        value = orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        return None
+    _, rendered = toon_or_json(value)
+    return Compressed(rendered, "json", True, None)
+
+
+def _by_kind(text: str, kind: str, lossy: bool) -> Compressed:
+    if kind == "grep":
+        return compress_grep(text)
+    if kind == "log":
+        return compress_log(text, lossy=lossy)
+    if kind == "listing":
+        result = compress_listing(text)
+        return result if lossy or result.lossless else unchanged(text, kind)
+    if not lossy:
+        return unchanged(text, kind)
+    if kind in _TEST_KINDS:
+        return compress_test_output(text, kind)
+    if kind == "git_diff":
+        return compress_git_diff(text)
+    if kind == "git_log":
+        return compress_git_log(text)
+    if kind == "git_status":
+        return compress_git_status(text)
+    return unchanged(text, kind)
+
+
+def compress_text(text: str, *, lossy: bool = True, max_lines: int = 400) -> Compressed:
+    """Compress one tool output, choosing the compressor by what the text looks like.
+
+    JSON becomes TOON or compact JSON, whichever is fewer tokens (kind "json",
+    lossless); recognised formats go to their compressor; text longer than ``max_lines``
+    that no compressor shortened keeps its head and tail (kind "text" when unrecognised,
+    "file" for line-numbered file contents). ``lossy=False`` allows only lossless rewrites.
+    A rewrite that would not save tokens is not made: the text comes back unchanged, lossless.
+    """
+    result = _compress_json(text)
+    if result is None:
+        kind = detect_kind(text) or "text"
+        result = _by_kind(text, kind, lossy)
+        lines = text.split("\n")
+        if result.text == text and lossy and len(lines) > max_lines:
+            # Nothing format-specific applied (or the format is unknown): keep both ends.
+            result = head_tail(lines, max_lines, kind)
+    if result.text != text and count_tokens(result.text) >= count_tokens(text):
+        return unchanged(text, result.kind)
+    return result
