@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import anthropic
-import httpx
+import httpx2
 import openai
 import pytest
 
@@ -49,8 +49,8 @@ def test_error_body_dispatches_on_the_client_format() -> None:
     assert error_body(err, "openai_responses") == openai_error_body(err)
 
 
-def _response(status: int, body: dict) -> httpx.Response:
-    return httpx.Response(status, json=body, request=httpx.Request("POST", "http://x/v1"))
+def _response(status: int, body: dict) -> httpx2.Response:
+    return httpx2.Response(status, json=body, request=httpx2.Request("POST", "http://x/v1"))
 
 
 def test_official_sdks_read_our_error_bodies() -> None:

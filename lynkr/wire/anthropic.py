@@ -1,0 +1,373 @@
+"""Anthropic Messages <-> the internal model, both directions.
+
+The internal model is Anthropic-shaped, so this is mostly validation: a client body (Claude
+Code sends ~24 tools, cache breakpoints, thinking, a ``role: "system"`` entry inside
+``messages`` and fields newer than this code) must be accepted, and anything malformed must be
+rejected with a message naming the offending field. Block types we do not model (documents,
+server tool calls and results) keep their text when they have some and are dropped otherwise.
+Streaming lives in :mod:`lynkr.wire.anthropic_stream` and is re-exported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lynkr.errors import InvalidRequest, UpstreamError
+from lynkr.model import (
+    Block,
+    ImageBlock,
+    Message,
+    RedactedThinkingBlock,
+    Request,
+    Response,
+    TextBlock,
+    ThinkingBlock,
+    Tool,
+    ToolChoice,
+    ToolResultBlock,
+    ToolUseBlock,
+)
+from lynkr.wire.anthropic_stream import StreamDecoder, StreamEncoder, parse_usage, render_usage
+
+__all__ = [
+    "StreamDecoder", "StreamEncoder", "build_request", "parse_request", "parse_response",
+    "render_response",
+]
+
+DEFAULT_MAX_TOKENS = 4096
+_MODELLED = frozenset({
+    "model", "messages", "system", "tools", "tool_choice", "max_tokens", "temperature", "top_p",
+    "stop_sequences", "stream", "thinking", "metadata",
+})
+_CHOICES = ("auto", "any", "tool", "none")
+_STOP_REASONS = ("end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn")
+
+
+# --- client request -> internal -------------------------------------------------------------
+
+
+def parse_request(body: Any) -> Request:
+    """Parse a client's Messages body; shapes we cannot accept raise InvalidRequest."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("request body must be a JSON object")
+    raw_messages = body.get("messages")
+    if not isinstance(raw_messages, list):
+        problem = "field required" if raw_messages is None else "must be a list of messages"
+        raise InvalidRequest(f"messages: {problem}", param="messages")
+    model = body.get("model", "")
+    if not isinstance(model, str):
+        raise InvalidRequest("model: must be a string", param="model")
+    system = _parse_system(body.get("system"))
+    messages: list[Message] = []
+    for i, item in enumerate(raw_messages):
+        where = f"messages[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidRequest(f"{where}: must be an object", param=where)
+        role = item.get("role")
+        blocks = parse_content(item.get("content"), where)
+        if role == "system":  # Claude Code 2.x sends one; its text belongs to the system prompt
+            system.extend(b for b in blocks if isinstance(b, TextBlock))
+        elif role in ("user", "assistant"):
+            messages.append(Message(role, blocks))
+        else:
+            raise InvalidRequest(f"{where}.role: unknown role {role!r}; expected user or "
+                                 "assistant", param=f"{where}.role")
+    return Request(
+        model=model,
+        messages=messages,
+        system=system,
+        tools=_parse_tools(body.get("tools")),
+        tool_choice=_parse_tool_choice(body.get("tool_choice")),
+        max_tokens=_typed(body, "max_tokens", int, "an integer"),
+        temperature=_number(body, "temperature"),
+        top_p=_number(body, "top_p"),
+        stop=_parse_stop_sequences(body.get("stop_sequences")),
+        stream=bool(_typed(body, "stream", bool, "a boolean")),
+        thinking=_typed(body, "thinking", dict, "an object"),
+        metadata=_typed(body, "metadata", dict, "an object") or {},
+        extra={k: v for k, v in body.items() if k not in _MODELLED},
+        client_format="anthropic",
+    )
+
+
+def parse_content(content: Any, where: str) -> list[Block]:
+    """A message's ``content``: a string or a list of blocks."""
+    if isinstance(content, str):
+        return [TextBlock(content)]
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{where}.content: must be a string or a list of content blocks",
+                             param=f"{where}.content")
+    blocks: list[Block] = []
+    for j, raw in enumerate(content):
+        block = parse_block(raw, f"{where}.content[{j}]")
+        if block is not None:
+            blocks.append(block)
+    return blocks
+
+
+def parse_block(raw: Any, where: str) -> Block | None:
+    """One content block; ``None`` for a block type we do not model and that has no text."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        raise InvalidRequest(f"{where}: must be a content block object with a type", param=where)
+    kind = raw["type"]
+    if kind == "text":
+        return TextBlock(_field(raw, "text", str, where), raw.get("cache_control"))
+    if kind == "image":
+        return _parse_image(raw, where)
+    if kind == "tool_use":
+        arguments = raw.get("input")
+        if arguments is not None and not isinstance(arguments, dict):
+            raise InvalidRequest(f"{where}.input: must be an object", param=f"{where}.input")
+        return ToolUseBlock(_field(raw, "id", str, where), _field(raw, "name", str, where),
+                            arguments or {})
+    if kind == "tool_result":
+        return _parse_tool_result(raw, where)
+    if kind == "thinking":
+        signature = raw.get("signature")
+        return ThinkingBlock(_field(raw, "thinking", str, where),
+                             signature if isinstance(signature, str) and signature else None)
+    if kind == "redacted_thinking":
+        return RedactedThinkingBlock(_field(raw, "data", str, where))
+    text = raw.get("text")
+    source = raw.get("source")
+    if not isinstance(text, str) and isinstance(source, dict) and source.get("type") == "text":
+        text = source.get("data")  # a plain-text document
+    return TextBlock(text) if isinstance(text, str) and text else None
+
+
+def _parse_image(raw: dict[str, Any], where: str) -> ImageBlock | None:
+    source = raw.get("source")
+    if not isinstance(source, dict):
+        raise InvalidRequest(f"{where}.source: must be an object", param=f"{where}.source")
+    if source.get("type") == "base64":
+        return ImageBlock(media_type=_field(source, "media_type", str, f"{where}.source"),
+                          data=_field(source, "data", str, f"{where}.source"))
+    if source.get("type") == "url":
+        return ImageBlock(url=_field(source, "url", str, f"{where}.source"))
+    return None  # file ids live in Anthropic's Files API; no other upstream can read them
+
+
+def _parse_tool_result(raw: dict[str, Any], where: str) -> ToolResultBlock:
+    content = raw.get("content")
+    if content is None or content == "":
+        blocks: list[Block] = []
+    else:
+        blocks = parse_content(content, where)
+    is_error = raw.get("is_error", False)
+    if not isinstance(is_error, bool) and is_error is not None:
+        raise InvalidRequest(f"{where}.is_error: must be a boolean", param=f"{where}.is_error")
+    return ToolResultBlock(
+        tool_use_id=_field(raw, "tool_use_id", str, where),
+        content=[b for b in blocks if isinstance(b, TextBlock | ImageBlock)],
+        is_error=bool(is_error),
+        cache_control=raw.get("cache_control"),
+    )
+
+
+def _parse_system(raw: Any) -> list[TextBlock]:
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        return [TextBlock(raw)] if raw else []
+    if not isinstance(raw, list):
+        raise InvalidRequest("system: must be a string or a list of text blocks", param="system")
+    blocks = (parse_block(item, f"system[{j}]") for j, item in enumerate(raw))
+    return [b for b in blocks if isinstance(b, TextBlock)]
+
+
+def _parse_tools(raw: Any) -> list[Tool]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InvalidRequest("tools: must be a list", param="tools")
+    tools: list[Tool] = []
+    for i, item in enumerate(raw):
+        where = f"tools[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidRequest(f"{where}: must be an object", param=where)
+        if item.get("type") not in (None, "custom"):  # a server tool such as web_search
+            tools.append(Tool(name=str(item.get("name") or item["type"]), raw=item))
+            continue
+        schema = item.get("input_schema")
+        if schema is not None and not isinstance(schema, dict):
+            raise InvalidRequest(f"{where}.input_schema: must be an object",
+                                 param=f"{where}.input_schema")
+        description = item.get("description")
+        tools.append(Tool(
+            name=_field(item, "name", str, where),
+            description=description if isinstance(description, str) else "",
+            input_schema=schema if schema is not None else {"type": "object"},
+        ))
+    return tools
+
+
+def _parse_tool_choice(raw: Any) -> ToolChoice | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or raw.get("type") not in _CHOICES:
+        raise InvalidRequest("tool_choice.type: must be one of auto, any, tool, none",
+                             param="tool_choice")
+    name = raw.get("name")
+    if raw["type"] == "tool" and not isinstance(name, str):
+        raise InvalidRequest("tool_choice.name: required string when type is tool",
+                             param="tool_choice.name")
+    return ToolChoice(raw["type"], name if raw["type"] == "tool" else None,
+                      raw.get("disable_parallel_tool_use") is True)
+
+
+def _parse_stop_sequences(raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
+        raise InvalidRequest("stop_sequences: must be a list of strings", param="stop_sequences")
+    return list(raw)
+
+
+def _field(raw: dict[str, Any], key: str, type_: type, where: str) -> Any:
+    value = raw.get(key)
+    if not isinstance(value, type_):
+        raise InvalidRequest(f"{where}.{key}: required {type_.__name__}", param=f"{where}.{key}")
+    return value
+
+
+def _typed(body: dict[str, Any], key: str, type_: type, what: str) -> Any:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, type_) or (type_ is int and isinstance(value, bool)):
+        raise InvalidRequest(f"{key}: must be {what}", param=key)
+    return value
+
+
+def _number(body: dict[str, Any], key: str) -> float | None:
+    value = body.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise InvalidRequest(f"{key}: must be a number", param=key)
+    return value
+
+
+# --- internal -> upstream request -----------------------------------------------------------
+
+
+def build_request(request: Request, model: str, *, stream: bool,
+                  passthrough_extra: bool) -> dict[str, Any]:
+    """The Messages body for an Anthropic upstream.
+
+    Thinking blocks without a signature (they came from another provider) are left out: the API
+    rejects them, and they only ever echo the model's own past reasoning.
+    """
+    body: dict[str, Any] = dict(request.extra) if passthrough_extra else {}
+    body["model"] = model
+    body["max_tokens"] = request.max_tokens if request.max_tokens is not None \
+        else DEFAULT_MAX_TOKENS
+    if request.system:
+        body["system"] = [render_block(b) for b in request.system]
+    body["messages"] = [
+        {"role": m.role, "content": [render_block(b) for b in m.content
+                                     if not (isinstance(b, ThinkingBlock) and not b.signature)]}
+        for m in request.messages
+    ]
+    if request.tools:
+        body["tools"] = [_render_tool(t) for t in request.tools]
+        if request.tool_choice is not None:
+            body["tool_choice"] = _render_tool_choice(request.tool_choice)
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
+    if request.stop:
+        body["stop_sequences"] = list(request.stop)
+    if request.thinking is not None:
+        body["thinking"] = request.thinking
+    user_id = request.metadata.get("user_id")
+    if user_id is not None:  # the only metadata key the API accepts
+        body["metadata"] = {"user_id": user_id}
+    body["stream"] = stream
+    return body
+
+
+def render_block(block: Block) -> dict[str, Any]:
+    """One internal block in Messages form (request and response side alike)."""
+    if isinstance(block, TextBlock):
+        out: dict[str, Any] = {"type": "text", "text": block.text}
+        if block.cache_control is not None:
+            out["cache_control"] = block.cache_control
+        return out
+    if isinstance(block, ToolUseBlock):
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+    if isinstance(block, ToolResultBlock):
+        out = {"type": "tool_result", "tool_use_id": block.tool_use_id}
+        if block.content:
+            out["content"] = [render_block(b) for b in block.content]
+        if block.is_error:
+            out["is_error"] = True
+        if block.cache_control is not None:
+            out["cache_control"] = block.cache_control
+        return out
+    if isinstance(block, ImageBlock):
+        if block.data is None:
+            return {"type": "image", "source": {"type": "url", "url": block.url or ""}}
+        return {"type": "image", "source": {"type": "base64", "media_type": block.media_type,
+                                            "data": block.data}}
+    if isinstance(block, ThinkingBlock):
+        return {"type": "thinking", "thinking": block.thinking, "signature": block.signature or ""}
+    return {"type": "redacted_thinking", "data": block.data}
+
+
+def _render_tool(tool: Tool) -> dict[str, Any]:
+    if tool.raw is not None:
+        return tool.raw
+    out: dict[str, Any] = {"name": tool.name}
+    if tool.description:
+        out["description"] = tool.description
+    out["input_schema"] = tool.input_schema
+    return out
+
+
+def _render_tool_choice(choice: ToolChoice) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": choice.type}
+    if choice.type == "tool":
+        out["name"] = choice.name or ""
+    if choice.disable_parallel and choice.type != "none":
+        out["disable_parallel_tool_use"] = True
+    return out
+
+
+# --- responses, both directions -------------------------------------------------------------
+
+
+def render_response(response: Response) -> dict[str, Any]:
+    """The Messages response object a client expects for a complete answer."""
+    return {
+        "id": response.id,
+        "type": "message",
+        "role": "assistant",
+        "model": response.model,
+        "content": [render_block(b) for b in response.content],
+        "stop_reason": response.stop_reason,
+        "stop_sequence": response.stop_sequence,
+        "usage": render_usage(response.usage),
+    }
+
+
+def parse_response(body: Any) -> Response:
+    """An upstream's Messages response as an internal response."""
+    if not isinstance(body, dict):
+        raise UpstreamError("upstream returned a message that is not a JSON object")
+    if body.get("type") == "error":
+        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        raise UpstreamError(f"upstream returned an error: {error.get('message') or body}",
+                            kind=str(error.get("type") or "api_error"))
+    try:
+        content = parse_content(body.get("content") or [], "content")
+    except InvalidRequest as exc:
+        raise UpstreamError(f"upstream returned a malformed message: {exc}") from exc
+    stop_reason = body.get("stop_reason")
+    return Response(
+        id=str(body.get("id") or ""),
+        model=str(body.get("model") or ""),
+        content=content,
+        stop_reason=stop_reason if stop_reason in _STOP_REASONS else "end_turn",
+        stop_sequence=body.get("stop_sequence"),
+        usage=parse_usage(body.get("usage")),
+    )

@@ -1,0 +1,240 @@
+"""Streaming Anthropic Messages: internal events <-> Anthropic's SSE event stream.
+
+Import from :mod:`lynkr.wire.anthropic`, which re-exports these.
+
+The internal events are modelled on this stream, so both directions are close to one-to-one.
+The encoder renumbers blocks densely (a decoder may have skipped blocks we cannot represent);
+the decoder skips upstream blocks the internal model has no type for (server tool calls and
+their results) and renumbers what remains, so indices stay 0, 1, 2... on both sides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from lynkr.errors import LynkrError, UpstreamError
+from lynkr.model import (
+    BlockStart,
+    BlockStop,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
+    RedactedThinkingBlock,
+    StreamEvent,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
+    ToolArgsDelta,
+    ToolUseBlock,
+    Usage,
+)
+from lynkr.wire.errors import anthropic_error_body
+
+_PING = b'event: ping\ndata: {"type":"ping"}\n\n'
+_DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+_STOP = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":'
+_MESSAGE_STOP = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+# Status and retryability of errors an upstream reports inside its stream.
+_STREAM_ERRORS: dict[str, tuple[int, bool]] = {
+    "overloaded_error": (529, True), "rate_limit_error": (429, True), "api_error": (500, True),
+    "timeout_error": (504, True), "invalid_request_error": (400, False),
+    "authentication_error": (401, False), "permission_error": (403, False),
+    "not_found_error": (404, False), "request_too_large": (413, False),
+}
+
+
+def render_usage(usage: Usage) -> dict[str, int]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+    }
+
+
+def parse_usage(raw: Any) -> Usage:
+    if not isinstance(raw, dict):
+        return Usage()
+    return Usage(
+        input_tokens=_int(raw.get("input_tokens")),
+        output_tokens=_int(raw.get("output_tokens")),
+        cache_read_input_tokens=_int(raw.get("cache_read_input_tokens")),
+        cache_creation_input_tokens=_int(raw.get("cache_creation_input_tokens")),
+    )
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _frame(event: str, data: dict[str, Any]) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+class StreamEncoder:
+    """Internal events -> the exact SSE bytes the Messages API streams."""
+
+    def __init__(self) -> None:
+        self._wire_index: dict[int, bytes] = {}
+
+    def encode(self, event: StreamEvent) -> bytes:
+        """The frame(s) for one event; ``b""`` when an event has nothing to say."""
+        match event:
+            case TextDelta(index=index, text=text):
+                return (_DELTA + self._index(index) + b',"delta":{"type":"text_delta","text":'
+                        + orjson.dumps(text) + b"}}\n\n")
+            case ToolArgsDelta(index=index, partial_json=fragment):
+                return (_DELTA + self._index(index)
+                        + b',"delta":{"type":"input_json_delta","partial_json":'
+                        + orjson.dumps(fragment) + b"}}\n\n")
+            case ThinkingDelta(index=index, thinking=text, signature=signature):
+                frames = b""
+                if text:
+                    frames += (_DELTA + self._index(index)
+                               + b',"delta":{"type":"thinking_delta","thinking":'
+                               + orjson.dumps(text) + b"}}\n\n")
+                if signature:
+                    frames += (_DELTA + self._index(index)
+                               + b',"delta":{"type":"signature_delta","signature":'
+                               + orjson.dumps(signature) + b"}}\n\n")
+                return frames
+            case BlockStart(index=index, block=block):
+                wire = self._wire_index[index] = str(len(self._wire_index)).encode()
+                return _frame("content_block_start", {
+                    "type": "content_block_start", "index": int(wire),
+                    "content_block": _start_block(block)})
+            case BlockStop(index=index):
+                return _STOP + self._index(index) + b"}\n\n"
+            case MessageStart(id=id_, model=model, usage=usage):
+                return _frame("message_start", {"type": "message_start", "message": {
+                    "id": id_, "type": "message", "role": "assistant", "model": model,
+                    "content": [], "stop_reason": None, "stop_sequence": None,
+                    "usage": render_usage(usage)}})
+            case MessageDelta(stop_reason=reason, usage=usage, stop_sequence=sequence):
+                delta_usage: dict[str, int] = {"output_tokens": usage.output_tokens}
+                if usage.input_tokens:
+                    delta_usage["input_tokens"] = usage.input_tokens
+                return _frame("message_delta", {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": reason, "stop_sequence": sequence},
+                    "usage": delta_usage})
+            case MessageStop():
+                return _MESSAGE_STOP
+        return b""
+
+    def encode_error(self, err: LynkrError) -> bytes:
+        """An ``event: error`` frame, as the API sends when it fails mid-stream."""
+        return _frame("error", anthropic_error_body(err))
+
+    def ping(self) -> bytes:
+        """A keep-alive the SDKs ignore; worth sending while an upstream is slow to start."""
+        return _PING
+
+    def _index(self, index: int) -> bytes:
+        wire = self._wire_index.get(index)
+        return wire if wire is not None else str(index).encode()
+
+
+def _start_block(block: Any) -> dict[str, Any]:
+    if isinstance(block, ToolUseBlock):
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": {}}
+    if isinstance(block, ThinkingBlock):
+        return {"type": "thinking", "thinking": "", "signature": ""}
+    if isinstance(block, RedactedThinkingBlock):
+        return {"type": "redacted_thinking", "data": block.data}
+    return {"type": "text", "text": ""}
+
+
+class StreamDecoder:
+    """Parsed upstream Anthropic SSE events -> internal events."""
+
+    def __init__(self) -> None:
+        self._index: dict[int, int] = {}
+        self.finished = False
+
+    def feed(self, event_name: str, data: dict[str, Any]) -> list[StreamEvent]:
+        """Events for one SSE event. ``ping`` yields none; ``error`` raises UpstreamError."""
+        kind = data.get("type") if isinstance(data, dict) else None
+        kind = kind if isinstance(kind, str) else event_name
+        if kind == "content_block_delta":
+            return self._delta(data)
+        if kind == "content_block_start":
+            return self._start(data)
+        if kind == "content_block_stop":
+            index = self._index.get(data.get("index", -1))
+            return [] if index is None else [BlockStop(index)]
+        if kind == "message_start":
+            message = data.get("message") or {}
+            return [MessageStart(id=str(message.get("id") or ""),
+                                 model=str(message.get("model") or ""),
+                                 usage=parse_usage(message.get("usage")))]
+        if kind == "message_delta":
+            delta = data.get("delta") or {}
+            return [MessageDelta(stop_reason=delta.get("stop_reason"),
+                                 usage=parse_usage(data.get("usage")),
+                                 stop_sequence=delta.get("stop_sequence"))]
+        if kind == "message_stop":
+            self.finished = True
+            return [MessageStop()]
+        if kind == "error":
+            raise _stream_error(data)
+        return []  # ping and event types added after this was written
+
+    def finish(self) -> list[StreamEvent]:
+        """At end of stream: a stream without ``message_stop`` was cut."""
+        if not self.finished:
+            raise UpstreamError("upstream stream ended before message_stop (stream cut)",
+                                retryable=True)
+        return []
+
+    def _start(self, data: dict[str, Any]) -> list[StreamEvent]:
+        raw = data.get("content_block") or {}
+        kind = raw.get("type")
+        if kind not in ("text", "tool_use", "thinking", "redacted_thinking"):
+            return []  # server_tool_use, web_search_tool_result...: nothing to map them to
+        index = self._index[data.get("index", len(self._index))] = len(self._index)
+        if kind == "text":
+            text = raw.get("text") or ""
+            return [BlockStart(index, TextBlock(""))] + ([TextDelta(index, text)] if text else [])
+        if kind == "tool_use":
+            start: list[StreamEvent] = [BlockStart(index, ToolUseBlock(
+                str(raw.get("id") or ""), str(raw.get("name") or ""), {}))]
+            initial = raw.get("input")
+            if isinstance(initial, dict) and initial:
+                start.append(ToolArgsDelta(index, orjson.dumps(initial).decode()))
+            return start
+        if kind == "thinking":
+            thinking, signature = raw.get("thinking") or "", raw.get("signature") or None
+            events: list[StreamEvent] = [BlockStart(index, ThinkingBlock(""))]
+            if thinking or signature:
+                events.append(ThinkingDelta(index, thinking, signature))
+            return events
+        return [BlockStart(index, RedactedThinkingBlock(str(raw.get("data") or "")))]
+
+    def _delta(self, data: dict[str, Any]) -> list[StreamEvent]:
+        index = self._index.get(data.get("index", -1))
+        delta = data.get("delta") or {}
+        if index is None:
+            return []
+        kind = delta.get("type")
+        if kind == "text_delta":
+            return [TextDelta(index, delta.get("text") or "")]
+        if kind == "input_json_delta":
+            return [ToolArgsDelta(index, delta.get("partial_json") or "")]
+        if kind == "thinking_delta":
+            return [ThinkingDelta(index, delta.get("thinking") or "")]
+        if kind == "signature_delta":
+            return [ThinkingDelta(index, "", delta.get("signature") or None)]
+        return []  # citations_delta and future delta types
+
+
+def _stream_error(data: dict[str, Any]) -> UpstreamError:
+    error = data.get("error") if isinstance(data, dict) else None
+    error = error if isinstance(error, dict) else {}
+    kind = str(error.get("type") or "api_error")
+    status, retryable = _STREAM_ERRORS.get(kind, (502, True))
+    return UpstreamError(f"upstream stream failed: {error.get('message') or kind}",
+                         status=status, kind=kind, retryable=retryable)
