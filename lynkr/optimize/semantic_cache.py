@@ -1,0 +1,302 @@
+"""Semantic response cache: answer repeated and paraphrased questions without an upstream call.
+
+Layout (one Chroma collection per namespace, kind ``cache``): an entry's **id is its exact
+key** (hash of the context + the normalised final question), its document is the question,
+its embedding the question's embedding, and its metadata holds the context hash, the creation
+time and the serialised response. So one collection serves both layers:
+
+1. exact prompt cache: an in-process LRU in front, then ``get(ids=[exact key])`` in Chroma,
+   which is what lets replicas sharing a Chroma server hit each other's entries;
+2. semantic lookup: nearest questions with the same context hash, accepted when the cosine
+   similarity reaches ``settings.cache.threshold`` *and* both questions have the same salient
+   tokens (see :mod:`lynkr.optimize.cache_keys`).
+
+Only single-shot questions (the first user turn) are semantic-matched; later turns hit only on
+an exact match of the whole conversation. Turns carrying tool results are never served, and
+responses with tool calls, truncation or no text are never stored. Expired entries (TTL) are
+ignored on lookup and purged during eviction, which removes the oldest entries once the count
+exceeds ``max_entries`` (down to 90% of it, so the scan runs rarely). A TTL of 0 never expires.
+
+Any Chroma failure raises :class:`lynkr.stores.StoreUnavailable`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+
+from lynkr.config import Settings
+from lynkr.embeddings import Embedder
+from lynkr.model import (
+    RedactedThinkingBlock,
+    Request,
+    Response,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    Usage,
+)
+from lynkr.optimize.cache_keys import (
+    context_hash,
+    exact_key,
+    final_question,
+    normalize_question,
+    salient_tokens,
+)
+from lynkr.stores import Store, as_vectors, chroma_errors, cosine_similarity
+
+_CANDIDATES = 5
+_LRU_SIZE = 1024
+_STORABLE_STOPS = frozenset({"end_turn", "stop_sequence"})
+
+
+@dataclass(slots=True)
+class CacheHit:
+    response: Response
+    similarity: float
+    kind: Literal["exact", "semantic"]
+    key: str
+
+
+def is_cacheable_request(request: Request) -> bool:
+    """A request may be answered from (and stored into) the cache: it ends with a user turn
+    that asks something in text, and that turn carries no tool results (mid-agent-loop turns
+    depend on live tool output, so a cached answer would be wrong)."""
+    if not request.messages or request.messages[-1].role != "user":
+        return False
+    final = request.messages[-1]
+    if any(isinstance(b, ToolResultBlock) for b in final.content):
+        return False
+    if request.tool_choice is not None and request.tool_choice.type in ("any", "tool"):
+        return False
+    return bool(normalize_question(final.text))
+
+
+def is_semantic_request(request: Request) -> bool:
+    """Semantic matching is limited to single-shot questions / the first turn: later turns
+    depend on the conversation, where a paraphrase match is too risky."""
+    return is_cacheable_request(request) and len(request.messages) == 1
+
+
+def is_cacheable_response(response: Response) -> bool:
+    """Only complete, text-only answers are stored: no tool calls, no truncation, no refusal."""
+    if response.stop_reason not in _STORABLE_STOPS:
+        return False
+    if not response.text.strip():
+        return False
+    return all(isinstance(b, TextBlock | ThinkingBlock | RedactedThinkingBlock)
+               for b in response.content)
+
+
+class SemanticCache:
+    """Exact + semantic response cache over one namespaced Chroma collection."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.threshold = settings.cache.threshold
+        self.ttl = settings.cache.ttl_seconds
+        self.max_entries = settings.cache.max_entries
+        self.prompt_cache = settings.cache.prompt_cache_enabled
+        self._store = store
+        self._embedder = embedder
+        self._clock = clock
+        self._lru: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._counts = {"exact_hits": 0, "semantic_hits": 0, "misses": 0, "stored": 0,
+                        "not_cacheable": 0, "near_misses_rejected": 0, "evicted": 0}
+
+    # --- lookup ---------------------------------------------------------------------------
+
+    def lookup(self, request: Request) -> CacheHit | None:
+        """The cached answer for ``request``, or None. Blocking; run it in a worker thread."""
+        if not is_cacheable_request(request):
+            self._count("not_cacheable")
+            return None
+        key = exact_key(request)
+        if self.prompt_cache:
+            hit = self._exact(key)
+            if hit is not None:
+                self._count("exact_hits")
+                return hit
+        if is_semantic_request(request):
+            hit = self._semantic(request)
+            if hit is not None:
+                self._count("semantic_hits")
+                return hit
+        self._count("misses")
+        return None
+
+    def _exact(self, key: str) -> CacheHit | None:
+        now = self._clock()
+        with self._lock:
+            cached = self._lru.get(key)
+            if cached is not None and self._fresh(cached[1], now):
+                self._lru.move_to_end(key)
+                return CacheHit(_response_from_json(cached[0]), 1.0, "exact", key)
+        with chroma_errors("exact lookup", self._store.location):
+            found = self._collection().get(ids=[key], include=["metadatas"])
+        metadatas = found.get("metadatas") or []
+        if not metadatas or not metadatas[0]:
+            return None
+        meta = metadatas[0]
+        if not self._fresh(float(meta["created"]), now):  # type: ignore[arg-type]
+            return None
+        self._remember(key, str(meta["response"]), float(meta["created"]))  # type: ignore[arg-type]
+        return CacheHit(_response_from_json(str(meta["response"])), 1.0, "exact", key)
+
+    def _semantic(self, request: Request) -> CacheHit | None:
+        question = normalize_question(final_question(request))
+        vector = self._embedder.embed([question])
+        where: dict[str, Any] = {"context": context_hash(request)}
+        if self.ttl > 0:
+            where = {"$and": [where, {"created": {"$gte": self._clock() - self.ttl}}]}
+        with chroma_errors("semantic lookup", self._store.location):
+            found = self._collection().query(
+                query_embeddings=as_vectors(vector), n_results=_CANDIDATES, where=where,
+                include=["metadatas", "documents", "distances"])
+        ids = (found.get("ids") or [[]])[0]
+        distances = (found.get("distances") or [[]])[0]
+        documents = (found.get("documents") or [[]])[0]
+        metadatas = (found.get("metadatas") or [[]])[0]
+        wanted = salient_tokens(question)
+        for key, distance, document, meta in zip(ids, distances, documents, metadatas,
+                                                 strict=False):
+            similarity = cosine_similarity(distance)
+            if similarity < self.threshold:
+                break
+            if salient_tokens(document or "") != wanted:
+                self._count("near_misses_rejected")
+                continue
+            return CacheHit(_response_from_json(str(meta["response"])), similarity, "semantic",
+                            key)
+        return None
+
+    # --- store ----------------------------------------------------------------------------
+
+    def store(self, request: Request, response: Response) -> bool:
+        """Store ``response`` as the answer to ``request``; False when either is not cacheable."""
+        if not (is_cacheable_request(request) and is_cacheable_response(response)):
+            return False
+        key = exact_key(request)
+        question = normalize_question(final_question(request))
+        payload = _response_to_json(response)
+        now = self._clock()
+        vector = self._embedder.embed([question])
+        collection = self._collection()
+        with chroma_errors("store", self._store.location):
+            collection.upsert(ids=[key], embeddings=as_vectors(vector), documents=[question],
+                              metadatas=[{"context": context_hash(request), "created": now,
+                                          "response": payload, "model": request.model}])
+        self._remember(key, payload, now)
+        self._count("stored")
+        with chroma_errors("eviction", self._store.location):
+            if collection.count() > self.max_entries:
+                self._evict(collection, now)
+        return True
+
+    def _evict(self, collection: Any, now: float) -> None:
+        """Drop expired entries, then the oldest until 90% of max_entries remain."""
+        found = collection.get(include=["metadatas"])
+        entries = sorted(zip(found["ids"], (float(m["created"]) for m in found["metadatas"]),
+                             strict=True), key=lambda e: e[1])
+        target = self.max_entries - self.max_entries // 10
+        doomed = [key for key, created in entries if not self._fresh(created, now)]
+        alive = [key for key, created in entries if self._fresh(created, now)]
+        doomed += alive[:max(0, len(alive) - target)]
+        if doomed:
+            collection.delete(ids=doomed)
+            with self._lock:
+                for key in doomed:
+                    self._lru.pop(key, None)
+            self._count("evicted", len(doomed))
+
+    # --- admin ----------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counters of this process plus the shared entry count."""
+        with chroma_errors("count", self._store.location):
+            entries = self._collection().count()
+        with self._lock:
+            counts = dict(self._counts)
+        lookups = counts["exact_hits"] + counts["semantic_hits"] + counts["misses"]
+        return {
+            **counts,
+            "entries": entries,
+            "hit_rate": (counts["exact_hits"] + counts["semantic_hits"]) / lookups
+            if lookups else 0.0,
+            "threshold": self.threshold,
+            "ttl_seconds": self.ttl,
+            "max_entries": self.max_entries,
+            "namespace": self._store.namespace,
+            "collection": self._store.collection_name("cache"),
+            "location": self._store.location,
+        }
+
+    def clear(self) -> int:
+        """Remove every entry of this namespace; returns how many there were."""
+        with self._lock:
+            self._lru.clear()
+        return self._store.drop("cache")
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _collection(self) -> Any:
+        return self._store.collection("cache")
+
+    def _fresh(self, created: float, now: float) -> bool:
+        return self.ttl <= 0 or now - created <= self.ttl
+
+    def _remember(self, key: str, payload: str, created: float) -> None:
+        with self._lock:
+            self._lru[key] = (payload, created)
+            self._lru.move_to_end(key)
+            while len(self._lru) > _LRU_SIZE:
+                self._lru.popitem(last=False)
+
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += n
+
+
+def _response_to_json(response: Response) -> str:
+    blocks: list[dict[str, Any]] = []
+    for block in response.content:
+        if isinstance(block, TextBlock):
+            blocks.append({"type": "text", "text": block.text})
+        elif isinstance(block, ThinkingBlock):
+            blocks.append({"type": "thinking", "thinking": block.thinking,
+                           "signature": block.signature})
+        elif isinstance(block, RedactedThinkingBlock):
+            blocks.append({"type": "redacted_thinking", "data": block.data})
+    usage = response.usage
+    return orjson.dumps({
+        "model": response.model, "content": blocks, "stop_reason": response.stop_reason,
+        "stop_sequence": response.stop_sequence,
+        "usage": [usage.input_tokens, usage.output_tokens],
+    }).decode()
+
+
+def _response_from_json(payload: str) -> Response:
+    """Rebuild a stored answer under a fresh id (clients may key state on message ids)."""
+    data = orjson.loads(payload)
+    content: list[Any] = []
+    for block in data["content"]:
+        if block["type"] == "text":
+            content.append(TextBlock(block["text"]))
+        elif block["type"] == "thinking":
+            content.append(ThinkingBlock(block["thinking"], block.get("signature")))
+        elif block["type"] == "redacted_thinking":
+            content.append(RedactedThinkingBlock(block["data"]))
+    input_tokens, output_tokens = data.get("usage", [0, 0])
+    return Response(id=f"msg_cache_{uuid.uuid4().hex[:24]}", model=data["model"],
+                    content=content, stop_reason=data.get("stop_reason") or "end_turn",
+                    stop_sequence=data.get("stop_sequence"),
+                    usage=Usage(input_tokens=input_tokens, output_tokens=output_tokens))
