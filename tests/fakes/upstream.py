@@ -135,7 +135,8 @@ class FakeUpstream:
                     for c in reply.tool_calls]
             return JSONResponse({
                 "id": "chatcmpl-fake", "object": "chat.completion", "created": 1, "model": model,
-                "choices": [{"index": 0, "message": message, "finish_reason": reply.finish}],
+                "choices": [{"index": 0, "message": message,
+                             "finish_reason": "tool_calls" if reply.tool_calls else reply.finish}],
                 "usage": {"prompt_tokens": reply.input_tokens,
                           "completion_tokens": reply.output_tokens,
                           "total_tokens": reply.input_tokens + reply.output_tokens}})

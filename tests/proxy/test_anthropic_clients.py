@@ -38,7 +38,7 @@ def test_plain_text_answer(family_proxy, upstream: FakeUpstream) -> None:  # typ
     family, url = family_proxy
     upstream.queue(Reply(text="Paris is the capital of France."))
     message = client(url).messages.create(
-        model="claude-sonnet-4-5", max_tokens=100,
+        model="claude-sonnet-4-6", max_tokens=100,
         messages=[{"role": "user", "content": "Capital of France?"}])
     assert message.content[0].text == "Paris is the capital of France."
     assert message.stop_reason == "end_turn"
@@ -49,7 +49,7 @@ def test_streamed_text_arrives_in_order(family_proxy, upstream: FakeUpstream) ->
     family, url = family_proxy
     upstream.queue(Reply(text="one two three four five six seven", chunk_size=4))
     with client(url).messages.stream(
-        model="claude-sonnet-4-5", max_tokens=100,
+        model="claude-sonnet-4-6", max_tokens=100,
         messages=[{"role": "user", "content": "count"}]) as stream:
         pieces = list(stream.text_stream)
         final = stream.get_final_message()
@@ -65,14 +65,14 @@ def test_tool_use_round_trip(family_proxy, upstream: FakeUpstream) -> None:  # t
                    Reply(text="It is 3°C in Oslo."))
     sdk = client(url)
     first = sdk.messages.create(
-        model="claude-sonnet-4-5", max_tokens=100, tools=[WEATHER_TOOL],
+        model="claude-sonnet-4-6", max_tokens=100, tools=[WEATHER_TOOL],
         messages=[{"role": "user", "content": "Weather in Oslo?"}])
     assert first.stop_reason == "tool_use"
     call = next(b for b in first.content if b.type == "tool_use")
     assert call.name == "get_weather" and call.input == {"city": "Oslo"}
 
     second = sdk.messages.create(
-        model="claude-sonnet-4-5", max_tokens=100, tools=[WEATHER_TOOL],
+        model="claude-sonnet-4-6", max_tokens=100, tools=[WEATHER_TOOL],
         messages=[{"role": "user", "content": "Weather in Oslo?"},
                   {"role": "assistant", "content": [b.model_dump() for b in first.content]},
                   {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id,
@@ -87,7 +87,7 @@ def test_streamed_tool_call_arguments_are_reassembled(family_proxy, upstream: Fa
     args = {"city": "Reykjavík", "units": "metric", "days": [1, 2, 3]}
     upstream.queue(Reply(text="Checking.", tool_calls=[ToolCall("get_weather", args)]))
     with client(url).messages.stream(
-        model="claude-sonnet-4-5", max_tokens=100, tools=[WEATHER_TOOL],
+        model="claude-sonnet-4-6", max_tokens=100, tools=[WEATHER_TOOL],
         messages=[{"role": "user", "content": "Weather?"}]) as stream:
         final = stream.get_final_message()
     call = next(b for b in final.content if b.type == "tool_use")
@@ -102,7 +102,7 @@ def test_claude_code_shaped_request_is_accepted(family_proxy, upstream: FakeUpst
     import httpx
 
     body = {
-        "model": "claude-sonnet-4-5", "max_tokens": 32000, "stream": False,
+        "model": "claude-sonnet-4-6", "max_tokens": 32000, "stream": False,
         "system": [{"type": "text", "text": "You are Claude Code.",
                     "cache_control": {"type": "ephemeral"}}],
         "messages": [{"role": "system", "content": "Extra system note."},
