@@ -9,7 +9,10 @@ keeps the tools whose capabilities the intents need. Kept tools are slimmed
 
 Safety rules, in every mode: a tool used in the history, named in the user's text, forced by
 ``tool_choice`` or ``pinned`` by the caller is always kept; provider-native tools are always
-kept; if nothing would be kept, everything is (we cannot tell what is needed).
+kept; if nothing would be kept, everything is (we cannot tell what is needed). MCP tools
+(``mcp__server__tool``) ride on the always-needed read/search set only through the rules
+above: they are kept when their server is mentioned ("github"; "PR" for forges) or for a
+non-core capability the task needs, since the core set means the client's own file tools.
 
 Stability: the selection is a pure function of the user's typed turns (``<system-reminder>``
 blocks removed), the tool names used so far and ``pinned``. Conversations only append, so the
@@ -19,9 +22,10 @@ keep the provider's prompt-cache prefix stable.
 
 Modes: ``off`` forwards tools unchanged; ``conservative`` (default) always keeps the core
 read/search tools and client tools it cannot classify, and adds the todo tool to multi-step
-tasks; it drops only tools whose capabilities the intents do not touch (and MCP tools of
-servers never mentioned). ``aggressive`` keeps only what the intents need (core read/search
-when no intent is recognised or ``tool_choice`` is ``any``).
+tasks, and everything when the opening prompt shows no recognisable intent; it drops only
+tools whose capabilities the intents do not touch (and MCP tools of servers never
+mentioned). ``aggressive`` keeps only what the intents need (core read/search for a prompt
+with no recognised intent, or when ``tool_choice`` is ``any``).
 """
 
 from __future__ import annotations
@@ -155,7 +159,7 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
 _PR = re.compile(r"\bPRs?\b|\bMRs?\b")
 _FILE_MENTION = re.compile(
     r"[\w./-]+\.(?:py|pyi|js|jsx|ts|tsx|mjs|cjs|json|ya?ml|toml|ini|cfg|conf|env|md|rst|txt|"
-    r"rs|go|java|kt|rb|php|c|h|cc|cpp|hpp|cs|swift|sh|sql|html|css|scss|vue|lock)\b|"
+    r"rs|go|java|kt|rb|php|c|h|cc|cpp|hpp|cs|swift|sh|sql|html|css|scss|vue|lock|ipynb)\b|"
     r"\b(?:README|Makefile|Dockerfile|LICENSE|CHANGELOG)\b")
 _INTENT_CAPS: dict[str, frozenset[str]] = {
     "question": CORE, "read": CORE, "edit": CORE | {"edit"}, "run": frozenset({"run"}),
@@ -226,15 +230,22 @@ def select_tools(request: Request, mode: str, *,
 def _kept_names(request: Request, mode: str, pinned: frozenset[str]) -> frozenset[str]:
     prompts = _user_prompts(request)
     text = "\n".join(prompts)
-    intents = frozenset().union(*(detect_intents(p) for p in prompts))
-    needed = frozenset().union(*(_INTENT_CAPS[i] for i in intents))
+    per_prompt = [detect_intents(p) for p in prompts]
+    intents = frozenset().union(*per_prompt)
+    # Unions over prompts keep the selection monotone: a prompt with no recognised intent
+    # asks for the core tools, and never takes away what an earlier prompt needed.
+    needed = frozenset().union(
+        *(frozenset().union(*(_INTENT_CAPS[i] for i in p)) if p else CORE for p in per_prompt))
     choice = request.tool_choice
     if mode == "conservative":
         needed |= CORE
         if len(intents & _ACTIONS) >= 2:
             needed |= {"todo"}
-    elif not needed or (choice is not None and choice.type == "any"):
+    elif choice is not None and choice.type == "any":
         needed |= CORE
+    # Conservative cannot call anything unrelated when the opening prompt says nothing
+    # recognisable ("hello"): it keeps everything for that conversation.
+    keep_all = mode == "conservative" and (not per_prompt or not per_prompt[0])
 
     must = set(pinned) | _used_tool_names(request)
     if choice is not None and choice.type == "tool" and choice.name:
@@ -247,11 +258,11 @@ def _kept_names(request: Request, mode: str, pinned: frozenset[str]) -> frozense
         if (
             tool.name in must
             or tool.raw is not None
-            or caps & needed
+            or caps & (needed if server is None else needed - CORE)
             or _named_in(text, tool.name)
             or (server is not None and _mentions_server(lowered, server))
             or (mode == "conservative" and not caps and server is None)
-            or (mode == "conservative" and not intents)
+            or keep_all
         ):
             keep.add(tool.name)
     return frozenset(keep) if keep else frozenset(t.name for t in request.tools)
