@@ -1,0 +1,260 @@
+"""Long-term memory: durable facts from past conversations, recalled into later ones.
+
+Facts are picked out of user and assistant text by plain heuristics (:func:`extract_facts`,
+pure): preferences ("I prefer tabs", "always run the linter"), decisions ("we decided to use
+Postgres", "let's go with httpx") and project facts ("the project uses uv", "the API runs on
+port 8080"). They are stored per project in a namespaced Chroma collection (kind ``memory``);
+a fact whose similarity to an existing memory of the project exceeds 0.9 is a repeat and is
+skipped. :meth:`MemoryStore.inject` adds the recalled facts as one system block placed *after*
+every existing system block, so the provider's prompt-cache prefix (which ends at the last
+``cache_control`` breakpoint) is unchanged.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lynkr.config import Settings
+from lynkr.embeddings import Embedder
+from lynkr.model import Request, Response, TextBlock
+from lynkr.stores import Store, as_vectors, chroma_errors, cosine_similarity
+from lynkr.tokens import count_tokens
+
+Kind = Literal["preference", "decision", "fact"]
+DUPLICATE_SIMILARITY = 0.9
+MEMORY_HEADER = "Things to remember from earlier sessions with this user and project:"
+_MAX_FACT_CHARS = 300
+
+_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("preference", re.compile(
+        r"\b(?:I|we)\s+(?:(?:really\s+|strongly\s+)?prefer|always|never|usually|like\s+to"
+        r"|don't\s+like|do\s+not\s+like|hate|want\s+(?:you\s+)?to\s+(?:always|never)"
+        r"|(?:only\s+)?use|stick\s+to)\b"
+        r"|^(?:please\s+)?(?:always|never)\s+\w+"
+        r"|\b(?:my|our)\s+(?:preference|convention|style)\s+is\b", re.IGNORECASE)),
+    ("decision", re.compile(
+        r"\b(?:we(?:'ve| have)?\s+decided|we\s+(?:will|'ll)\s+(?:use|go\s+with|switch\s+to)"
+        r"|let's\s+(?:use|go\s+with|switch\s+to|stick\s+with|keep)|we\s+agreed"
+        r"|we're\s+(?:going|switching)\s+(?:with|to)|decision:|from\s+now\s+on)\b",
+        re.IGNORECASE)),
+    ("fact", re.compile(
+        r"\b(?:the|this|our)\s+(?:project|app|application|service|codebase|repo|repository"
+        r"|backend|frontend|api|server|database|db|ci|build|stack|team|monorepo|deployment)"
+        r"\s+(?:uses|use|is\s+(?:written|built|deployed|hosted)\s+(?:in|with|on|to)"
+        r"|runs\s+on|runs|targets|depends\s+on|lives\s+in|is|are)\b"
+        r"|\b(?:the\s+)?(?:main|default|release)\s+branch\s+is\b"
+        r"|\bwe\s+(?:use|deploy\s+(?:to|on)|run\s+on|host\s+on)\b", re.IGNORECASE)),
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+_CODE_FENCE = re.compile(r"```.*?```", re.DOTALL)
+
+
+@dataclass(slots=True)
+class Memory:
+    id: str
+    text: str
+    project: str
+    kind: str
+    created: float
+    similarity: float = 0.0
+
+
+def classify_fact(sentence: str) -> Kind | None:
+    """Which kind of durable fact ``sentence`` states, or None for ordinary text."""
+    stripped = sentence.strip()
+    if not stripped or stripped.endswith("?") or len(stripped) > _MAX_FACT_CHARS:
+        return None
+    for kind, pattern in _PATTERNS:
+        if pattern.search(stripped):
+            return kind
+    return None
+
+
+def extract_facts(text: str, kinds: tuple[Kind, ...] = ("preference", "decision",
+                                                             "fact")) -> list[str]:
+    """Durable-fact sentences of ``text`` (code blocks ignored), in order, without repeats."""
+    facts: list[str] = []
+    seen: set[str] = set()
+    for sentence in _SENTENCE_SPLIT.split(_CODE_FENCE.sub(" ", text)):
+        sentence = " ".join(sentence.split()).strip("-*> ")
+        kind = classify_fact(sentence)
+        if kind is None or kind not in kinds:
+            continue
+        if sentence.lower() not in seen:
+            seen.add(sentence.lower())
+            facts.append(sentence)
+    return facts
+
+
+def project_of(request: Request) -> str:
+    """The project a request works on: the working directory coding agents put in their
+    system prompt or context (Claude Code ``Working directory: /x``, Codex ``<cwd>/x</cwd>``),
+    else ``request.metadata['project']``, else "default"."""
+    haystack = request.system_text + "\n" + "\n".join(
+        m.text for m in request.messages[:2] if m.role == "user")
+    match = re.search(r"Working directory:\s*(\S+)|<cwd>\s*([^<\s]+)\s*</cwd>", haystack)
+    if match:
+        return (match.group(1) or match.group(2)).rstrip("/") or "/"
+    project = request.metadata.get("project") if isinstance(request.metadata, dict) else None
+    return str(project) if project else "default"
+
+
+class MemoryStore:
+    """Per-project memories in Chroma, with novelty-checked writes and TTL-bounded reads."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder,
+                 clock: Callable[[], float] = time.time, inject_budget_tokens: int = 400) -> None:
+        self.ttl = settings.memory.ttl_seconds
+        self.max_inject = settings.memory.max_inject
+        self.inject_budget_tokens = inject_budget_tokens
+        self._store = store
+        self._embedder = embedder
+        self._clock = clock
+
+    def extract(self, request: Request, response: Response | None) -> list[str]:
+        """Facts stated in the newest user turn (all kinds) and in the answer (decisions and
+        project facts only: an assistant's "I prefer" is not the user's preference)."""
+        facts = extract_facts(request.last_user_text())
+        if response is not None:
+            facts += extract_facts(response.text, kinds=("decision", "fact"))
+        unique: list[str] = []
+        for fact in facts:
+            if fact.lower() not in {u.lower() for u in unique}:
+                unique.append(fact)
+        return unique
+
+    def remember(self, facts: list[str], project: str) -> list[Memory]:
+        """Store the novel ``facts`` for ``project``; returns the memories actually written."""
+        if not facts:
+            return []
+        vectors = self._embedder.embed(facts)
+        now = self._clock()
+        written: list[Memory] = []
+        accepted: list[int] = []
+        collection = self._store.collection("memory")
+        for i, fact in enumerate(facts):
+            if any(float(vectors[i] @ vectors[j]) > DUPLICATE_SIMILARITY for j in accepted):
+                continue
+            if self._nearest_similarity(vectors[i], project) > DUPLICATE_SIMILARITY:
+                continue
+            accepted.append(i)
+            memory = Memory(id=_memory_id(project, fact), text=fact, project=project,
+                            kind=classify_fact(fact) or "fact", created=now)
+            with chroma_errors("remember", self._store.location):
+                collection.upsert(ids=[memory.id], embeddings=as_vectors(vectors[i:i + 1]),
+                                  documents=[fact], metadatas=[{"project": project,
+                                                                "kind": memory.kind,
+                                                                "created": now}])
+            written.append(memory)
+        return written
+
+    def recall(self, query: str, project: str, k: int | None = None,
+               min_similarity: float = 0.2) -> list[Memory]:
+        """The ``k`` memories of ``project`` nearest to ``query`` (unexpired, above a floor)."""
+        k = self.max_inject if k is None else k
+        if k <= 0 or not query.strip():
+            return []
+        vector = self._embedder.embed([query])
+        with chroma_errors("recall", self._store.location):
+            found = self._store.collection("memory").query(
+                query_embeddings=as_vectors(vector), n_results=k, where=self._where(project),
+                include=["documents", "metadatas", "distances"])
+        return [m for m in _memories(found, nested=True) if m.similarity >= min_similarity]
+
+    def inject(self, request: Request, memories: list[Memory]) -> Request:
+        """A copy of ``request`` with ``memories`` as one system block after all others, cut
+        to the token budget; the original system blocks are kept unchanged and in place."""
+        lines: list[str] = []
+        used = count_tokens(MEMORY_HEADER)
+        for memory in memories:
+            line = f"- {memory.text}"
+            cost = count_tokens(line) + 1
+            if used + cost > self.inject_budget_tokens:
+                break
+            lines.append(line)
+            used += cost
+        if not lines:
+            return request
+        block = TextBlock("\n".join([MEMORY_HEADER, *lines]))
+        return dataclasses.replace(request, system=[*request.system, block])
+
+    # --- admin (CLI) ----------------------------------------------------------------------
+
+    def list(self, project: str | None = None, limit: int = 100) -> builtins.list[Memory]:
+        """Unexpired memories, newest first."""
+        with chroma_errors("list", self._store.location):
+            found = self._store.collection("memory").get(
+                where=self._where(project), include=["documents", "metadatas"])
+        memories = sorted(_memories(found, nested=False), key=lambda m: -m.created)
+        return memories[:limit]
+
+    def search(self, query: str, project: str | None = None, k: int = 10) -> builtins.list[Memory]:
+        """Memories nearest to ``query``, across projects unless one is given."""
+        vector = self._embedder.embed([query])
+        with chroma_errors("search", self._store.location):
+            found = self._store.collection("memory").query(
+                query_embeddings=as_vectors(vector), n_results=k, where=self._where(project),
+                include=["documents", "metadatas", "distances"])
+        return _memories(found, nested=True)
+
+    def forget(self, memory_id: str) -> bool:
+        """Delete one memory by id; False when there was none."""
+        with chroma_errors("forget", self._store.location):
+            collection = self._store.collection("memory")
+            if not collection.get(ids=[memory_id])["ids"]:
+                return False
+            collection.delete(ids=[memory_id])
+            return True
+
+    def clear(self, project: str | None = None) -> int:
+        """Delete all memories (of one project when given); returns how many."""
+        if project is None:
+            return self._store.drop("memory")
+        with chroma_errors("clear", self._store.location):
+            collection = self._store.collection("memory")
+            ids = collection.get(where={"project": project})["ids"]
+            if ids:
+                collection.delete(ids=ids)
+            return len(ids)
+
+    def _nearest_similarity(self, vector: Any, project: str) -> float:
+        with chroma_errors("novelty check", self._store.location):
+            found = self._store.collection("memory").query(
+                query_embeddings=as_vectors(vector[None, :]), n_results=1,
+                where=self._where(project), include=["distances"])
+        distances = (found.get("distances") or [[]])[0]
+        return cosine_similarity(distances[0]) if distances else -1.0
+
+    def _where(self, project: str | None) -> dict[str, Any] | None:
+        clauses: builtins.list[dict[str, Any]] = []
+        if project is not None:
+            clauses.append({"project": project})
+        if self.ttl > 0:
+            clauses.append({"created": {"$gte": self._clock() - self.ttl}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _memory_id(project: str, fact: str) -> str:
+    return "mem_" + hashlib.sha256(f"{project}\x00{fact}".encode()).hexdigest()[:16]
+
+
+def _memories(found: Any, nested: bool) -> list[Memory]:
+    def column(name: str) -> list[Any]:
+        values = found.get(name) or ([[]] if nested else [])
+        return (values[0] if nested else values) or []
+
+    ids, docs, metas = column("ids"), column("documents"), column("metadatas")
+    distances = column("distances") if nested else [None] * len(ids)
+    return [Memory(id=i, text=d or "", project=str(m["project"]), kind=str(m["kind"]),
+                   created=float(m["created"]),
+                   similarity=cosine_similarity(dist) if dist is not None else 0.0)
+            for i, d, m, dist in zip(ids, docs, metas, distances, strict=False)]
