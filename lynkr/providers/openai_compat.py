@@ -65,14 +65,22 @@ class OpenAICompatProvider(Provider):
                 "POST", url, content=self.body(request, model, True), headers=self.headers()
             ) as response:
                 await raise_for_upstream(response, self.name)
+                done = False
+                # Read to the end even after [DONE]: a response left unread cannot return its
+                # connection to the keep-alive pool, and every stream would pay a new connect.
                 async for chunk in response.aiter_bytes():
                     for _event, data in parser.feed(chunk):
+                        if done:
+                            continue
                         if data == "[DONE]":
+                            done = True
                             for event in decoder.finish():
                                 yield event
-                            return
+                            continue
                         for event in decoder.feed(orjson.loads(data)):
                             yield event
+                if done:
+                    return
         except httpx.HTTPError as exc:
             raise connection_error(exc, self.name, url) from exc
         except orjson.JSONDecodeError as exc:
