@@ -97,6 +97,10 @@ class ExpandStore:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __bool__(self) -> bool:
+        # An empty store is still a store: `store or ExpandStore()` must not replace it.
+        return True
+
     @property
     def bytes_used(self) -> int:
         return self._bytes
