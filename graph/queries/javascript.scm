@@ -1,0 +1,5 @@
+; inherits: _ecma
+; JavaScript-only node types.
+(field_definition property: (_) @name value: [(arrow_function) (function_expression)]) @def.function
+(class_heritage (identifier) @inherit)
+(class_heritage (member_expression property: (property_identifier) @inherit))

@@ -1,0 +1,2 @@
+; inherits: typescript
+; TSX: TypeScript with JSX, same definitions.
