@@ -1,7 +1,8 @@
 """``grep``: regex or literal search over the workspace, grouped per file, paged.
 
 ``grep -rn`` repeats the path on every line and dumps every match; here each file appears once
-with its match count, lines are trimmed of indentation, and a page is capped with an honest
+with its match count, lines are trimmed of indentation, files beyond the page are listed
+with their counts (a TOON table), and a page is capped with an honest
 "N more matches" line, so the model pays for what it reads and can ask for the rest.
 ripgrep is used when installed (fast, .gitignore-aware); otherwise a Python walk that
 honours .gitignore through pathspec.
@@ -14,7 +15,6 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
@@ -109,29 +109,32 @@ def _trim(text: str) -> str:
     return text if len(text) <= _LINE_CHARS else text[:_LINE_CHARS - 1] + "…"
 
 
-def group_matches(matches: list[Match], offset: int, limit: int,
-                  max_other_files: int = 30) -> dict[str, Any]:
-    """One page of matches grouped per file (the file path is the key, its rows the hits),
-    then the files past the page with their match counts, so the model knows where to look."""
+def format_page(matches: list[Match], offset: int, limit: int,
+                max_other_files: int = 30) -> str:
+    """One page of matches grouped per file: ``path (count):`` once, then ``line: text`` rows
+    (indentation dropped), then the files past the page with their counts as a TOON table.
+
+    Code lines stay unquoted: quoting and escaping them as TOON strings would cost more
+    tokens than the grouping saves.
+    """
+    from lynkr.optimize.toon import encode
+
     counts: dict[str, int] = {}
     for m in matches:
         counts[m.path] = counts.get(m.path, 0) + 1
     shown = matches[offset:offset + limit]
-    groups: dict[str, list[dict[str, Any]]] = {}
+    lines = [f"{len(matches)} matches in {len(counts)} files"]
+    current = None
     for m in shown:
-        groups.setdefault(m.path, []).append({"line": m.line, "text": _trim(m.text)})
-    page: dict[str, Any] = {"matches": len(matches), "files": len(counts)}
-    page["results"] = {
-        (path if len(rows) == counts[path] else f"{path} (of {counts[path]})"): rows
-        for path, rows in groups.items()
-    }
-    on_page = {m.path for m in shown}
-    before = {m.path for m in matches[:offset]}
-    others = [{"file": p, "count": c} for p, c in counts.items()
-              if p not in on_page and p not in before]
+        if m.path != current:
+            current = m.path
+            lines.append(f"{m.path} ({counts[m.path]}):")
+        lines.append(f" {m.line}: {_trim(m.text)}")
+    seen = {m.path for m in matches[:offset + limit]}
+    others = [{"file": p, "count": c} for p, c in counts.items() if p not in seen]
     if others:
-        page["other_files"] = others[:max_other_files]
-    return page
+        lines.append(encode({"other_files": others[:max_other_files]}))
+    return "\n".join(lines)
 
 
 def raw_grep_output(matches: list[Match]) -> str:
@@ -142,16 +145,13 @@ def raw_grep_output(matches: list[Match]) -> str:
 def grep(ws: Workspace, pattern: str, path: str = ".", *, literal: bool = False,
          ignore_case: bool = False, glob: str | None = None, limit: int = 100,
          offset: int = 0) -> CallToolResult:
-    """The grep tool: one TOON page of grouped matches plus a "more" line when cut."""
-    from lynkr.optimize.toon import encode
-
+    """The grep tool: one page of grouped matches plus a "more" line when cut."""
     if limit < 1 or offset < 0:
         raise ToolError("limit must be at least 1 and offset at least 0")
     matches = search(ws, pattern, path, literal=literal, ignore_case=ignore_case, glob=glob)
     if not matches:
         return tool_result(f"no matches for {pattern!r} under {path!r}", matches=0)
-    page = group_matches(matches, offset, limit)
-    text = encode(page, delimiter="\t")
+    text = format_page(matches, offset, limit)
     shown = min(limit, max(0, len(matches) - offset))
     remaining = len(matches) - offset - shown
     if remaining > 0:

@@ -15,6 +15,9 @@ _PYTEST_SUMMARY = re.compile(
     r"^=*\s*(\d+ (failed|passed|error|errors|skipped|xfailed|xpassed|warnings?|deselected)"
     r"|no tests ran).*(in [\d.]+s)", re.I)
 _CAPTURED = re.compile(r"^-{3,} Captured (stdout|stderr|log) (call|setup|teardown) -{3,}$")
+# Inside a traceback: blank lines, frame separators (``_ _ _``) and the ``^^^^`` position
+# markers under the ``>`` line repeat what the surrounding lines already say.
+_NOISE = re.compile(r"^\s*$|^(_ )+_?\s*$|^\s*\^+\s*$")
 # Per failure, the last lines of the traceback carry the assertion and the error.
 MAX_FAILURE_LINES = 60
 _GENERIC_FAIL = re.compile(
@@ -22,8 +25,9 @@ _GENERIC_FAIL = re.compile(
 
 
 def compress_pytest(output: str, *, max_failure_lines: int = MAX_FAILURE_LINES) -> str:
-    """Keep pytest's FAILURES/ERRORS sections (each failure trimmed to its last lines), the
-    short summary and the final count line; drop everything else."""
+    """Keep pytest's failures and errors (each trimmed to its last lines, without blank
+    lines, frame separators and caret markers), the short summary and the final count line;
+    drop everything else (progress, passing tests, warnings, headers)."""
     kept: list[str] = []
     section: str | None = None
     block: list[str] = []
@@ -50,8 +54,6 @@ def compress_pytest(output: str, *, max_failure_lines: int = MAX_FAILURE_LINES) 
             flush_block()
             title = heading.group(1)
             section = title if title in _PYTEST_KEEP_SECTIONS else None
-            if section:
-                kept.append(f"== {title} ==")
             continue
         if section is None:
             continue
@@ -69,12 +71,39 @@ def compress_pytest(output: str, *, max_failure_lines: int = MAX_FAILURE_LINES) 
             continue
         if section == "short test summary info":
             kept.append(line)
-        else:
+        elif not _NOISE.match(line):
             block.append(line)
     flush_block()
+    kept = _merge_short_summary(kept)
     if summary:
         kept.append(summary)
     return "\n".join(kept) if kept else output.strip()[-2000:]
+
+
+_SHORT_SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+?)(?: - .*)?$")
+_BLOCK_HEADER = re.compile(r"^__ (?:ERROR at \w+ of )?(.+) __$")
+
+
+def _merge_short_summary(kept: list[str]) -> list[str]:
+    """Put each short-summary node id (``tests/x.py::test_y``, what a rerun needs) into its
+    failure's header and drop the summary line: its message repeats the traceback's."""
+    node_ids: dict[str, str] = {}
+    for line in kept:
+        found = _SHORT_SUMMARY.match(line)
+        if found:
+            node_ids[found.group(2).rsplit("::", 1)[-1]] = f"{found.group(1)} {found.group(2)}"
+    if not node_ids:
+        return kept
+    out: list[str] = []
+    for line in kept:
+        header = _BLOCK_HEADER.match(line)
+        name = header.group(1).rsplit(".", 1)[-1] if header else None
+        if name is not None and name in node_ids:
+            out.append(node_ids.pop(name))
+        elif not _SHORT_SUMMARY.match(line):
+            out.append(line)
+    # Summary entries without a traceback block (e.g. collection errors) stay.
+    return out + list(node_ids.values())
 
 
 def compress_generic(output: str, *, context: int = 2, tail: int = 15) -> str:

@@ -104,10 +104,9 @@ class TestRunner:
         if timed_out:
             raise ToolError(f"tests did not finish within {timeout:g}s and were stopped; "
                             f"output so far, compressed:\n{compressed[-3000:]}")
-        status = "passed" if code == 0 else f"failed (exit {code})"
-        text = f"{' '.join(argv[1:] if argv[0] == sys.executable else argv)}: {status}\n"
-        text += compressed
-        return tool_result(text, raw_text=output, exit_code=code, framework=command.framework)
+        # The runner's own summary line says passed/failed; the exit code travels as data.
+        return tool_result(compressed, raw_text=output, exit_code=code,
+                           framework=command.framework)
 
 
 def _run(argv: list[str], cwd: Path, timeout: float) -> tuple[str, int, bool]:

@@ -86,11 +86,13 @@ async def test_grep_groups_per_file_respects_gitignore_and_pages(workspace: Path
     async with Client(stdio_params(workspace)) as client:
         first = await client.call_tool("grep", {"pattern": "area", "limit": 2})
         rest = await client.call_tool("grep", {"pattern": "area", "limit": 50, "offset": 2})
-    toon_part, more_line = text_of(first).rsplit("\n", 1)
-    page = decode(toon_part)
-    assert page["matches"] == first.structured_content["matches"] > 2
-    assert sum(len(rows) for rows in page["results"].values()) == 2
-    assert "more matches not shown; call again with offset=2" in more_line
+    lines = text_of(first).splitlines()
+    total = first.structured_content["matches"]
+    assert lines[:4] == [f"{total} matches in 2 files", "pkg/shapes.py (3):",
+                         " 4: def area(radius):", " 12: def area(self):"]
+    assert decode("\n".join(lines[4:-1])) == {
+        "other_files": [{"file": "tests/test_shapes.py", "count": 4}]}
+    assert lines[-1].startswith(f"{total - 2} more matches not shown; call again with offset=2")
     everything = text_of(first) + text_of(rest)
     assert "secret_build" not in everything and "run.log" not in everything
     assert "pkg/shapes.py" in everything and "tests/test_shapes.py" in everything
