@@ -36,7 +36,7 @@ from lynkr.model import (
 # ("without", "off") is enough, because a pole present on one side only is a mismatch too.
 _CONTRASTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "order": (("ascending", "asc", "increasing"),
-              ("descending", "desc", "decreasing", "reverse", "reversed")),
+              ("descending", "desc", "decreasing")),
     "change": (("add", "adding", "added", "insert", "inserting", "append", "appending",
                 "create", "creating"),
                ("remove", "removing", "removed", "delete", "deleting", "deleted", "drop",
@@ -165,7 +165,7 @@ def normalize_question(text: str) -> str:
     """Canonical form of a question for exact matching: NFKC, whitespace collapsed, outer
     whitespace and trailing punctuation trimmed. Case is kept: identifiers are case-sensitive."""
     text = unicodedata.normalize("NFKC", text)
-    return " ".join(text.split()).strip().rstrip(_TRAILING).strip()
+    return " ".join(text.split()).rstrip(_TRAILING + " ")
 
 
 def salient_tokens(text: str) -> frozenset[str]:

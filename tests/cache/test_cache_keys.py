@@ -1,0 +1,97 @@
+"""The pure key and guard functions of the semantic cache."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lynkr.model import Message, TextBlock, Tool, ToolResultBlock, ToolUseBlock
+from lynkr.optimize.cache_keys import context_hash, exact_key, normalize_question, salient_tokens
+from tests.cache.conftest import ask
+
+
+@pytest.mark.parametrize(("cached", "query"), [
+    ("How do I sort a list in ascending order in Python?",
+     "How do I sort a list in descending order in Python?"),
+    ("Why is nothing listening on port 8080?", "Why is nothing listening on port 8081?"),
+    ("How do I add a column to a pandas DataFrame?",
+     "How do I remove a column from a pandas DataFrame?"),
+    ("How do I enable strict mode in TypeScript?", "How do I disable strict mode in TypeScript?"),
+    ("Why does this test pass?", "Why doesn't this test pass?"),
+    ("What does src/app/main.py do?", "What does src/app/cli.py do?"),
+    ("How do I read a CSV file in Python?", "How do I read a CSV file in Rust?"),
+    ("What does the parseConfig function return?", "What does the loadConfig function return?"),
+    ("How do I upgrade to Python 3.12?", "How do I upgrade to Python 3.11?"),
+    ("How do I run a migration before deploy?", "How do I run a migration after deploy?"),
+    ("Find the max value in a dict", "Find the min value in a dict"),
+    ("What does `git reset --hard` do?", "What does `git reset --soft` do?"),
+    ("How do I read a CSV file in C?", "How do I read a CSV file in C++?"),
+    ("Write a hello world in Go", "Write a hello world in Rust"),
+])
+def test_near_misses_have_different_salient_tokens(cached: str, query: str) -> None:
+    assert salient_tokens(cached) != salient_tokens(query)
+
+
+@pytest.mark.parametrize(("cached", "query"), [
+    ("How do I sort a list in descending order in Python?",
+     "In Python, how can I sort a list in descending order?"),
+    ("Why is nothing listening on port 8080?", "Why does nothing listen on port 8080"),
+    ("What does the parseConfig function return?",
+     "what is returned by the parseConfig function"),
+    ("How do I reverse a string in JavaScript?", "Reversing a string in JS: how?"),
+    ("Let's go over how closures work", "Explain how closures work"),
+])
+def test_paraphrases_keep_their_salient_tokens(cached: str, query: str) -> None:
+    assert salient_tokens(cached) == salient_tokens(query)
+
+
+def test_negation_contractions_count_as_negation() -> None:
+    for text in ("Why doesn't it work", "why does it not work", "it isn’t working", "never do X"):
+        assert "neg" in salient_tokens(text), text
+
+
+@given(st.text(max_size=80), st.sampled_from([" ", "  ", "\n", "\t "]))
+def test_whitespace_and_trailing_punctuation_do_not_change_the_question(text: str,
+                                                                        gap: str) -> None:
+    spaced = gap + gap.join(text.split()) + " ?"
+    assert normalize_question(spaced) == normalize_question(text + "?") or not text.strip()
+    assert salient_tokens(spaced) == salient_tokens(" ".join(text.split()) + "?")
+
+
+def test_context_hash_covers_system_model_tools_and_history() -> None:
+    base = ask("How do I reverse a list?")
+    variants = [
+        ask("How do I reverse a list?", system="You are terse."),
+        ask("How do I reverse a list?", model="gpt-4o-mini"),
+        ask("How do I reverse a list?", tools=[Tool("Read", "read a file")]),
+        ask("How do I reverse a list?", tools=[Tool("Read", input_schema={"type": "object",
+                                                                           "required": ["p"]})]),
+        ask("How do I reverse a list?", history=[Message("user", [TextBlock("hi")]),
+                                                 Message("assistant", [TextBlock("hello")])]),
+        ask("How do I reverse a list?", temperature=1.0),
+    ]
+    hashes = {context_hash(base)} | {context_hash(v) for v in variants}
+    assert len(hashes) == len(variants) + 1
+
+
+def test_context_hash_ignores_the_final_question_and_tool_order() -> None:
+    a = ask("How do I reverse a list?", tools=[Tool("A"), Tool("B")])
+    b = ask("What is a monad?", tools=[Tool("B"), Tool("A")])
+    assert context_hash(a) == context_hash(b)
+    assert exact_key(a) != exact_key(b)
+
+
+def test_exact_key_ignores_spacing_but_not_case() -> None:
+    assert exact_key(ask("reverse  a list ?")) == exact_key(ask("reverse a list"))
+    assert exact_key(ask("what does getUser do")) != exact_key(ask("what does getuser do"))
+
+
+def test_history_with_tool_calls_changes_the_context() -> None:
+    call = Message("assistant", [ToolUseBlock("t1", "Read", {"path": "a.py"})])
+    result_a = Message("user", [ToolResultBlock("t1", [TextBlock("print(1)")])])
+    result_b = Message("user", [ToolResultBlock("t1", [TextBlock("print(2)")])])
+    first = Message("user", [TextBlock("show a.py")])
+    a = ask("explain it", history=[first, call, result_a, Message("assistant", [TextBlock("ok")])])
+    b = ask("explain it", history=[first, call, result_b, Message("assistant", [TextBlock("ok")])])
+    assert context_hash(a) != context_hash(b)
