@@ -31,6 +31,8 @@ Rules, in short (weights live in :mod:`lynkr.routing.weights`):
 - ``user_hint``: "ultrathink" / "think harder" 1, "think hard/deeply/carefully" 0.7,
   "think about/through" 0.35.
 - ``brevity_hint`` (negative weight): 0.5 per "quick question", "just tell me", "briefly" …
+- ``mechanical`` (negative weight): 0.5 per lookup question form ("how do I", "what does") or
+  mechanical-edit marker (typo, rename, bump, "instead", whitespace, log level).
 
 The ``code_graph`` dimension needs the graph callable and lives in the scorer.
 """
@@ -49,7 +51,8 @@ Rule = Callable[["Features"], tuple[float, str]]
 class Features:
     """What the rules look at; every text is lower-cased and bounded."""
 
-    task: str
+    task: str  # the task's prose: fenced code cut out, bounded
+    task_code: str  # the task with its code, bounded, for code / trace detection
     earlier: str  # earlier user turns' text, consulted when the task itself is a short follow-up
     task_tokens: int
     recent_results: str  # text of the tool results in the last few turns
@@ -112,7 +115,7 @@ _CODE_LINE = _rx(r"^\s*(?:def |class |function |fn |func |const |let |import |fr
 
 
 def code_present(f: Features) -> tuple[float, str]:
-    text = f.task
+    text = f.task_code
     blocks = len(_FENCE.findall(text)) // 2
     trace = bool(_TRACE.search(text))
     diff = bool(_DIFF.search(text))
@@ -132,13 +135,21 @@ def code_present(f: Features) -> tuple[float, str]:
 
 _GEN_STRONG = _rx(r"\bimplement|\bbuild (?:a|an|the|out|me)\b|from scratch|end[- ]to[- ]end|"
                   r"\bscaffold|\bnew (?:feature|service|module|endpoint|package|library|app)\b|"
-                  r"\brewrite\b|\bport (?:this|the|it|our)\b|\brefactor|\bre-?architect")
+                  r"\brewrite\b|\bport (?:this|the|it|our)\b|\brefactor|\bre-?architect|"
+                  r"\bmigrate\b|\bupgrade\b|\bextract (?:the|our)\b|\bset up\b|"
+                  r"\badd (?:full|end-to-end|multi|sso|oauth|support for)\b")
+# "Implement an LRU cache class", "refactor `f`": a strong verb on one small unit.
+_ONE_UNIT = _rx(r"\b(?:a|an|the|this|one) (?:\w+ |`[^`]+` ){0,2}(?:function|class|method|hook|"
+                r"helper|type|struct|decorator|component|query|regex|test)\b|"
+                r"`\w+` (?:function|class|method)|\bin \w+\.\w+\b")
 _GEN_MEDIUM = _rx(r"\b(?:write|create|add|generate|make|convert|extend|update|modify|change|"
                   r"replace)\b[^.\n]{0,40}?\b(?:function|method|class|module|endpoint|route|api|"
                   r"tests?|component|service|script|cli|command|handler|middleware|parser|hook|"
                   r"schema|model|query|migration|dockerfile|workflow|config|type|interface|"
                   r"struct|enum|decorator|fixture|validator|helper|wrapper|client|server|"
-                  r"pipeline|job|worker|page|form|table)s?\b")
+                  r"pipeline|job|worker|page|form|table|extension|regex|genserver|actor|trait|"
+                  r"protocol|macro|view|controller|reducer|resolver|plugin|program)s?\b|"
+                  r"\bwith (?:unit |table-driven )?tests\b")
 _GEN_WEAK = _rx(r"\b(?:fix|write|create|add|generate|rename|update|change|remove|delete|bump|"
                 r"replace|edit|make)\b")
 
@@ -147,33 +158,58 @@ def codegen_intent(f: Features) -> tuple[float, str]:
     strong = _distinct(_GEN_STRONG, f.task)
     medium = _distinct(_GEN_MEDIUM, f.task)
     if strong:
+        if _ONE_UNIT.search(f.task) and not _SCOPE.search(f.task):
+            return 0.7, f"build intent on one unit: {', '.join(strong[:3])}"
         return 1.0, f"build intent: {', '.join(strong[:3])}"
     if medium:
         return _clamp(0.6 + 0.15 * (len(medium) - 1)), f"code generation: {medium[0]}"
     weak = _distinct(_GEN_WEAK, f.task)
     if weak:
-        return 0.35, f"edit intent: {', '.join(weak[:3])}"
+        return 0.3, f"edit intent: {', '.join(weak[:3])}"
     return 0.0, "no code-generation intent"
 
 
 _MULTI = _rx(r"step[- ]by[- ]step|\bfirst\b[^\n]{0,200}\bthen\b|\bafter that\b|\bfinally\b|"
-             r"\bplan\b|\bphases?\b|\bmilestones?\b|\broadmap\b|"
+             r"\bplan\b|\bphases?\b|\bmilestones?\b|\broadmap\b")
+# Scope markers: the work spans many places.
+_SCOPE = _rx(r"\beverywhere\b|\beverything\b|\bmonolith\b|into (?:its|their) own\b|"
              r"across (?:all|the|every|multiple|our)\b|\bevery (?:file|module|service|endpoint|"
-             r"package|call ?site|handler|test)|\ball (?:the |our )?(?:files|modules|services|"
-             r"endpoints|call ?sites|usages|tests|handlers|packages)\b|\bthroughout\b|"
-             r"(?:whole|entire) (?:codebase|repo|project|app)|\bmulti-?(?:file|step|stage)\b|"
-             r"\bas well as\b|\bmonorepo\b|\bcodebase\b")
+             r"package|call ?site|handler|test|component|page)|\ball (?:the |our )?(?:files|"
+             r"modules|services|endpoints|call ?sites|usages|tests|handlers|packages|components|"
+             r"routes|tables|queries|jobs)\b|\bthroughout\b|"
+             r"(?:whole|entire) (?:codebase|repo|project|app|frontend|backend|suite)|"
+             r"\bmulti-?(?:file|step|tenan|region|platform)\w*|\bas well as\b|\bmonorepo\b|"
+             r"\bcodebase\b|\bboth (?:the )?\w+ (?:and|&)\b|\bwhatever breaks\b")
 _NUMBERED = _rx(r"^\s*(?:\d+[.)]|[-*•]) +\S")
+# "9 services", "about 40 call sites": the user counted the scope for us.
+_QUANTITY = _rx(r"\b(\d{1,4}) (?:\w+ )?(?:files|services|call ?sites|jobs|modules|tables|"
+                r"endpoints|components|tests|packages|repos|microservices|pages|screens)\b")
+# Distinct deliverable verbs: "add the view, store tokens, update the model and write tests".
+_ACTIONS = _rx(r"\b(?:add|update|write|implement|store|create|migrate|protect|build|remove|"
+               r"replace|convert|move|split|extract|expose|backfill|gate|gating|document|deploy|"
+               r"verify|refactor|rename|handle|support|switch|port|integrate|wire|set up|"
+               r"configure|validate|sync|upgrade|generate|delete|report|process|dedupe|"
+               r"inspect|encrypt|exchange|keep|fix|test|enqueue|schedule|lazy-load|"
+               r"make sure|show|scope|rotate|revoke)\b")
 
 
 def multi_step(f: Features) -> tuple[float, str]:
     hits = _distinct(_MULTI, f.task)
+    scope = _distinct(_SCOPE, f.task)
     items = len(_NUMBERED.findall(f.task))
-    value = 0.25 * len(hits) + (min(0.6, 0.15 * items) if items >= 2 else 0.0)
+    commas = f.task.count(", ") + f.task.count("; ")
+    actions = _distinct(_ACTIONS, f.task)
+    counted = max((int(m.group(1)) for m in _QUANTITY.finditer(f.task)), default=0)
+    value = 0.25 * len(hits) + 0.4 * len(scope) + (min(0.6, 0.15 * items) if items >= 2 else 0)
+    value += 0.15 * max(0, len(actions) - 2) + (0.4 if counted >= 3 else 0.0)
+    value += min(0.4, 0.1 * max(0, commas - 2))  # "VPC, subnets, an RDS instance, and ECS"
+    hits += scope
     if not value:
         return 0.0, "single step"
-    parts = ([", ".join(h[:30] for h in hits[:3])] if hits else []) + (
-        [f"{items} list items"] if items >= 2 else [])
+    parts = [", ".join(h[:30] for h in hits[:3])] if hits else []
+    parts += [f"{items} list items"] if items >= 2 else []
+    parts += [f"{len(actions)} actions"] if len(actions) > 2 else []
+    parts += [f"{counted} units of scope"] if counted >= 3 else []
     return _clamp(value), "; ".join(parts)
 
 
@@ -183,12 +219,18 @@ _REASON_STRONG = _rx(
     r"architecture|protocol|schema|api|service|strategy|algorithm|approach)|race conditions?|"
     r"\bdeadlocks?\b|linearizab|\bconsensus\b|cap theorem|consistency (?:model|guarantee)|"
     r"eventual(?:ly)? consisten|\bcorrectness\b|lock-free|memory (?:model|ordering)|"
-    r"threat model|time complexity|\bbig-o\b|\bo\(n|np-hard|\bamortized\b|\bderive\b")
+    r"threat[- ]model|time complexity|\bbig-o\b|\bo\(n|np-hard|\bamortized\b|\bderive\b|"
+    r"hypothes[ie]s|failure (?:modes|cases)|split[- ]brain|exactly[- ]once|at[- ]most[- ]once|"
+    r"stale (?:data|reads?)|trust boundar|\battacks?\b|\battacker\b|reorder|happens[- ]before|"
+    r"\brace\b|lost updates?|double[- ]spend|recommendation|reason about|explain exactly|"
+    r"^\s*design\b|\bdesign (?:the|a|an|our)\b|sharding|partition|\bconsistency\b|"
+    r"\bcorrect if\b|\bsafe to\b|is (?:it|this) (?:correct|safe)|prove it|either way")
 _REASON_WEAK = _rx(
     r"\bwhy\b|\bcompare\b|\bcomparison\b|\bshould (?:we|i)\b|which (?:approach|option|one|is "
     r"better)|best (?:approach|way)|\bevaluate\b|implications|scalab|\bdistributed\b|"
     r"concurren|idempoten|\boptimal\b|\bstrategy\b|\balternatives?\b|\bdesign\b|edge cases|"
-    r"\bguarantees?\b|\bsemantics\b|\bdecide\b|\brisks?\b")
+    r"\bguarantees?\b|\bsemantics\b|\bdecide\b|\brisks?\b|\bchoose\b|which \w+ should|"
+    r"\bconflicts?\b|\bjustify\b")
 
 
 def reasoning(f: Features) -> tuple[float, str]:
@@ -204,11 +246,14 @@ _ANALYSIS = _rx(r"analy[sz]|investigat|root[- ]cause|\baudit|\breview\b|\bprofil
                 r"bottleneck|deep[- ]dive|\bthorough|comprehensive|\bdiagnos|\bassess|"
                 r"walk me through|in detail|understand (?:how|why)|figure out|"
                 r"trace (?:through|the)|\bdebug|memory leak|regression|intermittent|"
-                r"\bflaky\b|only (?:happens )?(?:in|on) prod|non-?deterministic|\bslow\b|latency")
+                r"\bflaky\b|only (?:happens )?(?:in|on) prod|non-?deterministic|\bslow\b|latency|"
+                r"find (?:the|out|why)|\bleaks?\b|\bdrifts?\b|\bspikes?\b|\bsometimes\b|"
+                r"occasionally|once a (?:day|week)|\d+ in \d+ runs|why does|explain how|"
+                r"what happens (?:when|if)")
 
 
 def analysis_depth(f: Features) -> tuple[float, str]:
-    return _per_hit(_ANALYSIS, f.task, 0.3, "analysis")
+    return _per_hit(_ANALYSIS, f.task, 0.4, "analysis")
 
 
 _RISK = _rx(r"secur|vulnerab|exploit|injection|\bxss\b|csrf|\bssrf\b|"
@@ -283,7 +328,7 @@ def agentic(f: Features) -> tuple[float, str]:
     parts = [f"{f.recent_tool_uses} recent tool calls"] if f.recent_tool_uses else []
     errors = f.recent_errors
     if errors:
-        value += 0.35 if errors >= 2 else 0.2
+        value += 0.45 if errors >= 2 else 0.2
         parts.append(f"{errors} failing results (fix loop)")
     auto = _distinct(_AUTONOMOUS, f.task)
     if auto:
@@ -320,6 +365,18 @@ _BRIEF = _rx(r"quick question|\bquick q\b|simple question|^\s*(?:just|quickly) |
              r"don'?t overthink|\bquickly\b|\btrivial\b|\btypo\b")
 
 
+_LOOKUP = _rx(r"^\s*(?:how (?:do|can) i|what(?:'s| is| does| are)|which|where|is there|"
+              r"is `|does|can i|show me|list|how many|print)\b|which version|what version|"
+              r"\btypos?\b|\brename\b|\bbump\b|\binstead\b|missing import|whitespace|"
+              r"\breformat|\bsort the imports\b|\blog level\b|\bcopyright\b|"
+              r"\bchange (?:the|it|this) \w+ from\b|\bthanks\b")
+
+
+def mechanical(f: Features) -> tuple[float, str]:
+    """Lookups and mechanical one-spot edits: pulls the score down (negative weight)."""
+    return _per_hit(_LOOKUP, f.task, 0.5, "lookup or mechanical edit")
+
+
 def user_hint(f: Features) -> tuple[float, str]:
     for pattern, value in ((_HINT_MAX, 1.0), (_HINT_STRONG, 0.7), (_HINT_MILD, 0.35)):
         match = pattern.search(f.task)
@@ -352,4 +409,5 @@ RULES: dict[str, Rule] = {
     "files": files,
     "user_hint": user_hint,
     "brevity_hint": brevity_hint,
+    "mechanical": mechanical,
 }

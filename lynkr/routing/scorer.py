@@ -30,7 +30,8 @@ from lynkr.routing.side_requests import detect_side_request
 from lynkr.routing.weights import TIER_ORDER, Weights, load_weights
 from lynkr.tokens import count_tokens
 
-_TASK_CAP = 12_000  # chars of the task scanned (head and tail kept)
+_PROSE_CAP = 2_500  # chars of the task's prose (code blocks cut) scanned for intent markers
+_CODE_CAP = 6_000  # chars of the task scanned for code, traces and mentions
 _EXACT_TOKENS_CAP = 4_000  # beyond this many chars, tokens are estimated as chars / 4
 _RECENT = 8  # messages whose tool calls and results count as "recent"
 _HISTORY = 400  # messages walked for whole-conversation counts
@@ -112,8 +113,8 @@ class Scorer:
             if earlier is not None and name in dims.TEXT_RULES:
                 # A short follow-up ("yes, do it") inherits part of the task it follows.
                 before, before_reason = rule(earlier)
-                if 0.6 * before > value:
-                    value, reason = 0.6 * before, f"earlier turn: {before_reason}"
+                if 0.5 * before > value:
+                    value, reason = 0.5 * before, f"earlier turn: {before_reason}"
             out.append(_dimension(name, value, weights.get(name, 0.0), reason))
         value, reason = self._graph_dimension(f)
         out.append(_dimension("code_graph", value, weights.get("code_graph", 0.0), reason))
@@ -159,9 +160,9 @@ def extract_features(request: Request) -> dims.Features:
     """Build the bounded, lower-cased view of ``request`` that the rules read."""
     messages = request.messages
     task_index, task_raw = _task(request)
-    earlier = [_user_text(m.content) for m in messages[max(0, task_index - 6):max(0, task_index)]
-               if m.role == "user"]
-    earlier_text = _bounded("\n".join(t for t in earlier if t), 4_000)
+    # Earlier user turns and the assistant's last words before the task (a plan it proposed).
+    earlier = [_user_text(m.content) for m in messages[max(0, task_index - 6):max(0, task_index)]]
+    earlier_text = _bounded(_prose("\n".join(t for t in earlier if t)), _PROSE_CAP)
     n_tool_uses = context_chars = 0
     for message in messages[-_HISTORY:]:
         for block in message.content:
@@ -188,12 +189,13 @@ def extract_features(request: Request) -> dims.Features:
                     flagged += 1
                 else:
                     unflagged.append(text)
-    task_bounded = _bounded(task_raw, _TASK_CAP)
+    task_code = _bounded(task_raw, _CODE_CAP)
     tokens = (count_tokens(task_raw) if len(task_raw) <= _EXACT_TOKENS_CAP
               else len(task_raw) // 4)
-    files, symbols = extract_mentions(task_bounded, paths)
+    files, symbols = extract_mentions(task_code, paths)
     return dims.Features(
-        task=task_bounded.lower(),
+        task=_bounded(_prose(task_raw), _PROSE_CAP).lower(),
+        task_code=task_code.lower(),
         earlier=earlier_text.lower(),
         task_tokens=tokens,
         recent_results="\n".join(results)[:8_000],
@@ -231,6 +233,10 @@ def extract_mentions(text: str, tool_paths: Sequence[str] = ()
         if name.lower() not in _NOT_FILES:
             found.setdefault(name, None)
     for path in tool_paths:
+        # "tools/gen.py" in the prompt and "/repo/tools/gen.py" read by a tool are one file.
+        same = next((f for f in found if path.endswith("/" + f) or f.endswith("/" + path)), None)
+        if same is not None:
+            del found[same]
         found.setdefault(path, None)
     symbols: dict[str, None] = {}
     for match in _BACKTICKED.finditer(text):
@@ -285,6 +291,12 @@ def length_baseline(request: Request, bounds: tuple[int, int, int] = LENGTH_BOUN
 # --- helpers --------------------------------------------------------------------------------
 
 _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+_FENCED = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+
+
+def _prose(text: str) -> str:
+    """The words around code: markers inside pasted code or logs are not the user's intent."""
+    return _FENCED.sub(" [code] ", text) if "```" in text else text
 
 
 def _user_text(content: list[Block]) -> str:

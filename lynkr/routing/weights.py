@@ -6,7 +6,7 @@ with three increasing thresholds. The numbers below were tuned on the *train* sp
 
 ``ROUTING_WEIGHTS_FILE`` may point at a JSON object overriding any subset::
 
-    {"weights": {"reasoning": 0.3, "domain_risk": 0.1},
+    {"weights": {"reasoning": 0.30, "domain_risk": 0.1},
      "thresholds": {"medium": 0.12, "complex": 0.3, "reasoning": 0.5},
      "reasoning_gate": 0.4, "affinity_margin": 0.08}
 
@@ -29,21 +29,22 @@ TIER_ORDER: tuple[str, ...] = ("SIMPLE", "MEDIUM", "COMPLEX", "REASONING")
 DEFAULT_DIMENSION_WEIGHTS: Mapping[str, float] = MappingProxyType({
     "task_tokens": 0.10,
     "conversation_depth": 0.04,
-    "code_present": 0.08,
-    "codegen_intent": 0.12,
-    "multi_step": 0.14,
-    "reasoning": 0.24,
-    "analysis_depth": 0.12,
-    "domain_risk": 0.14,
+    "code_present": 0.06,
+    "codegen_intent": 0.25,
+    "multi_step": 0.20,
+    "reasoning": 0.30,
+    "analysis_depth": 0.18,
+    "domain_risk": 0.15,
     "ambiguity": 0.06,
     "tool_danger": 0.02,
-    "agentic": 0.14,
+    "agentic": 0.20,
     "prior_tool_use": 0.06,
     "files": 0.08,
     "code_graph": 0.16,
     "user_hint": 0.30,
     # Negative on purpose: "quick question", "just tell me" pull the score down.
     "brevity_hint": -0.12,
+    "mechanical": -0.15,
 })
 
 
@@ -55,9 +56,9 @@ class WeightsError(ConfigError):
 class Thresholds:
     """Lower score bounds of MEDIUM, COMPLEX and REASONING (SIMPLE starts at 0)."""
 
-    medium: float = 0.13
-    complex: float = 0.33
-    reasoning: float = 0.48
+    medium: float = 0.12
+    complex: float = 0.24
+    reasoning: float = 0.26
 
     def lower_bound(self, tier: str) -> float:
         """The score at which ``tier`` starts, used by affinity to measure a downgrade."""
@@ -71,7 +72,7 @@ class Weights:
     thresholds: Thresholds = field(default_factory=Thresholds)
     # REASONING needs more than a high score: a reasoning marker or a "think hard" hint at least
     # this strong; a big but mechanical task stays COMPLEX.
-    reasoning_gate: float = 0.4
+    reasoning_gate: float = 0.3
     # A conversation only moves down a tier when its score falls this far below the tier's bound.
     affinity_margin: float = 0.08
 
