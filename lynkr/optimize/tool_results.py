@@ -67,20 +67,15 @@ EXPAND_TOOL_NAME = "lynkr_expand"
 FILE_READ_LIMIT_TOKENS = 12_000
 EXPAND_TOOL = Tool(
     name=EXPAND_TOOL_NAME,
-    description=(
-        "Return text that was left out of an earlier tool result. Use it when a result "
-        "shows a marker like '[… 212 lines omitted — lynkr_expand id=ab12cd34ef56 offset=0 "
-        "limit=212]' and you need those lines: pass the marker's id, offset and limit "
-        "(lines, 0-based). Without offset/limit it returns everything omitted under that id."
-    ),
+    # Kept short: in full mode it rides along on every request.
+    description=("Get lines omitted from an earlier tool result: pass the id, offset and limit "
+                 "its lynkr_expand marker shows (lines; omit offset/limit for all)."),
     input_schema={
         "type": "object",
         "properties": {
-            "id": {"type": "string", "description": "The id from the omission marker."},
-            "offset": {"type": "integer", "minimum": 0,
-                       "description": "First omitted line to return (0-based)."},
-            "limit": {"type": "integer", "minimum": 1,
-                      "description": "How many omitted lines to return."},
+            "id": {"type": "string"},
+            "offset": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 1},
         },
         "required": ["id"],
     },
