@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import anyio
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,8 +18,9 @@ from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
 
 from lynkr import __version__
+from lynkr.components import build_components
 from lynkr.config import Settings
-from lynkr.errors import InvalidRequest, LynkrError, NotFound
+from lynkr.errors import InvalidRequest, LynkrError
 from lynkr.http import EventStreamResponse, JSONResponse, read_json
 from lynkr.model import Request, Response
 from lynkr.pipeline import Pipeline, RequestRecord
@@ -28,7 +30,7 @@ from lynkr.tokens import request_tokens
 from lynkr.wire import anthropic
 from lynkr.wire.formats import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, ClientFormat
 from lynkr.wire.openai_responses import response_to_history
-from lynkr.wire.response_store import ResponseStore
+from lynkr.wire.response_store import ResponseStore, previous_response_not_found
 
 log = logging.getLogger("lynkr.request")
 
@@ -48,8 +50,11 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         timeout = httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout)
         limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
+        components = await anyio.to_thread.run_sync(build_components, settings)
+        for warning in components.warnings:
+            logging.getLogger("lynkr").warning(warning)
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
-            pipeline = Pipeline(settings, build_providers(settings, client))
+            pipeline = Pipeline(settings, build_providers(settings, client), components)
             responses = ResponseStore()
             pipeline.on_complete.append(_store_responses_turn(responses))
             app.state.lynkr = AppState(settings, client, pipeline, responses)
@@ -144,8 +149,8 @@ async def _complete(http: HTTPRequest, fmt: ClientFormat) -> HTTPResponse:
     try:
         body = await read_json(http, max_bytes=state.settings.policy.max_body_bytes,
                                max_depth=state.settings.policy.max_json_depth)
-        request = _parse(fmt, body, state)
-        outcome = await state.pipeline.run(request, record)
+        request = _parse(fmt, body, state, record)
+        outcome = await state.pipeline.run(request, record, use_cache=_cache_allowed(http))
     except LynkrError as err:
         return _error(http, fmt, err, record)
     except Exception as exc:  # a bug must still answer in the caller's format
@@ -154,14 +159,22 @@ async def _complete(http: HTTPRequest, fmt: ClientFormat) -> HTTPResponse:
         return _error(http, fmt, err, record)
     headers = record.headers()
     if outcome.events is not None:
-        body_iter = fmt.encode_stream(outcome.events, request)
+        body_iter = fmt.encode_stream(outcome.events, request, record.response_id)
         return EventStreamResponse(_logged(body_iter, http, record), headers=headers)
     assert outcome.response is not None
     _log(http, record)
-    return JSONResponse(fmt.render(outcome.response, request), headers=headers)
+    return JSONResponse(fmt.render(outcome.response, request, record.response_id),
+                        headers=headers)
 
 
-def _parse(fmt: ClientFormat, body: dict, state: AppState) -> Request:
+def _cache_allowed(http: HTTPRequest) -> bool:
+    """``x-lynkr-no-cache: 1`` or ``Cache-Control: no-cache`` bypass the cache."""
+    if http.headers.get("x-lynkr-no-cache", "").strip() not in ("", "0", "false"):
+        return False
+    return "no-cache" not in http.headers.get("cache-control", "").lower()
+
+
+def _parse(fmt: ClientFormat, body: dict, state: AppState, record: RequestRecord) -> Request:
     if fmt is not OPENAI_RESPONSES:
         return fmt.parse(body)
     previous = body.get("previous_response_id")
@@ -172,21 +185,21 @@ def _parse(fmt: ClientFormat, body: dict, state: AppState) -> Request:
                                  param="previous_response_id")
         stored = state.responses.get(previous)
         if stored is None:
-            raise NotFound(f"previous response {previous!r} not found (expired or never stored)")
+            raise previous_response_not_found(previous)
         history = stored[0]
     from lynkr.wire import openai_responses
 
     request = openai_responses.parse_request(body, history=history)
     if previous is not None and stored is not None and not request.system:
         request.system = list(stored[1])
-    request.metadata["response_id"] = f"resp_{uuid.uuid4().hex}"
+    record.response_id = f"resp_{uuid.uuid4().hex}"
     return request
 
 
 def _store_responses_turn(store: ResponseStore):  # type: ignore[no-untyped-def]
     def hook(request: Request, response: Response, record: RequestRecord) -> None:
         if request.client_format == "openai_responses" and request.extra.get("store", True):
-            store.put(request.metadata["response_id"], response_to_history(request, response),
+            store.put(record.response_id or "", response_to_history(request, response),
                       request.system)
     return hook
 

@@ -1,22 +1,38 @@
-"""The one request flow: cache -> optimizers -> router -> provider (with fallback) -> store.
+"""The one request flow: cache -> memory -> optimizers -> router -> provider (with fallback)
+-> expansion -> cache/memory store.
 
-Everything here works on the internal model; the HTTP handlers parse before and render
-after. Steps that are switched off cost nothing on the hot path.
+Everything here works on the internal model; the HTTP handlers parse before and render after.
+Steps that are switched off cost nothing on the hot path. Blocking work (embeddings, Chroma)
+runs in worker threads; storing after an answer is fire-and-forget.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+import anyio
+
+from lynkr.components import Components
 from lynkr.config import Settings, TierTarget
 from lynkr.errors import LynkrError, UpstreamError
-from lynkr.model import MessageStop, Request, Response, StreamEvent
+from lynkr.expansion import send_with_expansion, stream_with_expansion
+from lynkr.model import MessageStop, Request, Response, StreamEvent, Usage
+from lynkr.optimize.tool_results import EXPAND_TOOL_NAME, compress_tool_results
+from lynkr.optimize.tool_selection import select_tools
 from lynkr.providers.base import Provider
+from lynkr.routing.affinity import conversation_id
 from lynkr.routing.fallback import Breakers, RetryPolicy, Served, call_with_fallback, prime
 from lynkr.routing.tiers import pinned_target, requested_tier, target_chain
-from lynkr.streams import ResponseBuilder
+from lynkr.streams import ResponseBuilder, areplay
+from lynkr.tokens import request_tokens
+
+log = logging.getLogger("lynkr.pipeline")
+CACHE_HIT_CHUNK = 64  # characters per delta when a cached answer is streamed
 
 
 @dataclass
@@ -33,25 +49,27 @@ class RequestRecord:
     similarity: float | None = None
     tokens_in: int | None = None
     tokens_out: int | None = None
-    tokens_saved: int = 0
     saved_by: dict[str, int] = field(default_factory=dict)
     status: int = 200
     error: str | None = None
     attempts: list[str] = field(default_factory=list)
+    # Proxy-internal facts about the request, kept here so they never reach an upstream.
+    response_id: str | None = None
+    conversation: str | None = None
+    offered_tools: frozenset[str] | None = None
+
+    @property
+    def tokens_saved(self) -> int:
+        return sum(self.saved_by.values())
 
     def headers(self) -> dict[str, str]:
-        headers = {"x-lynkr-cache": self.cache,
-                   "x-lynkr-tokens-saved": str(self.tokens_saved)}
-        if self.tier:
-            headers["x-lynkr-tier"] = self.tier
+        headers = {"x-lynkr-cache": self.cache, "x-lynkr-tokens-saved": str(self.tokens_saved)}
+        for name, value in (("x-lynkr-tier", self.tier), ("x-lynkr-provider", self.provider),
+                            ("x-lynkr-model", self.model), ("x-lynkr-tokens-in", self.tokens_in)):
+            if value is not None:
+                headers[name] = str(value)
         if self.score is not None:
             headers["x-lynkr-score"] = f"{self.score:.3f}"
-        if self.provider:
-            headers["x-lynkr-provider"] = self.provider
-        if self.model:
-            headers["x-lynkr-model"] = self.model
-        if self.tokens_in is not None:
-            headers["x-lynkr-tokens-in"] = str(self.tokens_in)
         if self.similarity is not None:
             headers["x-lynkr-cache-similarity"] = f"{self.similarity:.4f}"
         return headers
@@ -68,28 +86,78 @@ OnComplete = Callable[[Request, Response, RequestRecord], None]
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, providers: dict[str, Provider], *,
-                 breakers: Breakers | None = None, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, settings: Settings, providers: dict[str, Provider],
+                 components: Components | None = None, *, breakers: Breakers | None = None,
+                 retry: RetryPolicy | None = None) -> None:
         self.settings = settings
         self.providers = providers
+        self.parts = components or Components.disabled()
         self.breakers = breakers or Breakers()
         self.retry = retry or RetryPolicy(max_retries=settings.max_retries,
                                           total_budget=settings.request_timeout)
         self.on_complete: list[OnComplete] = []
+        # Conversations where the model called a tool we had dropped: they keep every tool.
+        self._full_toolset: OrderedDict[str, None] = OrderedDict()
 
-    async def run(self, request: Request, record: RequestRecord) -> Outcome:
+    async def run(self, request: Request, record: RequestRecord, *,
+                  use_cache: bool = True) -> Outcome:
+        original = request
+        cache = self.parts.cache if use_cache else None
+        if cache is not None:
+            hit = await anyio.to_thread.run_sync(cache.lookup, request)
+            if hit is not None:
+                return self._cache_hit(request, hit.response, hit.similarity, hit.kind, record)
+        request = await self._optimize(request, record)
         chain = self._chain(request, record)
         if request.stream:
             served = await call_with_fallback(
-                chain, lambda t: prime(self._provider(t).stream(request, t.model)),
-                self.breakers, self.retry)
+                chain, lambda t: self._open(request, t), self.breakers, self.retry)
             self._served(record, served)
-            return Outcome(record, events=self._observe(request, served.value, record))
+            events = served.value
+            if self._expand_offered(request):
+                events = stream_with_expansion(
+                    request, events, lambda r: self._open(r, served.target),
+                    self.parts.expand_store)
+            return Outcome(record, events=self._observe(original, events, record, cache))
         served_response = await call_with_fallback(
-            chain, lambda t: self._provider(t).send(request, t.model), self.breakers, self.retry)
+            chain, lambda t: self._send(request, t), self.breakers, self.retry)
         self._served(record, served_response)
-        self._complete(request, served_response.value, record)
-        return Outcome(record, response=served_response.value)
+        response = served_response.value
+        if self._expand_offered(request):
+            response = await send_with_expansion(
+                request, response, lambda r: self._send(r, served_response.target),
+                self.parts.expand_store)
+        self._complete(original, response, record, cache)
+        return Outcome(record, response=response)
+
+    # --- steps ---------------------------------------------------------------------------
+
+    async def _optimize(self, request: Request, record: RequestRecord) -> Request:
+        settings, parts = self.settings, self.parts
+        conversation = conversation_id(request)
+        if parts.memory is not None:
+            request = await anyio.to_thread.run_sync(parts.memory_inject, request)
+        if request.tools and settings.optimizers.tool_selection != "off":
+            pinned = (frozenset(t.name for t in request.tools)
+                      if conversation in self._full_toolset else frozenset())
+            selection = select_tools(request, settings.optimizers.tool_selection, pinned=pinned)
+            request = selection.request
+            record.saved_by["tool_selection"] = selection.tokens_saved
+            record.offered_tools = frozenset(t.name for t in request.tools)
+        if settings.optimizers.tool_result_compression != "off":
+            report = compress_tool_results(
+                request, settings.optimizers.tool_result_compression,
+                settings.optimizers.compression_threshold_tokens, parts.expand_store)
+            request = report.request
+            if report.stats:
+                record.saved_by["tool_results"] = report.tokens_saved
+        if parts.scorer is not None:
+            decision = parts.scorer.score(request)
+            decision = parts.affinity.apply(conversation, decision)
+            record.tier, record.score = decision.tier, decision.score
+        record.tokens_in = request_tokens(request)
+        record.conversation = conversation
+        return request
 
     def _chain(self, request: Request, record: RequestRecord) -> list[tuple[str | None,
                                                                            TierTarget]]:
@@ -97,7 +165,7 @@ class Pipeline:
         if pinned is not None:
             return [(None, pinned)]
         tier = requested_tier(request.model) or record.tier
-        return target_chain(self.settings, tier)
+        return target_chain(self.settings, tier if self.settings.tiers else None)
 
     def _provider(self, target: TierTarget) -> Provider:
         provider = self.providers.get(target.provider)
@@ -106,15 +174,36 @@ class Pipeline:
                                 status=502, provider=target.provider)
         return provider
 
+    async def _open(self, request: Request, target: TierTarget) -> AsyncIterator[StreamEvent]:
+        return await prime(self._provider(target).stream(request, target.model))
+
+    async def _send(self, request: Request, target: TierTarget) -> Response:
+        return await self._provider(target).send(request, target.model)
+
+    @staticmethod
+    def _expand_offered(request: Request) -> bool:
+        return any(t.name == EXPAND_TOOL_NAME for t in request.tools)
+
     @staticmethod
     def _served(record: RequestRecord, served: Served) -> None:
-        record.tier = served.tier or record.tier
+        if served.tier and served.tier != record.tier:
+            record.tier = served.tier
         record.provider, record.model = served.target.provider, served.target.model
         record.attempts = [f"{a.target}{' failed: ' + a.error if a.error else ''}"
                            for a in served.attempts]
 
+    def _cache_hit(self, request: Request, response: Response, similarity: float, kind: str,
+                   record: RequestRecord) -> Outcome:
+        record.cache, record.similarity = "hit", similarity
+        record.provider, record.model, record.tier = "cache", kind, None
+        record.tokens_in, record.tokens_out = 0, 0
+        response.usage = Usage()
+        if request.stream:
+            return Outcome(record, events=areplay(response, chunk_size=CACHE_HIT_CHUNK))
+        return Outcome(record, response=response)
+
     async def _observe(self, request: Request, events: AsyncIterator[StreamEvent],
-                       record: RequestRecord) -> AsyncIterator[StreamEvent]:
+                       record: RequestRecord, cache: object) -> AsyncIterator[StreamEvent]:
         """Pass events through while folding them into a response for the completion hooks
         (cache store, responses store, usage log) once the stream has finished."""
         builder = ResponseBuilder()
@@ -123,18 +212,53 @@ class Pipeline:
                 builder.add(event)
                 yield event
                 if isinstance(event, MessageStop):
-                    self._complete(request, builder.build(), record)
+                    self._complete(request, builder.build(), record, cache)
         except LynkrError as err:
             record.status, record.error = err.status, err.message
             raise
+        except Exception as exc:
+            log.exception("stream failed")
+            record.status, record.error = 500, f"{type(exc).__name__}: {exc}"
+            raise LynkrError(f"internal error while streaming: {type(exc).__name__}") from exc
         finally:
             close = getattr(events, "aclose", None)
             if close is not None:
                 await close()
 
-    def _complete(self, request: Request, response: Response, record: RequestRecord) -> None:
+    def _complete(self, request: Request, response: Response, record: RequestRecord,
+                  cache: object) -> None:
         record.tokens_out = response.usage.output_tokens
-        if record.tokens_in is None:
-            record.tokens_in = response.usage.input_tokens
+        self._note_dropped_tool_calls(record, response)
         for hook in self.on_complete:
             hook(request, response, record)
+        background = []
+        if cache is not None and self.parts.cache is not None:
+            background.append(lambda: self.parts.cache.store(request, response))  # type: ignore[union-attr]
+        if self.parts.memory is not None:
+            background.append(lambda: self.parts.memory_learn(request, response))
+        for job in background:
+            _fire_and_forget(job)
+
+    def _note_dropped_tool_calls(self, record: RequestRecord, response: Response) -> None:
+        offered = record.offered_tools
+        if not offered or record.conversation is None:
+            return
+        if any(use.name not in offered and use.name != EXPAND_TOOL_NAME
+               for use in response.tool_uses):
+            self._full_toolset[record.conversation] = None
+            while len(self._full_toolset) > 4096:
+                self._full_toolset.popitem(last=False)
+
+
+def _fire_and_forget(job: Callable[[], object]) -> None:
+    """Run blocking bookkeeping in a worker thread without delaying the answer."""
+    def guarded() -> None:
+        try:
+            job()
+        except Exception:
+            log.warning("background store failed", exc_info=True)
+
+    try:
+        asyncio.get_running_loop().run_in_executor(None, guarded)
+    except RuntimeError:
+        guarded()
