@@ -247,7 +247,8 @@ def _kept_names(request: Request, mode: str, pinned: frozenset[str]) -> frozense
     # recognisable ("hello"): it keeps everything for that conversation.
     keep_all = mode == "conservative" and (not per_prompt or not per_prompt[0])
 
-    must = set(pinned) | _used_tool_names(request)
+    # lynkr's own expand tool (added by tool-result compression) is never ours to drop.
+    must = set(pinned) | _used_tool_names(request) | {"lynkr_expand"}
     if choice is not None and choice.type == "tool" and choice.name:
         must.add(choice.name)
     lowered = text.lower()

@@ -226,3 +226,8 @@ def test_schema_noise_goes_and_constraints_stay() -> None:
 def test_provider_native_tools_are_not_slimmed() -> None:
     native = Tool("web_search", raw={"type": "web_search_20250305", "name": "web_search"})
     assert slim_tool(native) is native
+
+
+def test_lynkrs_own_expand_tool_is_never_dropped() -> None:
+    request = ask("What does main.py do?", tool_list=tools("Read", "Bash", "lynkr_expand"))
+    assert "lynkr_expand" in select_tools(request, "aggressive").kept
