@@ -20,11 +20,11 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import chromadb
 import numpy as np
@@ -32,10 +32,13 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from lynkr.config import Settings
 from lynkr.embeddings import Embedder, get_embedder
+
+T = TypeVar("T")
 
 
 class StoreUnavailable(RuntimeError):
@@ -136,6 +139,22 @@ class Store:
             self._collections[kind] = found
             return found
 
+    def call(self, kind: str, action: str, operation: Callable[[Collection], T]) -> T:
+        """Run ``operation`` on the ``kind`` collection, mapping failures to StoreUnavailable.
+
+        Another replica (or ``lynkr cache clear`` in another process) may have dropped the
+        collection since we opened it; then the handle is stale, so reopen once and retry.
+        """
+        with chroma_errors(action, self.location):
+            try:
+                return operation(self.collection(kind))
+            except Exception as exc:
+                if not _is_missing_collection(exc):
+                    raise
+                with self._lock:
+                    self._collections.pop(kind, None)
+                return operation(self.collection(kind))
+
     def drop(self, kind: str) -> int:
         """Delete the whole collection for ``kind``; returns how many entries it held."""
         with self._lock, chroma_errors(f"dropping collection {kind!r}", self.location):
@@ -186,6 +205,10 @@ def cosine_similarity(distance: float) -> float:
 def as_vectors(matrix: np.ndarray) -> list[list[float]]:
     """Rows of an embedding matrix in the list form every Chroma client accepts."""
     return [row.tolist() for row in matrix]
+
+
+def _is_missing_collection(exc: Exception) -> bool:
+    return isinstance(exc, NotFoundError) or "does not exist" in str(exc)
 
 
 def _safe_namespace(namespace: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from lynkr.config import Settings
 from lynkr.embeddings import Embedder
 from lynkr.model import Request, Response, TextBlock
-from lynkr.stores import Store, as_vectors, chroma_errors, cosine_similarity
+from lynkr.stores import Store, as_vectors, cosine_similarity
 from lynkr.tokens import count_tokens
 
 Kind = Literal["preference", "decision", "fact"]
@@ -138,7 +138,6 @@ class MemoryStore:
         now = self._clock()
         written: list[Memory] = []
         accepted: list[int] = []
-        collection = self._store.collection("memory")
         for i, fact in enumerate(facts):
             if any(float(vectors[i] @ vectors[j]) > DUPLICATE_SIMILARITY for j in accepted):
                 continue
@@ -147,11 +146,7 @@ class MemoryStore:
             accepted.append(i)
             memory = Memory(id=_memory_id(project, fact), text=fact, project=project,
                             kind=classify_fact(fact) or "fact", created=now)
-            with chroma_errors("remember", self._store.location):
-                collection.upsert(ids=[memory.id], embeddings=as_vectors(vectors[i:i + 1]),
-                                  documents=[fact], metadatas=[{"project": project,
-                                                                "kind": memory.kind,
-                                                                "created": now}])
+            self._write(memory, vectors[i:i + 1])
             written.append(memory)
         return written
 
@@ -162,10 +157,7 @@ class MemoryStore:
         if k <= 0 or not query.strip():
             return []
         vector = self._embedder.embed([query])
-        with chroma_errors("recall", self._store.location):
-            found = self._store.collection("memory").query(
-                query_embeddings=as_vectors(vector), n_results=k, where=self._where(project),
-                include=["documents", "metadatas", "distances"])
+        found = self._query(vector, project, k, "recall")
         return [m for m in _memories(found, nested=True) if m.similarity >= min_similarity]
 
     def inject(self, request: Request, memories: list[Memory]) -> Request:
@@ -189,46 +181,53 @@ class MemoryStore:
 
     def list(self, project: str | None = None, limit: int = 100) -> builtins.list[Memory]:
         """Unexpired memories, newest first."""
-        with chroma_errors("list", self._store.location):
-            found = self._store.collection("memory").get(
-                where=self._where(project), include=["documents", "metadatas"])
+        where = self._where(project)
+        found = self._store.call("memory", "list", lambda c: c.get(
+            where=where, include=["documents", "metadatas"]))
         memories = sorted(_memories(found, nested=False), key=lambda m: -m.created)
         return memories[:limit]
 
     def search(self, query: str, project: str | None = None, k: int = 10) -> builtins.list[Memory]:
         """Memories nearest to ``query``, across projects unless one is given."""
         vector = self._embedder.embed([query])
-        with chroma_errors("search", self._store.location):
-            found = self._store.collection("memory").query(
-                query_embeddings=as_vectors(vector), n_results=k, where=self._where(project),
-                include=["documents", "metadatas", "distances"])
-        return _memories(found, nested=True)
+        return _memories(self._query(vector, project, k, "search"), nested=True)
 
     def forget(self, memory_id: str) -> bool:
         """Delete one memory by id; False when there was none."""
-        with chroma_errors("forget", self._store.location):
-            collection = self._store.collection("memory")
+        def forget(collection: Any) -> bool:
             if not collection.get(ids=[memory_id])["ids"]:
                 return False
             collection.delete(ids=[memory_id])
             return True
 
+        return self._store.call("memory", "forget", forget)
+
     def clear(self, project: str | None = None) -> int:
         """Delete all memories (of one project when given); returns how many."""
         if project is None:
             return self._store.drop("memory")
-        with chroma_errors("clear", self._store.location):
-            collection = self._store.collection("memory")
+        def clear(collection: Any) -> int:
             ids = collection.get(where={"project": project})["ids"]
             if ids:
                 collection.delete(ids=ids)
             return len(ids)
 
+        return self._store.call("memory", "clear", clear)
+
+    def _write(self, memory: Memory, vector: Any) -> None:
+        metadata = {"project": memory.project, "kind": memory.kind, "created": memory.created}
+        self._store.call("memory", "remember", lambda c: c.upsert(
+            ids=[memory.id], embeddings=as_vectors(vector), documents=[memory.text],
+            metadatas=[metadata]))
+
+    def _query(self, vector: Any, project: str | None, k: int, action: str) -> Any:
+        where = self._where(project)
+        return self._store.call("memory", action, lambda c: c.query(
+            query_embeddings=as_vectors(vector), n_results=k, where=where,
+            include=["documents", "metadatas", "distances"]))
+
     def _nearest_similarity(self, vector: Any, project: str) -> float:
-        with chroma_errors("novelty check", self._store.location):
-            found = self._store.collection("memory").query(
-                query_embeddings=as_vectors(vector[None, :]), n_results=1,
-                where=self._where(project), include=["distances"])
+        found = self._query(vector[None, :], project, 1, "novelty check")
         distances = (found.get("distances") or [[]])[0]
         return cosine_similarity(distances[0]) if distances else -1.0
 

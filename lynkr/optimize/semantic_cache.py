@@ -50,7 +50,7 @@ from lynkr.optimize.cache_keys import (
     normalize_question,
     salient_tokens,
 )
-from lynkr.stores import Store, as_vectors, chroma_errors, cosine_similarity
+from lynkr.stores import Store, as_vectors, cosine_similarity
 
 _CANDIDATES = 5
 _LRU_SIZE = 1024
@@ -141,8 +141,8 @@ class SemanticCache:
             if cached is not None and self._fresh(cached[1], now):
                 self._lru.move_to_end(key)
                 return CacheHit(_response_from_json(cached[0]), 1.0, "exact", key)
-        with chroma_errors("exact lookup", self._store.location):
-            found = self._collection().get(ids=[key], include=["metadatas"])
+        found = self._store.call("cache", "exact lookup",
+                                 lambda c: c.get(ids=[key], include=["metadatas"]))
         metadatas = found.get("metadatas") or []
         if not metadatas or not metadatas[0]:
             return None
@@ -158,10 +158,9 @@ class SemanticCache:
         where: dict[str, Any] = {"context": context_hash(request)}
         if self.ttl > 0:
             where = {"$and": [where, {"created": {"$gte": self._clock() - self.ttl}}]}
-        with chroma_errors("semantic lookup", self._store.location):
-            found = self._collection().query(
-                query_embeddings=as_vectors(vector), n_results=_CANDIDATES, where=where,
-                include=["metadatas", "documents", "distances"])
+        found = self._store.call("cache", "semantic lookup", lambda c: c.query(
+            query_embeddings=as_vectors(vector), n_results=_CANDIDATES, where=where,
+            include=["metadatas", "documents", "distances"]))
         ids = (found.get("ids") or [[]])[0]
         distances = (found.get("distances") or [[]])[0]
         documents = (found.get("documents") or [[]])[0]
@@ -190,16 +189,15 @@ class SemanticCache:
         payload = _response_to_json(response)
         now = self._clock()
         vector = self._embedder.embed([question])
-        collection = self._collection()
-        with chroma_errors("store", self._store.location):
-            collection.upsert(ids=[key], embeddings=as_vectors(vector), documents=[question],
-                              metadatas=[{"context": context_hash(request), "created": now,
-                                          "response": payload, "model": request.model}])
+        metadata = {"context": context_hash(request), "created": now, "response": payload,
+                    "model": request.model}
+        self._store.call("cache", "store", lambda c: c.upsert(
+            ids=[key], embeddings=as_vectors(vector), documents=[question],
+            metadatas=[metadata]))
         self._remember(key, payload, now)
         self._count("stored")
-        with chroma_errors("eviction", self._store.location):
-            if collection.count() > self.max_entries:
-                self._evict(collection, now)
+        if self._store.call("cache", "count", lambda c: c.count()) > self.max_entries:
+            self._store.call("cache", "eviction", lambda c: self._evict(c, now))
         return True
 
     def _evict(self, collection: Any, now: float) -> None:
@@ -222,8 +220,7 @@ class SemanticCache:
 
     def stats(self) -> dict[str, Any]:
         """Counters of this process plus the shared entry count."""
-        with chroma_errors("count", self._store.location):
-            entries = self._collection().count()
+        entries = self._store.call("cache", "count", lambda c: c.count())
         with self._lock:
             counts = dict(self._counts)
         lookups = counts["exact_hits"] + counts["semantic_hits"] + counts["misses"]
@@ -247,9 +244,6 @@ class SemanticCache:
         return self._store.drop("cache")
 
     # --- helpers --------------------------------------------------------------------------
-
-    def _collection(self) -> Any:
-        return self._store.collection("cache")
 
     def _fresh(self, created: float, now: float) -> bool:
         return self.ttl <= 0 or now - created <= self.ttl

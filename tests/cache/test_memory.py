@@ -1,0 +1,141 @@
+"""Long-term memory: extraction, de-duplication, recall and injection."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+import pytest
+
+from lynkr.config import Settings
+from lynkr.embeddings import Embedder
+from lynkr.memory_cli import add_cache_commands, add_memory_commands
+from lynkr.model import TextBlock
+from lynkr.optimize.memory import MEMORY_HEADER, MemoryStore, extract_facts, project_of
+from lynkr.stores import Store, open_store
+from tests.cache.conftest import answer, ask
+
+CONVERSATION = ("I prefer pytest over unittest. The project uses uv for packaging. Can you "
+                "look at the failing test? We decided to use Postgres 16 for the database.")
+
+
+@pytest.fixture
+def memory(make_settings: Callable[..., Settings], store: Store,
+           embedder: Embedder) -> MemoryStore:
+    return MemoryStore(make_settings(), store, embedder)
+
+
+def test_preferences_decisions_and_project_facts_are_extracted() -> None:
+    assert extract_facts(CONVERSATION) == [
+        "I prefer pytest over unittest.",
+        "The project uses uv for packaging.",
+        "We decided to use Postgres 16 for the database.",
+    ]
+
+
+def test_questions_code_and_chatter_are_not_facts() -> None:
+    text = ("Do we always use tabs? ```\n# we decided to use tabs\n``` Thanks, that "
+            "worked. Please look at main.py")
+    assert extract_facts(text) == []
+
+
+def test_assistant_text_contributes_decisions_but_not_preferences(memory: MemoryStore) -> None:
+    reply = answer("I always like a good test. Let's use httpx for the client.")
+    assert memory.extract(ask("Which HTTP client?"), reply) == [
+        "Let's use httpx for the client."]
+
+
+def test_near_repeats_are_stored_once(memory: MemoryStore) -> None:
+    first = memory.remember(extract_facts(CONVERSATION), "/repo")
+    assert len(first) == 3
+    again = memory.remember(["I really prefer pytest over unittest.",
+                             "The project uses uv for packaging"], "/repo")
+    assert again == []
+    assert len(memory.list()) == 3
+
+
+def test_recall_finds_the_relevant_fact_within_the_project(memory: MemoryStore) -> None:
+    memory.remember(extract_facts(CONVERSATION), "/repo")
+    memory.remember(["The project uses MySQL 8 as its database."], "/other")
+    recalled = memory.recall("which database should the migration target?", "/repo", k=1)
+    assert [m.text for m in recalled] == ["We decided to use Postgres 16 for the database."]
+    assert recalled[0].similarity > 0.3
+    assert all(m.project == "/repo" for m in memory.recall("database", "/repo", k=5))
+
+
+def test_memories_expire_after_the_memory_ttl(make_settings: Callable[..., Settings],
+                                              store: Store, embedder: Embedder) -> None:
+    now = [0.0]
+    memory = MemoryStore(make_settings(memory={"ttl_seconds": 100}), store, embedder,
+                         clock=lambda: now[0])
+    memory.remember(["We decided to use Postgres 16 for the database."], "/repo")
+    now[0] = 99
+    assert memory.recall("database", "/repo", k=3)
+    now[0] = 101
+    assert memory.recall("database", "/repo", k=3) == []
+
+
+def test_injection_appends_after_the_cached_system_prefix(memory: MemoryStore) -> None:
+    memory.remember(extract_facts(CONVERSATION), "/repo")
+    request = ask("Write the migration")
+    request.system = [TextBlock("You are Claude Code."),
+                      TextBlock("Project rules...", cache_control={"type": "ephemeral"})]
+    prefix = list(request.system)
+    injected = memory.inject(request, memory.recall("database migration", "/repo", k=2))
+    assert injected.system[:2] == prefix
+    assert injected.system[-1].cache_control is None
+    assert injected.system[-1].text.startswith(MEMORY_HEADER)
+    assert "Postgres 16" in injected.system[-1].text
+    assert request.system == prefix and injected.messages == request.messages
+
+
+def test_injection_respects_the_token_budget(memory: MemoryStore) -> None:
+    memory.inject_budget_tokens = 30
+    facts = [f"The service number {i} runs on port {8000 + i} behind the gateway."
+             for i in range(6)]
+    memory.remember(facts, "/repo")
+    injected = memory.inject(ask("ports"), memory.recall("which port", "/repo", k=6))
+    assert 1 <= injected.system[-1].text.count("\n- ") + 1 < 6
+    assert memory.inject(ask("x"), []).system == []
+
+
+def test_forget_and_clear(memory: MemoryStore) -> None:
+    written = memory.remember(extract_facts(CONVERSATION), "/repo")
+    memory.remember(["We deploy to Fly.io."], "/other")
+    assert memory.forget(written[0].id) and not memory.forget(written[0].id)
+    assert memory.clear(project="/repo") == 2
+    assert [m.text for m in memory.list()] == ["We deploy to Fly.io."]
+    assert memory.clear() == 1
+
+
+def test_project_comes_from_the_agents_working_directory() -> None:
+    claude = ask("hi", system="<env>\nWorking directory: /home/me/app\n</env>")
+    codex = ask("<environment_context><cwd>/srv/api</cwd></environment_context>")
+    assert project_of(claude) == "/home/me/app"
+    assert project_of(codex) == "/srv/api"
+    assert project_of(ask("hi")) == "default"
+
+
+def test_cli_lists_searches_and_clears(monkeypatch: pytest.MonkeyPatch, tmp_path,
+                                       capsys: pytest.CaptureFixture[str],
+                                       embedder: Embedder) -> None:
+    monkeypatch.setenv("LYNKR_DATA_DIR", str(tmp_path / "cli"))
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(data_dir=str(tmp_path / "cli"))
+    MemoryStore(settings, open_store(settings, embedder), embedder).remember(
+        ["We decided to use Postgres 16 for the database."], "/repo")
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    add_memory_commands(sub)
+    add_cache_commands(sub)
+
+    def run(*argv: str) -> int:
+        args = parser.parse_args(list(argv))
+        return int(args.func(args))
+
+    assert run("memory", "list") == 0 and "Postgres 16" in capsys.readouterr().out
+    assert run("memory", "search", "database", "--json") == 0
+    assert '"similarity"' in capsys.readouterr().out
+    assert run("memory", "clear", "--yes") == 0 and "deleted 1" in capsys.readouterr().out
+    assert run("cache", "stats") == 0 and "entries      0" in capsys.readouterr().out
+    assert run("memory", "forget", "mem_nope") == 1
