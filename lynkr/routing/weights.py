@@ -40,7 +40,7 @@ DEFAULT_DIMENSION_WEIGHTS: Mapping[str, float] = MappingProxyType({
     "agentic": 0.20,
     "prior_tool_use": 0.06,
     "files": 0.08,
-    "code_graph": 0.16,
+    "code_graph": 0.30,
     "user_hint": 0.30,
     # Negative on purpose: "quick question", "just tell me" pull the score down.
     "brevity_hint": -0.12,
