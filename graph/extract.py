@@ -5,7 +5,8 @@ names; this module only interprets captures, so it has no language branches:
 
 - ``@def.<kind>`` + ``@name``: a definition (kind: function, method, class, struct, ...);
   a ``function`` directly inside a class-like definition becomes a ``method``.
-- ``@scope`` + ``@name``: a container that qualifies names but is no symbol (Rust ``impl``).
+- ``@scope`` + ``@name``: a container that qualifies names but is no symbol (Rust ``impl``);
+  functions inside it are methods. ``@namespace`` + ``@name`` qualifies names only.
 - ``@call`` (+ optional ``@call.receiver``): the name of a called function.
 - ``@import`` (+ optional ``@import.name``, ``@import.alias``): a module or path string, an
   imported member and the local name it is bound to.
@@ -29,6 +30,7 @@ from graph.languages import BY_NAME, query_source
 SIGNATURE_LIMIT = 200
 _SPACES = re.compile(r"\s+")
 _QUOTES = "\"'`<>"
+_IMPORT_KEYWORD = re.compile(r"^(?:import|using|use)\s+")  # grammars that capture whole statements
 
 _compiled: dict[str, tuple[Parser, Query, Query]] = {}
 
@@ -62,6 +64,9 @@ def _text(node: Node) -> str:
 def _signature(source: bytes, node: Node) -> str:
     """The definition's header: from its start to its body, whitespace collapsed."""
     body = node.child_by_field_name("body")
+    if body is None:  # grammars without a body field (Kotlin): the first body-like child
+        body = next((c for c in node.named_children
+                     if c.type.endswith("body") or c.type == "block"), None)
     end = body.start_byte if body is not None and body.start_byte > node.start_byte else -1
     if end < 0:
         newline = source.find(b"\n", node.start_byte, node.end_byte)
@@ -113,7 +118,7 @@ def extract_facts(source: bytes, language: str) -> FileFacts:
             node = caps["call"][0]
             receiver = caps.get("call.receiver")
             recv = ""
-            if receiver and receiver[0].child_count == 0:
+            if receiver and receiver[0].named_child_count == 0:
                 recv = _text(receiver[0])
             calls.append((node.start_byte, _text(node), recv, node.start_point[0] + 1))
         elif "branch" in caps:
@@ -127,7 +132,7 @@ def extract_facts(source: bytes, language: str) -> FileFacts:
             comment_lines += last - first + 1
             comment_rows.add(last)
         elif "import" in caps:
-            spec = _text(caps["import"][0]).strip(_QUOTES)
+            spec = _IMPORT_KEYWORD.sub("", _text(caps["import"][0])).strip(_QUOTES)
             member = caps.get("import.name")
             alias = caps.get("import.alias")
             imports.append(Import(
@@ -183,11 +188,11 @@ def _collect_definition(caps: dict[str, list[Node]], found: dict[tuple[int, int]
     if not name_nodes:
         return
     for key, nodes in caps.items():
-        if key.startswith("def.") or key == "scope":
+        if key.startswith("def.") or key in ("scope", "namespace"):
             node = nodes[0]
             span = (node.start_byte, node.end_byte)
             if span not in found:
-                kind = "scope" if key == "scope" else key[4:]
+                kind = key[4:] if key.startswith("def.") else key
                 receiver = caps.get("receiver")
                 prefix = _text(receiver[0]) if receiver else ""
                 found[span] = _Container(span[0], span[1], kind, _text(name_nodes[0]), node,
@@ -216,7 +221,7 @@ def _symbols(source: bytes, containers: list[_Container], comment_rows: set[int]
         prefix = c.prefix or outer
         qual = f"{prefix}.{c.name}" if prefix else c.name
         quals.append(qual)
-        if c.kind == "scope":
+        if c.kind in ("scope", "namespace"):
             emitted.append(emitted[parent] if parent >= 0 else -1)
             continue
         kind = c.kind
@@ -268,7 +273,7 @@ def _inherits(containers: list[_Container], emitted: list[int],
         if owner < 0:
             continue
         c = containers[owner]
-        symbol = emitted[owner] if c.kind != "scope" else -1
+        symbol = emitted[owner] if c.kind not in ("scope", "namespace") else -1
         facts.append(Inherit(symbol, c.name, base.rsplit(".", 1)[-1].rsplit("::", 1)[-1]))
     return tuple(facts)
 

@@ -125,10 +125,15 @@ def resolve_import(index: ModuleIndex, importer: str, style: str, imp: Import) -
             return [direct]
         found = index.pick(index.names.get(spec, ()), importer)
         return [found] if found else []
-    if style == "path" and (spec.startswith(".") or spec.startswith("/")):
-        target = posixpath.normpath(posixpath.join(here, spec)).lstrip("/")
-        found = _by_stem(index, importer, target, exact=True)
-        return [found] if found else []
+    if style == "path":
+        relative = spec.startswith((".", "/"))
+        for base in (here,) if relative else (here, ""):
+            target = posixpath.normpath(posixpath.join(base, spec)).lstrip("/")
+            found = _by_stem(index, importer, target, exact=True)
+            if found:
+                return [found]
+        if relative:
+            return []
     return _dotted_import(index, importer, spec)
 
 
@@ -175,17 +180,23 @@ def _dotted_import(index: ModuleIndex, importer: str, spec: str) -> list[str]:
     if "/" not in spec:
         spec = spec.replace("::", "/").replace(".", "/").replace("\\", "/")
     parts = [p for p in spec.split("/") if p and p not in ("*", "crate", "self", "super", "{")]
-    for end in range(len(parts), 0, -1):
-        key = "/".join(parts[:end])
-        found = index.pick(index.stems.get(key, ()), importer)
-        if found:
-            return [found]
-        in_dir = [p for p in index.dirs.get(key, ()) if posixpath.dirname(p).endswith(key)]
-        lang = family(index.languages.get(importer, ""))
-        same = sorted(p for p in in_dir if family(index.languages[p]) == lang and p != importer
-                      and posixpath.dirname(p) == posixpath.dirname(in_dir[0]))
-        if same:
-            return same
+    lang = family(index.languages.get(importer, ""))
+    # Longest run of components first; a run may drop leading components (a namespace that
+    # is not a folder: PHP ``App\Models\User`` in ``src/Models/User.php``), but a single
+    # component only matches a file when it leads (``java.util.List`` is not ``List.java``).
+    for length in range(len(parts), 0, -1):
+        for start in range(len(parts) - length + 1):
+            key = "/".join(parts[start : start + length])
+            if length > 1 or start == 0:
+                found = index.pick(index.stems.get(key, ()), importer)
+                if found:
+                    return [found]
+            in_dir = [p for p in index.dirs.get(key, ())
+                      if posixpath.dirname(p).endswith(key) and p != importer
+                      and family(index.languages[p]) == lang]
+            if in_dir:
+                folder = posixpath.dirname(index.pick(in_dir, importer) or in_dir[0])
+                return sorted(p for p in in_dir if posixpath.dirname(p) == folder)
     return []
 
 
@@ -243,7 +254,7 @@ def link_file(path: str, facts: FileFacts, style: str, index: ModuleIndex,
     ids = symbol_ids(path, facts.symbols)
     imported: list[str] = []
     unresolved_imports: list[tuple[str, str]] = []
-    modules: dict[str, str] = {}  # local name -> module file
+    modules: dict[str, list[str]] = {}  # local name -> module file(s) (a Go package: many)
     members: dict[str, tuple[str, str]] = {}  # local name -> (file, member)
     for imp in facts.imports:
         targets = resolve_import(index, path, style, imp)
@@ -257,7 +268,7 @@ def link_file(path: str, facts: FileFacts, style: str, index: ModuleIndex,
         is_module = not imp.name or _strip_ext(target).endswith(imp.name)
         if is_module:
             local = imp.alias or imp.name or imp.spec.strip("./").replace("/", ".").split(".")[-1]
-            modules[local] = target
+            modules[local] = targets
         else:
             members[imp.alias or imp.name] = (target, imp.name)
 
@@ -295,7 +306,7 @@ def link_file(path: str, facts: FileFacts, style: str, index: ModuleIndex,
                 if owner_class(facts.symbols[i].parent) == cls and cls >= 0:
                     return ids[i]
         if receiver and receiver in modules:
-            return in_file(modules[receiver], name)
+            return next(filter(None, (in_file(f, name) for f in modules[receiver])), None)
         if not receiver and name in members:
             file, member = members[name]
             return in_file(file, member)
