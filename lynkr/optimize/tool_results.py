@@ -53,6 +53,7 @@ from lynkr.tokens import count_tokens
 
 __all__ = [
     "EXPAND_TOOL",
+    "EXPAND_TOOL_NAME",
     "FILE_READ_LIMIT_TOKENS",
     "MODES",
     "BlockCache",
