@@ -1,0 +1,63 @@
+"""TIER_* point at four different upstream models; each kind of request lands on its tier's
+model, read from what the fake upstream received."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.fakes.upstream import FakeUpstream
+
+
+@pytest.fixture
+def tiered_proxy(upstream: FakeUpstream, proxy_factory):  # type: ignore[no-untyped-def]
+    with proxy_factory(MODEL_PROVIDER="openai", OPENAI_API_KEY="k",
+                       OPENAI_ENDPOINT=f"{upstream.url}/v1",
+                       TIER_SIMPLE="openai:small-model", TIER_MEDIUM="openai:medium-model",
+                       TIER_COMPLEX="openai:large-model",
+                       TIER_REASONING="openai:reasoning-model") as url:
+        yield url
+
+
+def send(url: str, text: str, model: str = "claude-sonnet-4-6", **extra: object
+         ) -> httpx.Response:
+    return httpx.post(f"{url}/v1/messages", timeout=30, json={
+        "model": model, "max_tokens": 100, **extra,
+        "messages": [{"role": "user", "content": text}]})
+
+
+def test_a_quick_question_goes_to_the_simple_model(tiered_proxy: str,
+                                                    upstream: FakeUpstream) -> None:
+    response = send(tiered_proxy, "quick question: what does `ls -a` show?")
+    assert upstream.last.body["model"] == "small-model"
+    assert response.headers["x-lynkr-tier"] == "SIMPLE"
+    assert response.headers["x-lynkr-model"] == "small-model"
+    assert float(response.headers["x-lynkr-score"]) >= 0
+
+
+def test_a_design_question_with_trade_offs_goes_to_reasoning(tiered_proxy: str,
+                                                             upstream: FakeUpstream) -> None:
+    send(tiered_proxy, "ultrathink: design a migration plan to move our payments service from "
+         "a single Postgres to a sharded cluster with zero downtime. Prove the ordering "
+         "guarantees hold, and weigh the trade-offs of dual writes versus CDC.")
+    assert upstream.last.body["model"] == "reasoning-model"
+
+
+def test_a_claude_code_title_request_is_simple(tiered_proxy: str,
+                                               upstream: FakeUpstream) -> None:
+    send(tiered_proxy, "Please write a 5-10 word title for the following conversation: ...",
+         model="claude-haiku-4-5",
+         system="Summarize this coding conversation in under 50 characters.")
+    assert upstream.last.body["model"] == "small-model"
+
+
+def test_a_tier_alias_in_model_picks_that_tier(tiered_proxy: str,
+                                               upstream: FakeUpstream) -> None:
+    send(tiered_proxy, "hi", model="lynkr/complex")
+    assert upstream.last.body["model"] == "large-model"
+
+
+def test_provider_colon_model_pins_the_upstream(tiered_proxy: str,
+                                                upstream: FakeUpstream) -> None:
+    send(tiered_proxy, "hi", model="openai:pinned-model")
+    assert upstream.last.body["model"] == "pinned-model"
