@@ -265,9 +265,6 @@ class StreamDecoder:
                              name if isinstance(name, str) else "")
             self._tools[key] = tool
             self._ids[tool.id] = key
-            if self._active is not None and not self._waiting and self._active.complete():
-                self._close_tool(self._active, events)
-                self._active = None
             if self._active is None:
                 self._open_tool(tool, events)
             else:
@@ -275,12 +272,12 @@ class StreamDecoder:
         arguments = function.get("arguments")
         if isinstance(arguments, dict):
             arguments = orjson.dumps(arguments).decode()
-        if not isinstance(arguments, str) or not arguments or tool.closed:
-            return  # fragments for a call already closed (by text after it) cannot be placed
-        tool.args.append(arguments)
-        if tool is self._active:
-            events.append(ToolArgsDelta(tool.block or 0, arguments))
-            self._advance(events)
+        # Fragments for a call already closed (by text after it) cannot be placed any more.
+        if isinstance(arguments, str) and arguments and not tool.closed:
+            tool.args.append(arguments)
+            if tool is self._active:
+                events.append(ToolArgsDelta(tool.block or 0, arguments))
+        self._advance(events)
 
     def _key(self, call: dict[str, Any]) -> object:
         index, call_id = call.get("index"), call.get("id")
