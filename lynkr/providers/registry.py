@@ -7,6 +7,8 @@ import httpx
 from lynkr.config import ProviderConfig, Settings
 from lynkr.providers.anthropic import AnthropicProvider
 from lynkr.providers.base import Provider
+from lynkr.providers.bedrock import BedrockProvider
+from lynkr.providers.gemini import GeminiProvider
 from lynkr.providers.ollama import OllamaProvider
 from lynkr.providers.openai_compat import OpenAICompatProvider
 
@@ -19,6 +21,8 @@ ADAPTERS: dict[str, type[Provider]] = {
     "deepseek": OpenAICompatProvider,
     "moonshot": OpenAICompatProvider,
     "anthropic": AnthropicProvider,
+    "bedrock": BedrockProvider,
+    "gemini": GeminiProvider,
 }
 
 
