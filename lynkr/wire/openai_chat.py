@@ -68,9 +68,9 @@ def parse_request(body: Any) -> Request:
     if not isinstance(model, str):
         raise InvalidRequest("model: must be a string", param="model")
     system, messages = _parse_messages(raw_messages)
-    max_tokens = _optional_int(body, "max_completion_tokens")
+    max_tokens = _optional(body, "max_completion_tokens", int, "an integer")
     if max_tokens is None:
-        max_tokens = _optional_int(body, "max_tokens")
+        max_tokens = _optional(body, "max_tokens", int, "an integer")
     stream = body.get("stream", False)
     if not isinstance(stream, bool) and stream is not None:
         raise InvalidRequest("stream: must be a boolean", param="stream")
@@ -82,8 +82,8 @@ def parse_request(body: Any) -> Request:
         tools=_parse_tools(body.get("tools")),
         tool_choice=_parse_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
         max_tokens=max_tokens,
-        temperature=_optional_number(body, "temperature"),
-        top_p=_optional_number(body, "top_p"),
+        temperature=_optional(body, "temperature", (int, float), "a number"),
+        top_p=_optional(body, "top_p", (int, float), "a number"),
         stop=_parse_stop(body.get("stop")),
         stream=bool(stream),
         metadata={"user_id": user} if isinstance(user, str) and user else {},
@@ -280,21 +280,10 @@ def _parse_stop(raw: Any) -> list[str]:
     raise InvalidRequest("stop: must be a string or a list of strings", param="stop")
 
 
-def _optional_int(body: dict[str, Any], key: str) -> int | None:
+def _optional(body: dict[str, Any], key: str, types: type | tuple[type, ...], what: str) -> Any:
     value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidRequest(f"{key}: must be an integer", param=key)
-    return value
-
-
-def _optional_number(body: dict[str, Any], key: str) -> float | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRequest(f"{key}: must be a number", param=key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+        raise InvalidRequest(f"{key}: must be {what}", param=key)
     return value
 
 

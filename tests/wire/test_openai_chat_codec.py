@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2
+import openai
 import orjson
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -431,3 +433,23 @@ def _assert_blocks_are_contiguous(events: list[Any]) -> None:
         elif index is not None:
             assert index == open_index
     assert open_index is None
+
+
+def test_the_official_sdk_accumulates_our_stream_into_the_same_completion() -> None:
+    stream = b"".join(_encode(_answer()))
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=stream,
+                               headers={"content-type": "text/event-stream"})
+
+    transport = httpx2.MockTransport(handler)
+    client = openai.OpenAI(api_key="k", base_url="http://lynkr.test/v1",
+                           http_client=httpx2.Client(transport=transport))
+    with client.chat.completions.stream(model="m", messages=[{"role": "user", "content": "hi"}],
+                                        stream_options={"include_usage": True}) as events:
+        completion = events.get_final_completion()
+    message = completion.choices[0].message
+    assert message.content == "Let me look."
+    assert message.tool_calls[0].function.arguments == '{"pattern":"TODO","path":"."}'
+    assert completion.choices[0].finish_reason == "tool_calls"
+    assert completion.usage.prompt_tokens_details.cached_tokens == 900
