@@ -43,6 +43,7 @@ class ServerConnection:
         self.last_error = ""
         self._client: Client | None = None
         self._stop: anyio.Event | None = None
+        self._done: anyio.Event | None = None
         self._lock = anyio.Lock()
 
     async def client(self, tg: TaskGroup) -> Client:
@@ -67,6 +68,7 @@ class ServerConnection:
     async def _own(self, ready: anyio.Event) -> None:
         """Owns the client for its whole life (see the module docstring for why)."""
         stop = self._stop = anyio.Event()
+        done = self._done = anyio.Event()
         try:
             async with Client(_transport_target(self.spec), mode="legacy",
                               cache=None) as client:
@@ -83,6 +85,12 @@ class ServerConnection:
             if self.state == "running":
                 self.state = "stopped" if stop.is_set() else "crashed"
             ready.set()
+            done.set()
+
+    async def closed(self) -> None:
+        """Wait until the owning task has closed the client (immediately if none runs)."""
+        if self._done is not None:
+            await self._done.wait()
 
     def stop(self) -> None:
         """Ask the owning task to close the client (and end a stdio server's process)."""

@@ -72,6 +72,11 @@ class Hub:
         assert self._tg is not None
         for connection in self.connections.values():
             connection.stop()
+        # Let each client close its server gracefully (stdin closed, process reaped); a
+        # cancelled close leaves the SDK waiting on its kill timeouts instead.
+        with anyio.move_on_after(5):
+            for connection in self.connections.values():
+                await connection.closed()
         self._tg.cancel_scope.cancel()
         return await self._tg.__aexit__(exc_type, exc, tb)
 

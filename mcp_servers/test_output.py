@@ -100,8 +100,13 @@ def _merge_short_summary(kept: list[str]) -> list[str]:
         name = header.group(1).rsplit(".", 1)[-1] if header else None
         if name is not None and name in node_ids:
             out.append(node_ids.pop(name))
-        elif not _SHORT_SUMMARY.match(line):
-            out.append(line)
+        elif _SHORT_SUMMARY.match(line):
+            continue
+        elif out and out[-1].endswith(f"::{line.strip().removeprefix('def ')[:-3]}") \
+                and line.strip().endswith("():"):
+            continue  # the test's own `def test_x():` line repeats the header just written
+        else:
+            out.append(line.rstrip())
     # Summary entries without a traceback block (e.g. collection errors) stay.
     return out + list(node_ids.values())
 

@@ -78,7 +78,7 @@ async def test_a_server_crashing_mid_call_is_reported_then_restarted(workspace: 
     async with Client(stdio_params(workspace, "--code-mode", "--config", str(config))) as c:
         crashed = await c.call_tool("call_tool", {"name": "crash"})
         again = await c.call_tool("call_tool", {"name": "echo", "arguments": {"text": "back"}})
-        slow = await c.call_tool("call_tool", {"name": "sleep", "arguments": {"seconds": 10}})
+        slow = await c.call_tool("call_tool", {"name": "sleep", "arguments": {"seconds": 3}})
         servers = decode(text_of(await c.call_tool("list_servers", {})))["servers"]
     assert crashed.is_error and "crashed" in text_of(crashed)
     assert not again.is_error and text_of(again) == "back"

@@ -1,0 +1,122 @@
+"""The pure core of lynkr mcp and Code Mode: path rules, ranking, selection, compression,
+config parsing and install merging."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent
+
+from code_mode.bm25 import BM25, tokenize
+from code_mode.config import ConfigError, parse_config
+from code_mode.results import SelectError, apply_select, result_value
+from mcp_servers.install import merge_codex_toml, merge_mcp_json, server_entry
+from mcp_servers.test_output import compress_pytest
+from mcp_servers.workspace import Workspace
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["..", ".", "a", "b", "/", "//", "~", "a/../.."]), max_size=6))
+def test_no_path_argument_resolves_outside_the_root(tmp_path_factory, parts: list[str]) -> None:
+    root = tmp_path_factory.mktemp("root")
+    ws = Workspace(root)
+    try:
+        real = ws.resolve("/".join(parts), must_exist=False)
+    except ToolError:
+        return
+    assert real == ws.root or ws.root in real.parents
+
+
+def test_identifiers_are_split_into_words_for_search() -> None:
+    assert tokenize("readMultipleFiles") == ["read", "multiple", "file"]
+    assert tokenize("get_user_by_id") == ["user", "id"]
+
+
+def test_bm25_ranks_the_document_naming_the_query_first() -> None:
+    docs = [tokenize(t) for t in ("list weather stations", "get user profile by id",
+                                  "echo text back")]
+    assert BM25(docs).rank(tokenize("user profile"), 2)[0][0] == 1
+
+
+def test_select_narrows_structured_results_and_rejects_bad_expressions() -> None:
+    result = CallToolResult(content=[TextContent(type="text", text="{}")],
+                            structured_content={"result": [{"n": 1}, {"n": 2}]})
+    assert apply_select(result_value(result), "[].n") == [1, 2]
+    with pytest.raises(SelectError):
+        apply_select({}, "[[[")
+
+
+def test_text_results_that_are_json_become_data() -> None:
+    result = CallToolResult(content=[TextContent(type="text", text='{"a": [1, 2]}')])
+    assert apply_select(result_value(result), "a[1]") == 2
+
+
+def test_config_needs_exactly_one_of_command_or_url() -> None:
+    specs = parse_config({"mcpServers": {"a": {"command": "x", "args": ["1"]},
+                                         "b": {"url": "http://h/mcp"},
+                                         "c": {"command": "y", "disabled": True}}})
+    assert [(s.name, s.transport) for s in specs] == [("a", "stdio"), ("b", "http")]
+    with pytest.raises(ConfigError):
+        parse_config({"mcpServers": {"a": {"command": "x", "url": "http://h"}}})
+
+
+PYTEST_OUTPUT = """\
+============================= test session starts ==============================
+collected 3 items
+
+tests/test_a.py .F.                                                       [100%]
+
+=================================== FAILURES ===================================
+__________________________________ test_two ___________________________________
+
+    def test_two():
+>       assert 1 == 2
+E       assert 1 == 2
+
+tests/test_a.py:5: AssertionError
+=========================== short test summary info ============================
+FAILED tests/test_a.py::test_two - assert 1 == 2
+========================= 1 failed, 2 passed in 0.01s ==========================
+"""
+
+
+def test_pytest_output_keeps_failure_node_id_traceback_and_summary_only() -> None:
+    assert compress_pytest(PYTEST_OUTPUT).splitlines() == [
+        "FAILED tests/test_a.py::test_two",
+        ">       assert 1 == 2",
+        "E       assert 1 == 2",
+        "tests/test_a.py:5: AssertionError",
+        "1 failed, 2 passed in 0.01s",
+    ]
+
+
+def test_install_merges_into_json_without_touching_other_servers() -> None:
+    existing = json.dumps({"mcpServers": {"other": {"command": "o"}}, "theme": "dark"})
+    merged = json.loads(merge_mcp_json(existing, server_entry()))
+    assert merged["mcpServers"] == {"other": {"command": "o"},
+                                    "lynkr": {"command": "lynkr", "args": ["mcp"]}}
+    assert merged["theme"] == "dark"
+
+
+def test_install_replaces_only_the_lynkr_table_in_codex_toml() -> None:
+    existing = ('model = "o4"\n\n[mcp_servers.lynkr]\ncommand = "old"\n\n'
+                '[mcp_servers.lynkr.env]\nX = "1"\n\n[mcp_servers.other]\ncommand = "o"\n')
+    merged = tomllib.loads(merge_codex_toml(existing, server_entry(root="/w")))
+    assert merged["model"] == "o4"
+    assert merged["mcp_servers"]["other"] == {"command": "o"}
+    assert merged["mcp_servers"]["lynkr"] == {"command": "lynkr",
+                                              "args": ["mcp", "--root", "/w"]}
+
+
+def test_install_write_creates_the_cursor_config(tmp_path: Path) -> None:
+    from mcp_servers.install import install
+
+    message = install("cursor", write=True, root=None, home=tmp_path, cwd=tmp_path)
+    written = json.loads((tmp_path / ".cursor" / "mcp.json").read_text())
+    assert "lynkr" in written["mcpServers"] and ".cursor" in message
