@@ -1,8 +1,8 @@
 """OpenAI-compatible chat completions: OpenAI, OpenRouter, DeepSeek, Moonshot, LM Studio,
-llama.cpp, Databricks serving endpoints and Azure OpenAI deployments.
+llama.cpp and Databricks serving endpoints (Azure OpenAI is in ``azure.py``).
 
 They share one wire format (``lynkr.wire.openai_chat``); they differ only in URL shape and
-auth headers, which is all this adapter decides.
+auth headers, which is all these adapters decide.
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ class OpenAICompatProvider(Provider):
         headers = {"content-type": "application/json"}
         if self.config.api_key:
             headers["authorization"] = f"Bearer {self.config.api_key}"
+        # OpenRouter's app attribution (OPENROUTER_SITE_URL / OPENROUTER_SITE_NAME).
+        if site_url := self.config.options.get("site_url"):
+            headers["http-referer"] = site_url
+        if site_name := self.config.options.get("site_name"):
+            headers["x-title"] = site_name
         return headers
 
     def body(self, request: Request, model: str, stream: bool) -> bytes:
@@ -92,3 +97,15 @@ class OpenAICompatProvider(Provider):
 
     async def list_models(self) -> list[str]:
         return [self.config.model] if self.config.model else []
+
+
+class DatabricksProvider(OpenAICompatProvider):
+    """Databricks model serving: ``{DATABRICKS_API_BASE}/serving-endpoints/{model}/invocations``
+    with a Bearer token; the body is OpenAI chat. The model is the serving endpoint's name."""
+
+    def url(self, model: str) -> str:
+        base = self.config.endpoint.rstrip("/")
+        if base.endswith("/invocations"):
+            return base
+        base = base.removesuffix("/serving-endpoints")
+        return f"{base}/serving-endpoints/{model}/invocations"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import httpx
 
-from lynkr.config import ProviderConfig, Settings
+from lynkr.config import PROVIDERS, ProviderConfig, Settings
 from lynkr.providers.anthropic import AnthropicProvider
+from lynkr.providers.azure import AzureOpenAIProvider
 from lynkr.providers.base import Provider
 from lynkr.providers.bedrock import BedrockProvider
 from lynkr.providers.gemini import GeminiProvider
 from lynkr.providers.ollama import OllamaProvider
-from lynkr.providers.openai_compat import OpenAICompatProvider
+from lynkr.providers.openai_compat import DatabricksProvider, OpenAICompatProvider
 
 ADAPTERS: dict[str, type[Provider]] = {
     "ollama": OllamaProvider,
@@ -20,10 +21,14 @@ ADAPTERS: dict[str, type[Provider]] = {
     "openrouter": OpenAICompatProvider,
     "deepseek": OpenAICompatProvider,
     "moonshot": OpenAICompatProvider,
+    "azure-openai": AzureOpenAIProvider,
     "anthropic": AnthropicProvider,
+    "azure-anthropic": AnthropicProvider,
     "bedrock": BedrockProvider,
+    "databricks": DatabricksProvider,
     "gemini": GeminiProvider,
 }
+LOCAL = frozenset({"ollama", "llamacpp", "lmstudio"})
 
 
 def build_providers(settings: Settings, client: httpx.AsyncClient) -> dict[str, Provider]:
@@ -33,10 +38,23 @@ def build_providers(settings: Settings, client: httpx.AsyncClient) -> dict[str, 
 
 
 def missing_credentials(config: ProviderConfig) -> str | None:
-    """Why a provider cannot work as configured, or None. Used for startup warnings."""
-    local = {"ollama", "llamacpp", "lmstudio"}
-    if config.name not in local and not config.api_key:
-        return f"{config.name}: no API key ({config.name.upper().replace('-', '_')}_API_KEY)"
+    """Why a provider cannot work as configured (naming the variables to set), or None.
+    Used for startup warnings."""
+    prefix = PROVIDERS[config.name][0]
+    options = config.options
+    if config.name == "bedrock":
+        if not config.api_key and not (options.get("access_key_id")
+                                       and options.get("secret_access_key")):
+            return (f"bedrock: no credentials (set {prefix}_API_KEY, or {prefix}_ACCESS_KEY_ID "
+                    f"and {prefix}_SECRET_ACCESS_KEY)")
+        return None
     if not config.endpoint:
-        return f"{config.name}: no endpoint configured"
+        variable = f"{prefix}_API_BASE" if config.name == "databricks" else f"{prefix}_ENDPOINT"
+        return f"{config.name}: no endpoint (set {variable})"
+    if config.name not in LOCAL and not config.api_key:
+        return f"{config.name}: no API key (set {prefix}_API_KEY)"
+    if config.name == "azure-openai" and not (options.get("deployment") or config.model):
+        return f"azure-openai: no deployment (set {prefix}_DEPLOYMENT)"
+    if config.name == "databricks" and not config.model:
+        return f"databricks: no serving endpoint name (set {prefix}_MODEL)"
     return None

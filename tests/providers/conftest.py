@@ -8,6 +8,7 @@ import pytest
 
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.gemini import FakeGemini
+from tests.fakes.paths import PathsUpstream
 from tests.fakes.server import serve
 
 
@@ -22,6 +23,14 @@ def fake_bedrock() -> Iterator[FakeBedrock]:
 @pytest.fixture
 def fake_gemini() -> Iterator[FakeGemini]:
     fake = FakeGemini()
+    with serve(fake.app) as url:
+        fake.url = url  # type: ignore[attr-defined]
+        yield fake
+
+
+@pytest.fixture
+def paths_upstream() -> Iterator[PathsUpstream]:
+    fake = PathsUpstream()
     with serve(fake.app) as url:
         fake.url = url  # type: ignore[attr-defined]
         yield fake

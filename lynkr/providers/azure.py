@@ -1,0 +1,68 @@
+"""Azure OpenAI: OpenAI chat completions on an Azure resource, authenticated with ``api-key``.
+
+``AZURE_OPENAI_ENDPOINT`` may take any of the forms the Azure portal shows:
+
+* the resource root ``https://NAME.openai.azure.com`` -> the classic deployments URL
+  ``/openai/deployments/{AZURE_OPENAI_DEPLOYMENT}/chat/completions?api-version=...``
+  (``AZURE_OPENAI_API_VERSION``, default :data:`DEFAULT_API_VERSION`);
+* the v1 base ``.../openai/v1`` -> ``/openai/v1/chat/completions`` (no api-version; the
+  deployment name goes in ``model``);
+* a full chat completions URL, used as is (an api-version is added if it has none);
+* a **Responses** URL, ``.../openai/v1/responses`` or ``.../openai/responses?api-version=...``.
+
+Decision for the Responses form: it is accepted, and lynkr talks *chat completions* on the same
+resource (``/openai/v1/chat/completions``, or the deployments URL with the same api-version).
+Every Azure chat model deployment serves both APIs and lynkr already converts whatever the
+client speaks (including the Responses API) to and from its internal model, so nothing is lost
+for chat models. Deployments that exist only on the Responses API (the codex family) are not
+supported through this provider yet.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from lynkr.model import Request
+from lynkr.providers.openai_compat import OpenAICompatProvider
+
+DEFAULT_API_VERSION = "2024-10-21"
+
+
+class AzureOpenAIProvider(OpenAICompatProvider):
+    family = "openai_chat"
+
+    def deployment(self, model: str) -> str:
+        """A tier's model names a deployment; the configured default maps to
+        ``AZURE_OPENAI_DEPLOYMENT``."""
+        configured = self.config.options.get("deployment")
+        if configured and model in ("", self.config.model):
+            return configured
+        return model or configured or ""
+
+    def url(self, model: str) -> str:
+        parts = urlsplit(self.config.endpoint.rstrip("/"))
+        path = parts.path.rstrip("/")
+        query = dict(parse_qsl(parts.query))
+        version = self.config.options.get("api_version") or query.get("api-version") \
+            or DEFAULT_API_VERSION
+        if path.endswith("/responses"):
+            path = path.removesuffix("/responses")
+        if path.endswith("/chat/completions"):
+            pass
+        elif path.endswith("/openai/v1"):
+            path += "/chat/completions"
+        else:
+            root = path.removesuffix("/openai")
+            path = f"{root}/openai/deployments/{self.deployment(model)}/chat/completions"
+        if "/openai/v1/" not in path:
+            query["api-version"] = version
+        return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
+
+    def headers(self) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if self.config.api_key:
+            headers["api-key"] = self.config.api_key
+        return headers
+
+    def body(self, request: Request, model: str, stream: bool) -> bytes:
+        return super().body(request, self.deployment(model), stream)
