@@ -112,6 +112,7 @@ def serve(settings: Settings) -> None:
 
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # our own line per request suffices
     for warning in startup_warnings(settings):
         logging.getLogger("lynkr").warning(warning)
     url = f"http://{settings.host}:{settings.port}"

@@ -16,6 +16,7 @@ from lynkr.optimize.memory import MemoryStore, project_of
 from lynkr.optimize.semantic_cache import SemanticCache
 from lynkr.routing.affinity import Affinity
 from lynkr.routing.scorer import Scorer, make_graph_signals
+from lynkr.tokens import count_tokens
 
 log = logging.getLogger("lynkr")
 
@@ -52,6 +53,7 @@ class Components:
 def build_components(settings: Settings) -> Components:
     """Build every enabled part; blocking (loads the embedding model), so call it in a thread."""
     parts = Components()
+    count_tokens("warm up")  # load the BPE tables now, not on the first user request
     if settings.routing.enabled:
         graph = None
         if settings.routing.code_graph_enabled and settings.routing.code_graph_workspace:
