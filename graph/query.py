@@ -7,6 +7,7 @@ touches what a request mentions, using indexes precomputed at load time.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import deque
 from dataclasses import dataclass
@@ -129,6 +130,10 @@ class CodeGraph:
     def blast_radius(self, files: list[str]) -> list[str]:
         """Files that transitively depend on these (through imports, calls, inheritance)."""
         start = {p for p in (self.resolve_file(f) for f in files) if p}
+        bits = self._dependant_bits(start)
+        if bits is not None:
+            order = self._net.file_order
+            return sorted(order[i] for i in range(bits.bit_length()) if bits >> i & 1)
         seen = set(start)
         queue = deque(start)
         while queue:
@@ -138,11 +143,29 @@ class CodeGraph:
                     queue.append(dependant)
         return sorted(seen - start)
 
+    def _dependant_bits(self, start: set[str]) -> int | None:
+        """Union of precomputed closures minus the start files; None without closures."""
+        if not self._net.dependants and self._net.file_order:
+            return None
+        bits = own = 0
+        for path in start:
+            bits |= self._net.dependants.get(path, 0)
+            own |= self._net.file_bit[path]
+        return bits & ~own
+
     def dependency_depth(self, file: str) -> int:
-        """Longest chain of dependencies below a file (breadth-first levels, cached)."""
-        cached = self._depth.get(file)
-        if cached is not None:
-            return cached
+        """Length of the longest chain of dependencies below a file (cycles count once)."""
+        path = self.resolve_file(file)
+        if path is None:
+            return 0
+        if path in self._net.depth:
+            return self._net.depth[path]
+        cached = self._depth.get(path)
+        if cached is None:
+            cached = self._depth[path] = self._bfs_depth(path)
+        return cached
+
+    def _bfs_depth(self, file: str) -> int:
         seen = {file}
         frontier = [file]
         depth = 0
@@ -154,7 +177,6 @@ class CodeGraph:
             seen.update(nxt)
             frontier = nxt
             depth += 1
-        self._depth[file] = depth
         return depth
 
     def hotspots(self, limit: int = 20) -> list[dict[str, object]]:
@@ -204,10 +226,16 @@ class CodeGraph:
         return GraphSignals(
             files_found=len(paths), max_cyclomatic=cc_max,
             mean_cyclomatic=round(total / count, 3) if count else 0.0, max_nesting=nesting,
-            blast_radius=len(self.blast_radius(sorted(touched))) if touched else 0,
+            blast_radius=self._blast_count(touched),
             dependency_depth=max((self.dependency_depth(p) for p in touched), default=0),
             centrality=round(central, 6),
         )
+
+    def _blast_count(self, touched: set[str]) -> int:
+        if not touched:
+            return 0
+        bits = self._dependant_bits(touched)
+        return bits.bit_count() if bits is not None else len(self.blast_radius(sorted(touched)))
 
     def stats(self) -> dict[str, object]:
         """Counts of nodes and edges by kind, and files by language."""
@@ -250,6 +278,15 @@ def load_graph(root: str | Path) -> CodeGraph | None:
         stored = load_stored(path)
     except (StoreError, OSError):
         return None
-    graph = CodeGraph(base, build_network(stored))
+    # Hundreds of thousands of small dicts: the cyclic GC would rescan them over and over
+    # while nothing here can form a cycle worth collecting.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        graph = CodeGraph(base, build_network(stored))
+    finally:
+        if gc_was_enabled:
+            gc.freeze()  # the graph lives on: keep later collections from rescanning it
+            gc.enable()
     _cache[base] = (key, graph)
     return graph

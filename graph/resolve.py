@@ -16,7 +16,7 @@ Anything else stays an unresolved call (kept in the facts, counted, never guesse
 from __future__ import annotations
 
 import posixpath
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -201,15 +201,17 @@ def _dotted_import(index: ModuleIndex, importer: str, spec: str) -> list[str]:
 
 
 def pack_defs(pairs: Iterable[tuple[str, str]]) -> str:
-    """``(name, node id)`` pairs as one string: cheap to store and to load."""
-    return "\n".join(f"{name}\t{node_id}" for name, node_id in pairs)
+    """``(name, node id)`` pairs as one tab-separated string: JSON loads one string fast,
+    and ``split`` plus slicing unpacks a whole repository without a Python-level loop."""
+    return "\t".join(f"{name}\t{node_id}" for name, node_id in pairs)
 
 
 def unpack_defs(packed: str) -> list[tuple[str, str]]:
     """Inverse of ``pack_defs``."""
     if not packed:
         return []
-    return [tuple(line.split("\t", 1)) for line in packed.split("\n")]  # type: ignore[misc]
+    parts = packed.split("\t")
+    return list(zip(parts[0::2], parts[1::2], strict=True))
 
 
 class RepoTables:
@@ -222,20 +224,11 @@ class RepoTables:
     def __init__(self, packed_defs: Mapping[str, str]) -> None:
         self._packed = packed_defs
         self._defs: dict[str, dict[str, list[str]]] = {}
-        self.unique: dict[str, str] = {}  # names defined exactly once in the repository
-        repeated: set[str] = set()
-        unique = self.unique
-        for packed in packed_defs.values():
-            if not packed:
-                continue
-            for line in packed.split("\n"):
-                name, node_id = line.split("\t", 1)
-                if name in unique:
-                    repeated.add(name)
-                else:
-                    unique[name] = node_id
-        for name in repeated:
-            del unique[name]
+        parts = "\t".join(p for p in packed_defs.values() if p).split("\t")
+        names, ids = parts[0::2], parts[1::2]
+        last = dict(zip(names, ids, strict=True))
+        # names defined exactly once in the repository
+        self.unique: dict[str, str] = {n: last[n] for n, c in Counter(names).items() if c == 1}
 
     def defs(self, path: str) -> Mapping[str, list[str]]:
         """Short name -> node ids defined in one file."""

@@ -20,7 +20,7 @@ import orjson
 from graph.facts import FileFacts, facts_from_rows, facts_to_rows
 from graph.resolve import Edge
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAGIC = b"LYNKR-GRAPH\n"
 STORE_DIR = Path(".lynkr") / "graph"
 STORE_NAME = "graph.bin"
@@ -37,7 +37,7 @@ class FileRecord(NamedTuple):
     mtime_ns: int
     size: int
     language: str
-    defs: str  # "name\tnode id" lines (resolve.pack_defs): one JSON string loads fast
+    defs: str  # names and node ids, tab-separated (resolve.pack_defs)
     called: str  # names this file calls or inherits from, one per line
     imports: tuple[str, ...]  # repository files it imports
     unresolved_imports: tuple[tuple[str, str], ...]  # (spec, name) not found in the repo
