@@ -1,340 +1,15 @@
-"""TOON (Token-Oriented Object Notation) v4.0 codec, plus a TOON-or-JSON chooser.
-
-Why TOON: JSON repeats every key of every element and spends tokens on braces and quotes.
-TOON states the keys of a uniform array once (``users[2]{id,name}:`` then one row per line),
-drops most quotes and uses indentation instead of brackets, so tool results and catalogs cost
-far fewer tokens while staying readable to a model. The codec follows the v4.0 spec and is
-checked against the spec's own conformance fixtures (``tests/optimize/test_toon_spec.py``).
-
-Both directions are pure functions. ``encode`` is deterministic and preserves key order;
-``decode(encode(x)) == x`` for every JSON value (numbers compare by value: ``1.0`` may come
-back as ``1``; rows of a table take the header's key order, §9.3). Key folding and path
-expansion (``a.b.c: 1``) are opt-in, as in the spec.
-"""
+"""TOON decoder: TOON text to JSON values, strict by default, with line-numbered errors."""
 
 from __future__ import annotations
 
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-import orjson
-
-__all__ = ["ToonDecodeError", "decode", "encode", "toon_or_json"]
-
-_DELIMITER_SYMBOL = {",": "", "\t": "\t", "|": "|"}
-_UNQUOTED_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
-_IDENT_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-# Broader than the decoder's number grammar on purpose: anything a reader (or an older
-# decoder) could take for a number is quoted, e.g. "05", "+1", ".5", "1e-6".
-_NUMBER_LIKE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
-_NEEDS_QUOTES = re.compile(r'[:"\\\[\]{}\x00-\x1f]')
-_ESCAPES = {
-    ord("\\"): "\\\\",
-    ord('"'): '\\"',
-    ord("\n"): "\\n",
-    ord("\r"): "\\r",
-    ord("\t"): "\\t",
-}
-_ESCAPES.update({c: f"\\u{c:04x}" for c in range(0x20) if c not in _ESCAPES})
-
-
-def encode(
-    value: Any,
-    *,
-    indent: int = 2,
-    delimiter: str = ",",
-    key_folding: str = "off",
-    flatten_depth: int | None = None,
-) -> str:
-    """Encode a JSON-compatible value as TOON (no trailing newline).
-
-    ``delimiter`` is ``","``, ``"\\t"`` or ``"|"``; tab and pipe pay off when values contain
-    commas. ``key_folding="safe"`` writes chains of single-key objects as dotted keys
-    (``a.b.c: 1``), limited to ``flatten_depth`` segments; decode such text with
-    ``expand_paths="safe"``. NaN and infinities become ``null`` (spec §3).
-    """
-    if delimiter not in _DELIMITER_SYMBOL:
-        raise ValueError(f"delimiter must be ',', '\\t' or '|', not {delimiter!r}")
-    if indent < 1:
-        raise ValueError("indent must be at least 1")
-    if key_folding not in ("off", "safe"):
-        raise ValueError(f"key_folding must be 'off' or 'safe', not {key_folding!r}")
-    encoder = _Encoder(indent, delimiter, key_folding == "safe", flatten_depth or math.inf)
-    encoder.root(value)
-    return "\n".join(encoder.lines)
-
-
-def decode(text: str, *, indent: int = 2, strict: bool = True, expand_paths: str = "off") -> Any:
-    """Decode TOON text to Python JSON values (dict, list, str, int, float, bool, None).
-
-    ``strict`` (the default) enforces declared lengths, indentation and unique keys, as the
-    spec asks; ``strict=False`` accepts sloppy hand- or model-written TOON where the spec
-    allows it. ``expand_paths="safe"`` turns unquoted dotted keys back into nested objects.
-    Raises ``ToonDecodeError`` (a ``ValueError``) carrying the 1-based line number.
-    """
-    if expand_paths not in ("off", "safe"):
-        raise ValueError(f"expand_paths must be 'off' or 'safe', not {expand_paths!r}")
-    if indent < 1:
-        raise ValueError("indent must be at least 1")
-    return _Decoder(text, indent, strict, expand_paths == "safe").document()
-
-
-def toon_or_json(value: Any) -> tuple[str, str]:
-    """Return ``("toon", text)`` when TOON is fewer tokens than compact JSON, else JSON.
-
-    TOON wins on uniform arrays and shallow objects but can lose on deeply nested or
-    string-heavy data, so the choice is measured rather than assumed (ties go to JSON,
-    which every model reads natively).
-    """
-    from lynkr.tokens import count_tokens  # local: keep the codec importable without tiktoken
-
-    as_json = orjson.dumps(value).decode()
-    as_toon = encode(value)
-    if count_tokens(as_toon) < count_tokens(as_json):
-        return "toon", as_toon
-    return "json", as_json
-
-
-@dataclass(frozen=True, slots=True)
-class _Field:
-    """One header field; ``children`` makes it a nested field group (``customer{name,city}``)."""
-
-    name: str
-    children: tuple[_Field, ...] | None = None
-
-
-def _is_primitive(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
-
-
-def _field_tree(rows: list[Any]) -> tuple[_Field, ...] | None:
-    """Header fields if ``rows`` are non-empty objects with one key set and primitive leaves.
-
-    A column may also hold non-empty objects that are themselves uniform; they become a
-    nested field group whose leaves are laid out depth-first in each row (spec §9.3).
-    """
-    if not rows or not all(isinstance(row, Mapping) and row for row in rows):
-        return None
-    names = list(rows[0])
-    key_set = set(names)
-    if any(len(row) != len(names) or set(row) != key_set for row in rows):
-        return None
-    fields = []
-    for name in names:
-        column = [row[name] for row in rows]
-        if all(_is_primitive(cell) for cell in column):
-            fields.append(_Field(str(name)))
-            continue
-        children = _field_tree(column)
-        if children is None:
-            return None
-        fields.append(_Field(str(name), children))
-    return tuple(fields)
-
-
-def _keyed_fields(obj: Mapping[Any, Any]) -> tuple[_Field, ...] | None:
-    """Fields for the keyed tabular form (§9.5): two or more entries of uniform objects."""
-    if len(obj) < 2:
-        return None
-    return _field_tree(list(obj.values()))
-
-
-def _leaves(row: Mapping[Any, Any], fields: tuple[_Field, ...]) -> Iterator[Any]:
-    for field in fields:
-        value = row[field.name]
-        if field.children is None:
-            yield value
-        else:
-            yield from _leaves(value, field.children)
-
-
-def _format_number(value: int | float) -> str:
-    """Decimal text without exponent inside the spec's canonical range (1e-6 <= |n| < 1e21)."""
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
-        return "null"
-    if value == 0:
-        return "0"
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))  # exact, so it decodes to an equal number
-    shortest = repr(value)
-    if 1e-6 <= abs(value) < 1e21:
-        return format(Decimal(shortest), "f")
-    mantissa, _, exponent = shortest.partition("e")
-    return f"{mantissa}e{'+' if int(exponent) > 0 else '-'}{abs(int(exponent))}"
-
-
-def _quote(text: str) -> str:
-    return '"' + text.translate(_ESCAPES) + '"'
-
-
-def _needs_quotes(text: str, delimiter: str) -> bool:
-    return (
-        not text
-        or text != text.strip()
-        or text in ("true", "false", "null")
-        or text[0] in "-#\ufeff"
-        or delimiter in text
-        or _NEEDS_QUOTES.search(text) is not None
-        or _NUMBER_LIKE.match(text) is not None
-    )
-
-
-class _Encoder:
-    """Accumulates output lines; one instance per ``encode`` call."""
-
-    def __init__(self, indent: int, delimiter: str, fold: bool, flatten_depth: float) -> None:
-        self.lines: list[str] = []
-        self.indent = indent
-        self.delimiter = delimiter
-        self.symbol = _DELIMITER_SYMBOL[delimiter]
-        self.fold = fold
-        self.flatten_depth = flatten_depth
-
-    def root(self, value: Any) -> None:
-        if isinstance(value, Mapping):
-            fields = _keyed_fields(value)
-            if fields is not None:
-                self._keyed(0, "", value, fields, 1)
-            else:
-                self._object(value, 0)
-        elif isinstance(value, list | tuple):
-            if not value:
-                self.lines.append("[]")
-            else:
-                self._array_body(0, "", "", list(value), 1, allow_tabular=True)
-        else:
-            self.lines.append(self._primitive(value))
-
-    def _emit(self, depth: int, text: str) -> None:
-        self.lines.append(" " * (self.indent * depth) + text)
-
-    def _primitive(self, value: Any) -> str:
-        if value is None or value is True or value is False:
-            return {None: "null", True: "true", False: "false"}[value]
-        if isinstance(value, int | float):
-            return _format_number(value)
-        if isinstance(value, str):
-            return _quote(value) if _needs_quotes(value, self.delimiter) else value
-        raise TypeError(f"cannot encode {type(value).__name__} as TOON")
-
-    def _join(self, values: Iterator[Any] | list[Any]) -> str:
-        return self.delimiter.join(self._primitive(v) for v in values)
-
-    def _key(self, key: str, *, dotted: bool = False) -> str:
-        # With folding on, a literal dotted key is quoted so path expansion leaves it alone.
-        if _UNQUOTED_KEY.match(key) and not (dotted and self.fold and "." in key):
-            return key
-        return _quote(key)
-
-    def _fields_text(self, fields: tuple[_Field, ...]) -> str:
-        parts = [
-            self._key(f.name) + (self._fields_text(f.children) if f.children else "")
-            for f in fields
-        ]
-        return "{" + self.delimiter.join(parts) + "}"
-
-    def _header(
-        self, key: str, length: int, fields: tuple[_Field, ...] | None, keyed: bool = False
-    ) -> str:
-        marker = ":" if keyed else ""
-        tail = self._fields_text(fields) if fields else ""
-        return f"{key}[{length}{marker}{self.symbol}]{tail}:"
-
-    def _entries(self, obj: Mapping[Any, Any]) -> Iterator[tuple[str, Any]]:
-        """(encoded key, value) pairs, folding single-key chains when asked."""
-        for raw_key, value in obj.items():
-            key = str(raw_key)
-            if self.fold and _IDENT_SEGMENT.match(key):
-                segments = [key]
-                while (
-                    isinstance(value, Mapping)
-                    and len(value) == 1
-                    and len(segments) < self.flatten_depth
-                ):
-                    ((next_key, next_value),) = value.items()
-                    if not _IDENT_SEGMENT.match(str(next_key)):
-                        break
-                    segments.append(str(next_key))
-                    value = next_value
-                folded = ".".join(segments)
-                if len(segments) > 1 and folded not in obj:
-                    yield folded, value
-                    continue
-                value = obj[raw_key]
-            yield self._key(key, dotted=True), value
-
-    def _object(self, obj: Mapping[Any, Any], depth: int) -> None:
-        for key, value in self._entries(obj):
-            self._pair(depth, "", key, value, depth + 1)
-
-    def _pair(self, depth: int, lead: str, key: str, value: Any, child: int) -> None:
-        """One field; ``lead`` is ``"- "`` for the first field of a list-item object."""
-        if isinstance(value, list | tuple):
-            if not value:
-                self._emit(depth, f"{lead}{key}: []")
-            else:
-                self._array_body(depth, lead, key, list(value), child, allow_tabular=True)
-        elif isinstance(value, Mapping):
-            fields = _keyed_fields(value)
-            if fields is not None:
-                self._keyed(depth, lead + key, value, fields, child)
-            else:
-                self._emit(depth, f"{lead}{key}:")
-                self._object(value, child)
-        else:
-            self._emit(depth, f"{lead}{key}: {self._primitive(value)}")
-
-    def _keyed(
-        self, depth: int, head: str, obj: Mapping[Any, Any], fields: tuple[_Field, ...], child: int
-    ) -> None:
-        self._emit(depth, self._header(head, len(obj), fields, keyed=True))
-        for key, row in obj.items():
-            self._emit(child, f"{self._key(str(key))}: {self._join(_leaves(row, fields))}")
-
-    def _array_body(
-        self, depth: int, lead: str, key: str, items: list[Any], child: int, allow_tabular: bool
-    ) -> None:
-        if all(_is_primitive(item) for item in items):
-            self._emit(depth, f"{lead}{self._header(key, len(items), None)} {self._join(items)}")
-            return
-        fields = _field_tree(items) if allow_tabular else None
-        self._emit(depth, lead + self._header(key, len(items), fields))
-        for item in items:
-            if fields is not None:
-                self._emit(child, self._join(_leaves(item, fields)))
-            else:
-                self._list_item(item, child)
-
-    def _list_item(self, item: Any, depth: int) -> None:
-        if isinstance(item, list | tuple):
-            if not item:
-                self._emit(depth, f"- [0{self.symbol}]:")
-            else:
-                # An anonymous array never uses the tabular form inside a list (§9.4).
-                self._array_body(depth, "- ", "", list(item), depth + 1, allow_tabular=False)
-        elif isinstance(item, Mapping):
-            entries = list(self._entries(item))
-            if not entries:
-                self._emit(depth, "-")
-                return
-            first_key, first_value = entries[0]
-            self._pair(depth, "- ", first_key, first_value, depth + 2)
-            for key, value in entries[1:]:
-                self._pair(depth + 1, "", key, value, depth + 2)
-        else:
-            self._emit(depth, f"- {self._primitive(item)}")
-
-
-# --------------------------------------------------------------------------------------------
-# Decoding
-# --------------------------------------------------------------------------------------------
+from lynkr.optimize.toon._common import IDENT_SEGMENT, Field
 
 
 class ToonDecodeError(ValueError):
@@ -369,7 +44,7 @@ class _Head:
     length: int = 0
     keyed: bool = False
     delimiter: str = ","
-    fields: tuple[_Field, ...] | None = None
+    fields: tuple[Field, ...] | None = None
 
 
 class _Malformed(Exception):
@@ -416,11 +91,11 @@ def _literal(token: str) -> Any:
     return token
 
 
-def _count_leaves(fields: tuple[_Field, ...]) -> int:
+def _count_leaves(fields: tuple[Field, ...]) -> int:
     return sum(1 if f.children is None else _count_leaves(f.children) for f in fields)
 
 
-def _build_row(fields: tuple[_Field, ...], cells: Iterator[Any]) -> dict[str, Any]:
+def _build_row(fields: tuple[Field, ...], cells: Iterator[Any]) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for field in fields:
         row[field.name] = (
@@ -429,7 +104,7 @@ def _build_row(fields: tuple[_Field, ...], cells: Iterator[Any]) -> dict[str, An
     return row
 
 
-class _Decoder:
+class Decoder:
     """Recursive descent over comment- and blank-free lines; one instance per document."""
 
     def __init__(self, text: str, indent: int, strict: bool, expand: bool) -> None:
@@ -589,9 +264,9 @@ class _Decoder:
 
     def _fields(
         self, text: str, start: int, delimiter: str, line: _Line
-    ) -> tuple[tuple[_Field, ...], int]:
+    ) -> tuple[tuple[Field, ...], int]:
         """Parse ``{a,b{c,d}}`` at ``text[start]``; return the fields and the index after."""
-        fields: list[_Field] = []
+        fields: list[Field] = []
         i = start + 1
         while True:
             while text[i : i + 1] == " ":
@@ -610,7 +285,7 @@ class _Decoder:
                 children, i = self._fields(text, i, delimiter, line)
             if self.strict and any(f.name == name for f in fields):
                 raise ToonDecodeError(f"duplicate field {name!r}", line.number)
-            fields.append(_Field(name, children))
+            fields.append(Field(name, children))
             while text[i : i + 1] == " ":
                 i += 1
             if text[i : i + 1] == "}":
@@ -663,7 +338,7 @@ class _Decoder:
             self.expand
             and not quoted
             and len(segments) > 1
-            and all(_IDENT_SEGMENT.match(s) for s in segments)
+            and all(IDENT_SEGMENT.match(s) for s in segments)
         ):
             for segment in segments[:-1]:
                 if not isinstance(into.get(segment), dict):
