@@ -62,14 +62,13 @@ async def test_read_returns_a_line_range_or_one_symbol(workspace: Path) -> None:
     assert "def area(self):" in method and "__init__" not in method
 
 
-@pytest.mark.parametrize("path", ["../outside.txt", "/etc/passwd", "escape.txt",
-                                  "pkg/../../x"])
 async def test_paths_outside_the_root_are_tool_errors_without_contents(
-        workspace: Path, path: str) -> None:
+        workspace: Path) -> None:
     async with Client(stdio_params(workspace)) as client:
-        result = await client.call_tool("read", {"path": path})
-    assert result.is_error
-    assert "root" in text_of(result) and "TOP SECRET" not in text_of(result)
+        for path in ["../outside.txt", "/etc/passwd", "escape.txt", "pkg/../../x"]:
+            result = await client.call_tool("read", {"path": path})
+            assert result.is_error, path
+            assert "root" in text_of(result) and "TOP SECRET" not in text_of(result)
 
 
 async def test_missing_file_and_bad_regex_are_clear_tool_errors(workspace: Path) -> None:
