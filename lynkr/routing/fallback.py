@@ -1,5 +1,20 @@
 """Resilience: retries with backoff, per-target circuit breakers, and the fallback chain.
 
+How each failure is treated (``call_with_fallback``):
+
+* the caller's fault (upstream 400 / 413 / 422): raised at once, no retry, no failover, and
+  the breaker is not charged, because every provider would refuse the same request;
+* retryable (connect errors, timeouts, 408 / 409 / 429 / 5xx, a stream cut before its first
+  event): retried on the same target with exponential backoff and jitter, waiting at least
+  ``Retry-After`` when the upstream sent one, then the next target of the chain;
+* anything else (401 / 403 / 404: a bad key or an unknown model on that provider): the next
+  target at once.
+
+Retries are bounded by ``max_retries`` per target and by ``total_budget`` seconds of waiting
+for the whole chain; a ``Retry-After`` longer than ``max_retry_after`` (or than what is left
+of the budget) moves on instead of waiting. Each target is still tried once after the budget
+is spent, so a chain is bounded by its length times the request timeout.
+
 A stream is retried or failed over only until its first event has been produced: after any
 byte went to the client the answer is committed to that upstream.
 """
@@ -17,6 +32,8 @@ from lynkr.config import TierTarget
 from lynkr.errors import UpstreamError
 
 T = TypeVar("T")
+#: Upstream statuses that mean "this request is wrong", whoever serves it.
+CALLER_FAULT = frozenset({400, 413, 422})
 
 
 @dataclass
@@ -34,6 +51,12 @@ class Breaker:
         if self.opened_at is None:
             return "closed"
         return "half_open" if now - self.opened_at >= self.cooldown else "open"
+
+    def retry_in(self, now: float) -> float:
+        """Seconds until an open breaker lets a probe through (0 when it would now)."""
+        if self.opened_at is None:
+            return 0.0
+        return max(0.0, self.cooldown - (now - self.opened_at))
 
     def allow(self, now: float) -> bool:
         state = self.state(now)
@@ -53,6 +76,11 @@ class Breaker:
         if self.failures >= self.threshold:
             self.opened_at = now
 
+    def release(self) -> None:
+        """The call ended without a verdict (cancelled, or a bug): free the probe slot so a
+        half-open breaker cannot stay stuck waiting for a probe that will never report."""
+        self.probing = False
+
 
 @dataclass
 class Breakers:
@@ -68,8 +96,10 @@ class Breakers:
         return self.by_target[key]
 
     def snapshot(self) -> dict[str, dict[str, object]]:
+        """Every target seen so far: state, consecutive failures, seconds to the next probe."""
         now = self.clock()
-        return {key: {"state": b.state(now), "consecutive_failures": b.failures}
+        return {key: {"state": b.state(now), "consecutive_failures": b.failures,
+                      "retry_in_seconds": round(b.retry_in(now), 1)}
                 for key, b in self.by_target.items()}
 
     def reset(self) -> None:
@@ -82,10 +112,13 @@ class RetryPolicy:
     base_delay: float = 0.25
     max_delay: float = 4.0
     total_budget: float = 20.0
+    max_retry_after: float = 30.0
 
-    def delay(self, attempt: int, error: UpstreamError) -> float:
+    def delay(self, attempt: int, error: UpstreamError) -> float | None:
+        """Seconds to wait before retry number ``attempt + 1``; None when the upstream asked
+        for a longer pause than we are willing to make the client wait."""
         if error.retry_after is not None:
-            return min(error.retry_after, self.max_delay)
+            return None if error.retry_after > self.max_retry_after else error.retry_after
         backoff = min(self.max_delay, self.base_delay * (2 ** attempt))
         return backoff * (0.5 + random.random() / 2)  # jitter keeps replicas from syncing
 
@@ -114,10 +147,12 @@ async def call_with_fallback(
     call: Callable[[TierTarget], Awaitable[T]],
     breakers: Breakers,
     policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> Served[T]:
-    """Try each target in order, retrying retryable errors with backoff, skipping open
-    breakers. Non-retryable errors (a 400 from upstream) are the caller's fault: raised at
-    once, because another provider would refuse the same request."""
+    """Try each target in order, skipping open breakers, retrying as the module docstring
+    says. Raises the caller-fault error as is, or :class:`ChainExhausted` naming every
+    attempt. ``sleep`` is how backoff waits (tests pass a recorder)."""
     attempts: list[Attempt] = []
     deadline = time.monotonic() + policy.total_budget
     last: UpstreamError | None = None
@@ -130,27 +165,34 @@ async def call_with_fallback(
             try:
                 value = await call(target)
             except UpstreamError as exc:
+                if exc.status in CALLER_FAULT:
+                    breaker.release()
+                    raise
                 last = exc
                 breaker.record_failure(breakers.clock())
                 attempts.append(Attempt(tier, target, exc.message))
-                if not exc.retryable:
-                    raise
-                delay = policy.delay(attempt, exc)
-                if attempt == policy.max_retries or time.monotonic() + delay > deadline \
+                if not exc.retryable or attempt == policy.max_retries \
                         or breaker.state(breakers.clock()) != "closed":
                     break
-                await asyncio.sleep(delay)
+                delay = policy.delay(attempt, exc)
+                if delay is None or time.monotonic() + delay > deadline:
+                    break
+                await sleep(delay)
+            except BaseException:
+                breaker.release()
+                raise
             else:
                 breaker.record_success()
                 attempts.append(Attempt(tier, target))
                 return Served(value, tier, target, attempts)
-    tried = "; ".join(f"{a.target} ({a.error})" for a in attempts) or "no target available"
+    tried = "; ".join(f"{a.target} ({a.error})" for a in attempts) or "no target configured"
     raise ChainExhausted(
         f"all upstreams failed: {tried}",
         status=last.status if last else 503,
         kind=last.kind if last else "overloaded_error",
         provider=str(chain[-1][1]) if chain else "",
         retryable=False,
+        retry_after=last.retry_after if last else None,
     )
 
 
