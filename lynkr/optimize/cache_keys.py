@@ -32,13 +32,14 @@ from lynkr.model import (
 
 # Mutually exclusive alternatives: any member maps to "<group>:<pole>", so a question about
 # one pole never matches one about the other, while synonyms of the same pole still match.
-# Very common words ("with", "on", "get", "more") are left out on purpose: their opposite
-# ("without", "off") is enough, because a pole present on one side only is a mismatch too.
+# Generic words ("with", "on", "add", "create", "write", "show", "merge", "right") are left
+# out on purpose: the other pole ("without", "off", "remove", "read", "hide", "rebase") is
+# enough, because a pole present on one side only is a mismatch too, and keeping the generic
+# word would reject everyday paraphrases ("create a venv" / "make a venv").
 _CONTRASTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "order": (("ascending", "asc", "increasing"),
               ("descending", "desc", "decreasing")),
-    "change": (("add", "adding", "added", "insert", "inserting", "append", "appending",
-                "create", "creating"),
+    "change": (("insert", "inserting", "prepend"), ("append", "appending"),
                ("remove", "removing", "removed", "delete", "deleting", "deleted", "drop",
                 "dropping", "erase")),
     "switch": (("enable", "enabling", "enabled", "activate"),
@@ -50,19 +51,19 @@ _CONTRASTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "end": (("first", "beginning", "leading", "prefix"),
             ("last", "end", "ending", "trailing", "suffix")),
     "case": (("uppercase", "upper", "capital", "capitalize"), ("lowercase", "lower")),
-    "direction": (("left", "lstrip"), ("right", "rstrip")),
+    "direction": (("left", "lstrip"), ("rstrip",)),
     "codec": (("encode", "encoding", "serialize", "serializing", "marshal", "compress",
                "encrypt", "encrypting", "zip"),
               ("decode", "decoding", "deserialize", "deserializing", "unmarshal", "decompress",
                "decrypt", "decrypting", "unzip")),
     "transfer": (("import", "importing", "load", "read", "reading", "download", "pull",
                   "fetch"),
-                 ("export", "exporting", "save", "write", "writing", "upload", "push")),
+                 ("export", "exporting", "save", "upload", "push")),
     "amount": (("increase", "increment", "raise", "grow"),
                ("decrease", "decrement", "shrink", "reduce")),
     "sync": (("sync", "synchronous", "synchronously", "blocking"),
              ("async", "asynchronous", "asynchronously", "non-blocking", "await")),
-    "visibility": (("show", "display", "visible", "public"),
+    "visibility": (("visible", "public"),
                    ("hide", "hidden", "invisible", "private")),
     "lock": (("lock", "locking", "acquire"), ("unlock", "unlocking", "release")),
     "install": (("install", "installing"), ("uninstall", "uninstalling")),
@@ -78,7 +79,7 @@ _CONTRASTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "side": (("client", "frontend", "client-side"), ("server", "backend", "server-side")),
     "open": (("open", "opening", "connect", "start", "starting", "begin"),
              ("close", "closing", "disconnect", "stop", "stopping", "kill")),
-    "vcs": (("merge", "merging"), ("rebase", "rebasing"), ("cherry-pick",), ("stash",),
+    "vcs": (("rebase", "rebasing"), ("cherry-pick",), ("stash",),
             ("squash",), ("revert",), ("reset",)),
     "net": (("tcp",), ("udp",), ("http",), ("https",), ("websocket", "websockets"),
             ("grpc",)),
@@ -128,8 +129,15 @@ _AMBIGUOUS_LANGUAGE = re.compile(
     r"|\b(go|c|r)\s+(?:code|program|programs|module|modules|struct|structs|function|functions"
     r"|language|compiler|library|libraries|package|packages|script|scripts|version|routine)\b",
     re.IGNORECASE)
-_PHRASES = ("c++", "c#", "f#", "objective-c", "next.js", "node.js", "vue.js", "left join",
-            "non-blocking", "cherry-pick", "x-axis", "y-axis", "client-side", "server-side")
+_PHRASES = {
+    "c++": "lang:cpp", "c#": "lang:csharp", "f#": "lang:fsharp", "objective-c": "lang:objc",
+    "next.js": "lang:nextjs", "node.js": "lang:node", "vue.js": "lang:vue",
+    "regular expression": "lang:regex", "left join": "join:outer",
+    "non-blocking": "sync:async", "cherry-pick": "vcs:cherry-pick", "x-axis": "axis:row",
+    "y-axis": "axis:column", "client-side": "side:client", "server-side": "side:server",
+}
+_TO = re.compile(r"\b(?:to|into|->)\b|→|->")
+_FROM = re.compile(r"\bfrom\b")
 _CONTRAST_INDEX: dict[str, str] = {
     word: f"{group}:{poles[0]}"
     for group, all_poles in _CONTRASTS.items()
@@ -169,46 +177,83 @@ def normalize_question(text: str) -> str:
 
 
 def salient_tokens(text: str) -> frozenset[str]:
-    """The tokens two questions must share before one's cached answer may serve the other."""
+    """The tokens two questions must share before one's cached answer may serve the other.
+
+    Besides the tokens themselves, a direction between two values ("UTF-8 *to* UTF-16",
+    "connect to Postgres *from* Python") becomes a ``dir:a>b`` token, so swapping the two
+    sides of a conversion is a mismatch even though the set of values is the same.
+    """
     text = normalize_question(text).replace("\u2019", "'")
     found: set[str] = set()
+    values: list[tuple[int, int, str]] = []  # (start, end, token) of value-like tokens
+
+    def value(match: re.Match[str], token: str, group: int = 0) -> None:
+        found.add(token)
+        values.append((match.start(group), match.end(group), token))
+
+    def blank(match: re.Match[str]) -> str:  # hide a span, keeping every offset in place
+        return " " * len(match.group(0))
+
     for match in _QUOTED.finditer(text):
-        found.add("quote:" + next(g for g in match.groups() if g is not None))
-    rest = _QUOTED.sub(" ", text)
-    found.update("url:" + url.rstrip(_TRAILING) for url in _URL.findall(rest))
-    rest = _URL.sub(" ", rest)
-    found.update("flag:" + flag for flag in _FLAG.findall(rest))
-    for path in _PATH.findall(rest):
-        path = path.rstrip(_TRAILING)
+        value(match, "quote:" + next(g for g in match.groups() if g is not None))
+    rest = _QUOTED.sub(blank, text)
+    for match in _URL.finditer(rest):
+        value(match, "url:" + match.group(0).rstrip(_TRAILING))
+    rest = _URL.sub(blank, rest)
+    for match in _FLAG.finditer(rest):
+        value(match, "flag:" + match.group(0))
+    for match in _PATH.finditer(rest):
+        path = match.group(0).rstrip(_TRAILING)
         if path.lower() not in _NOT_SALIENT and path.lower() not in _LANGUAGES and (
                 "/" in path or "." in path):
-            found.add("path:" + path)
-    found.update("num:" + n.replace(",", "") for n in _NUMBER.findall(rest))
+            value(match, "path:" + path)
+    for match in _NUMBER.finditer(rest):
+        value(match, "num:" + match.group(0).replace(",", ""))
     for match in _NAMED.finditer(rest):
-        name = (match.group(1) or match.group(2) or "").rstrip(".")
+        group = 1 if match.group(1) else 2
+        name = (match.group(group) or "").rstrip(".")
         lower = name.lower()
         if name and lower not in _STOP_NAMES and lower not in _LANGUAGES \
                 and lower not in _CONTRAST_INDEX:
-            found.add("id:" + name)
+            value(match, "id:" + name, group)
     for match in _AMBIGUOUS_LANGUAGE.finditer(rest):
-        found.add("lang:" + (match.group(1) or match.group(2)).lower().replace("go", "golang"))
+        group = 1 if match.group(1) else 2
+        value(match, "lang:" + match.group(group).lower().replace("go", "golang"), group)
     lowered = rest.lower()
-    for phrase in _PHRASES:
-        if phrase in lowered:
-            found.add("lang:" + _LANGUAGES[phrase] if phrase in _LANGUAGES
-                      else _CONTRAST_INDEX.get(phrase, "term:" + phrase))
-    for raw in _WORD.findall(rest):
-        word = raw.strip(".'-")
+    for phrase, token in _PHRASES.items():
+        for match in re.finditer(re.escape(phrase), lowered):
+            if token.startswith("lang:"):
+                value(match, token)
+            else:
+                found.add(token)
+    for match in _WORD.finditer(rest):
+        word = match.group(0).strip(".'-")
         lower = word.lower()
         if lower.replace("'", "") in _NEGATIONS or lower.endswith("n't"):
             found.add("neg")
         elif lower in _LANGUAGES:
-            found.add("lang:" + _LANGUAGES[lower])
+            value(match, "lang:" + _LANGUAGES[lower])
         elif lower in _CONTRAST_INDEX:
             found.add(_CONTRAST_INDEX[lower])
         elif lower not in _NOT_SALIENT and _looks_like_identifier(word):
-            found.add("id:" + (lower if word.isupper() else word))
+            value(match, "id:" + (lower if word.isupper() else word))
+    found.update(_directions(rest, values))
     return frozenset(found)
+
+
+def _directions(text: str, values: list[tuple[int, int, str]]) -> set[str]:
+    """``dir:a>b`` for neighbouring values joined by "to"/"into" (a>b) or "from" (b>a)."""
+    ordered = sorted(values)
+    directions: set[str] = set()
+    for (_, end, left), (start, _, right) in zip(ordered, ordered[1:], strict=False):
+        if left == right or start < end:
+            continue
+        between = text[end:start].lower()
+        if _TO.search(between):
+            directions.add(f"dir:{left}>{right}")
+        elif _FROM.search(between):
+            directions.add(f"dir:{right}>{left}")
+    return directions
 
 
 def _looks_like_identifier(word: str) -> bool:

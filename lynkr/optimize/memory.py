@@ -48,9 +48,23 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         r"\b(?:the|this|our)\s+(?:project|app|application|service|codebase|repo|repository"
         r"|backend|frontend|api|server|database|db|ci|build|stack|team|monorepo|deployment)"
         r"\s+(?:uses|use|is\s+(?:written|built|deployed|hosted)\s+(?:in|with|on|to)"
-        r"|runs\s+on|runs|targets|depends\s+on|lives\s+in|is|are)\b"
+        r"|runs\s+on|targets|depends\s+on|lives\s+in)\b"
+        r"|\bthe\s+(?:database|db|stack|language|framework|orm|package\s+manager|test\s+runner"
+        r"|linter|formatter|ci|cloud|runtime)\s+is\b"
         r"|\b(?:the\s+)?(?:main|default|release)\s+branch\s+is\b"
-        r"|\bwe\s+(?:use|deploy\s+(?:to|on)|run\s+on|host\s+on)\b", re.IGNORECASE)),
+        r"|\bwe\s+(?:use|deploy\s+(?:to|on)|run\s+on|host\s+on)\b"
+        # Conventions stated about a part of the project: "tests run with vitest".
+        r"|^(?:all\s+|our\s+)?(?:tests?|logs?|logging|retries|builds?|deploys?|migrations?"
+        r"|state\s+management|styling|feature\s+flags|configuration|config|secrets|dates"
+        r"|timestamps|money(?:\s+amounts)?|prices|amounts|background\s+jobs|errors)"
+        r"\s+(?:run|runs|use|uses|go|goes|come|comes|live|lives|(?:are|is)\s+(?:stored|kept"
+        r"|read|written|formatted|configured|managed|handled|deployed|structured|shipped))\b"
+        r"|\bthe\s+(?:worker|service|app|api|dashboard|backend|frontend|server|site|bot|cli"
+        r"|daemon|pipeline|website|library|sdk)\s+(?:is\s+(?:written|built|deployed|hosted)"
+        r"\s+(?:in|with|on|to)"
+        r"|runs\s+on)\b"
+        r"|\b(?:comes?|is\s+read)\s+from\s+the\s+\w+\s+(?:environment|env)\s+variable\b",
+        re.IGNORECASE)),
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 _CODE_FENCE = re.compile(r"```.*?```", re.DOTALL)

@@ -35,7 +35,7 @@ def test_preferences_decisions_and_project_facts_are_extracted() -> None:
 
 def test_questions_code_and_chatter_are_not_facts() -> None:
     text = ("Do we always use tabs? ```\n# we decided to use tabs\n``` Thanks, that "
-            "worked. Please look at main.py")
+            "worked. Please look at main.py. Tests are failing again. The build is broken.")
     assert extract_facts(text) == []
 
 
