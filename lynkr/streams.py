@@ -73,10 +73,12 @@ class ResponseBuilder:
             case MessageDelta(stop_reason=reason, usage=usage, stop_sequence=seq):
                 self.stop_reason = reason or self.stop_reason
                 self.stop_sequence = seq or self.stop_sequence
-                if usage.input_tokens:
-                    self.usage.input_tokens = usage.input_tokens
-                if usage.output_tokens:
-                    self.usage.output_tokens = usage.output_tokens
+                # Anthropic reports cache use at message_start; OpenAI-style upstreams only
+                # know usage at the end, so any non-zero figure here wins.
+                for name in ("input_tokens", "output_tokens", "cache_read_input_tokens",
+                             "cache_creation_input_tokens"):
+                    if getattr(usage, name):
+                        setattr(self.usage, name, getattr(usage, name))
             case MessageStop():
                 self.finished = True
 

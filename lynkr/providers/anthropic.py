@@ -15,7 +15,7 @@ from lynkr.errors import UpstreamError
 from lynkr.model import Request, Response, StreamEvent
 from lynkr.providers.base import Provider, connection_error, join_url, raise_for_upstream
 from lynkr.wire import anthropic
-from lynkr.wire.sse import SSEParser
+from lynkr.wire.sse import iter_sse
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -53,22 +53,17 @@ class AnthropicProvider(Provider):
     async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
         url = self.url()
         decoder = anthropic.StreamDecoder()
-        parser = SSEParser()
-        finished = False
         try:
             async with self.client.stream(
                 "POST", url, content=self.body(request, model, True), headers=self.headers()
             ) as response:
                 await raise_for_upstream(response, self.name)
-                async for chunk in response.aiter_bytes():
-                    for name, data in parser.feed(chunk):
-                        for event in decoder.feed(name, orjson.loads(data)):
-                            finished = finished or type(event).__name__ == "MessageStop"
-                            yield event
+                async for name, data in iter_sse(response.aiter_bytes()):
+                    for event in decoder.feed(name, orjson.loads(data)):
+                        yield event
         except httpx.HTTPError as exc:
             raise connection_error(exc, self.name, url) from exc
         except orjson.JSONDecodeError as exc:
             raise UpstreamError(f"{self.name} sent a malformed stream event: {exc}",
                                 provider=self.name) from exc
-        if not finished:
-            raise UpstreamError(f"{self.name} stream ended before message_stop", provider=self.name)
+        decoder.finish()  # raises when message_stop never came (stream cut)

@@ -16,7 +16,7 @@ from lynkr.errors import UpstreamError
 from lynkr.model import Request, Response, StreamEvent
 from lynkr.providers.base import Provider, connection_error, join_url, raise_for_upstream
 from lynkr.wire import openai_chat
-from lynkr.wire.sse import SSEParser
+from lynkr.wire.sse import iter_sse
 
 
 class OpenAICompatProvider(Provider):
@@ -64,36 +64,32 @@ class OpenAICompatProvider(Provider):
     async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
         url = self.url(model)
         decoder = openai_chat.StreamDecoder()
-        parser = SSEParser()
+        done = False
         try:
             async with self.client.stream(
                 "POST", url, content=self.body(request, model, True), headers=self.headers()
             ) as response:
                 await raise_for_upstream(response, self.name)
-                done = False
                 # Read to the end even after [DONE]: a response left unread cannot return its
                 # connection to the keep-alive pool, and every stream would pay a new connect.
-                async for chunk in response.aiter_bytes():
-                    for _event, data in parser.feed(chunk):
-                        if done:
-                            continue
-                        if data == "[DONE]":
-                            done = True
-                            for event in decoder.finish():
-                                yield event
-                            continue
-                        for event in decoder.feed(orjson.loads(data)):
+                async for _name, data in iter_sse(response.aiter_bytes()):
+                    if done:
+                        continue
+                    if data == "[DONE]":
+                        done = True
+                        for event in decoder.finish():
                             yield event
-                if done:
-                    return
+                        continue
+                    for event in decoder.feed(orjson.loads(data)):
+                        yield event
         except httpx.HTTPError as exc:
             raise connection_error(exc, self.name, url) from exc
         except orjson.JSONDecodeError as exc:
             raise UpstreamError(f"{self.name} sent a malformed stream chunk: {exc}",
                                 provider=self.name, retryable=False) from exc
-        # Upstream closed without [DONE]: finish() raises if the message never completed.
-        for event in decoder.finish():
-            yield event
+        if not done:  # closed without [DONE]: finish() raises if the message never completed
+            for event in decoder.finish():
+                yield event
 
     async def list_models(self) -> list[str]:
         return [self.config.model] if self.config.model else []
