@@ -1,11 +1,19 @@
 """Smart tool selection: forward only the tool schemas a conversation can use, slimmed.
 
-Coding agents send every tool they have on every request (Claude Code: ~24 tools, ~15k
+Coding agents send every tool they have on every request (Claude Code 2.1: 24 tools, ~15k
 tokens of schemas) although one task touches a few. ``select_tools`` reads what the user asked
-for (intents: question, read, edit, run, web, todo, notebook, git, agent, slash command; file
-paths and commands mentioned), maps each tool to capabilities by its name and description, and
-keeps the tools whose capabilities the intents need. Kept tools are slimmed
-(:mod:`lynkr.optimize.schema_slim`).
+for (intents: question, read, edit, run, web, todo, notebook, git, agent, slash command,
+schedule, worktree, workflow, skill, code review; file paths and commands mentioned), maps
+each tool to capabilities by its name and description, and keeps the tools whose capabilities
+the intents need. Kept tools are slimmed (:mod:`lynkr.optimize.schema_slim`).
+
+Claude Code's own tools are known by name (:data:`CLAUDE_CODE_CAPABILITIES`): their names
+mislead a word-based guess (``TaskCreate`` keeps a to-do list, it does not launch an agent;
+``CronList`` lists schedules, it does not search). Scheduling, worktrees, workflows, skills,
+agent messages and review findings are capabilities of their own that only a prompt asking
+for them needs. When the catalog has no dedicated search tool (Claude Code 2.1 has no
+Grep/Glob/LS: it searches with ``grep``/``find``/``ls`` through Bash), the shell tools take
+the search role, so a read or search task keeps the shell.
 
 Safety rules, in every mode: a tool used in the history, named in the user's text, forced by
 ``tool_choice`` or ``pinned`` by the caller is always kept; provider-native tools are always
@@ -42,8 +50,8 @@ from lynkr.model import Request, TextBlock, Tool, ToolUseBlock
 from lynkr.optimize.schema_slim import slim_tool
 from lynkr.tokens import count_tokens
 
-__all__ = ["MODES", "Selection", "detect_intents", "select_tools", "tool_capabilities",
-           "tools_tokens"]
+__all__ = ["CLAUDE_CODE_CAPABILITIES", "MODES", "Selection", "detect_intents", "select_tools",
+           "tool_capabilities", "tools_tokens"]
 
 MODES = ("off", "conservative", "aggressive")
 CORE = frozenset({"read", "search"})
@@ -72,7 +80,28 @@ _DOMINANT_WORDS = {
     "web": "web", "browser": "web", "browse": "web", "url": "web", "http": "web",
     "todo": "todo", "todos": "todo", "notebook": "notebook", "jupyter": "notebook",
     "ipynb": "notebook", "plan": "plan", "agent": "agent", "subagent": "agent",
-    "task": "agent", "slash": "slash",
+    "task": "agent", "slash": "slash", "cron": "schedule", "schedule": "schedule",
+    "wakeup": "schedule", "worktree": "worktree", "workflow": "workflow", "skill": "skill",
+    "findings": "findings",
+}
+# Claude Code's built-in tools (1.x and 2.1.x names) by exact name.
+CLAUDE_CODE_CAPABILITIES: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("Agent", "Task"), frozenset({"agent"})),
+    **dict.fromkeys(("TaskCreate", "TaskGet", "TaskList", "TaskUpdate", "TaskStop",
+                     "TaskOutput", "TodoWrite", "TodoRead"), frozenset({"todo"})),
+    **dict.fromkeys(("CronCreate", "CronDelete", "CronList", "ScheduleWakeup"),
+                    frozenset({"schedule"})),
+    **dict.fromkeys(("EnterWorktree", "ExitWorktree"), frozenset({"worktree"})),
+    "Workflow": frozenset({"workflow"}),
+    "Skill": frozenset({"skill"}),
+    "SendMessage": frozenset({"message"}),
+    "ReportFindings": frozenset({"findings"}),
+    **dict.fromkeys(("Bash", "BashOutput", "KillShell", "KillBash"), frozenset({"run"})),
+    "Read": frozenset({"read"}),
+    **dict.fromkeys(("Edit", "MultiEdit", "Write"), frozenset({"edit"})),
+    **dict.fromkeys(("NotebookRead", "NotebookEdit"), frozenset({"notebook"})),
+    **dict.fromkeys(("Glob", "Grep", "LS"), frozenset({"search"})),
+    **dict.fromkeys(("WebFetch", "WebSearch"), frozenset({"web"})),
 }
 _WORDS = {
     "read": "read", "view": "read", "cat": "read", "open": "read", "ls": "read",
@@ -105,10 +134,13 @@ def _capabilities_of(words: Iterable[str]) -> frozenset[str]:
 
 @lru_cache(maxsize=1024)
 def tool_capabilities(name: str, description: str = "") -> frozenset[str]:
-    """What a tool can do, from its name, else from its description's first sentence.
+    """What a tool can do: Claude Code's tools by name, others from the words of their name,
+    else from their description's first sentence.
 
     MCP tools (``mcp__server__tool``) also get ``git`` when their server is a forge.
     """
+    if name in CLAUDE_CODE_CAPABILITIES:
+        return CLAUDE_CODE_CAPABILITIES[name]
     server = _mcp_server(name)
     tool_part = name.split("__", 2)[2] if server else name
     caps = _capabilities_of(_words(tool_part))
@@ -155,6 +187,14 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
         r"\b(?:agents?|subagents?|sub-agents?|in parallel|delegate)\b|"
         r"\b(?:explore|across) the (?:whole )?(?:codebase|repo|repository)\b", _I),
     "slash": re.compile(r"(?:^|\s)/[a-z][\w:-]+", re.M),
+    "schedule": re.compile(
+        r"\b(?:cron(?:tab)?|schedul\w*|remind(?: me|er)|recurring|periodically|"
+        r"every \d+\s*(?:s|m|h|sec\w*|min\w*|hours?|days?)|wake (?:me )?up)\b|/loop\b", _I),
+    "worktree": re.compile(r"\bworktrees?\b", _I),
+    "workflow": re.compile(r"\bworkflows?\b", _I),
+    "skill": re.compile(r"\bskills?\b", _I),
+    "review": re.compile(r"\bcode[- ]?review\b|\breview (?:the|this|my) (?:diff|changes?|PR|"
+                         r"pull request|branch)\b", _I),
 }
 _PR = re.compile(r"\bPRs?\b|\bMRs?\b")
 _FILE_MENTION = re.compile(
@@ -165,7 +205,12 @@ _INTENT_CAPS: dict[str, frozenset[str]] = {
     "question": CORE, "read": CORE, "edit": CORE | {"edit"}, "run": frozenset({"run"}),
     "web": frozenset({"web"}), "todo": frozenset({"todo", "plan"}),
     "notebook": frozenset({"notebook", "read"}), "git": frozenset({"run", "git"}),
-    "agent": frozenset({"agent"}), "slash": frozenset({"slash"}),
+    "agent": frozenset({"agent", "message"}),
+    # Skills are Claude Code's slash commands; its code-review skill reports findings.
+    "slash": frozenset({"slash", "skill", "findings"}),
+    "schedule": frozenset({"schedule"}), "worktree": frozenset({"worktree"}),
+    "workflow": frozenset({"workflow", "agent"}), "skill": frozenset({"skill", "slash"}),
+    "review": frozenset({"findings", "skill"}),
 }
 _ACTIONS = frozenset({"edit", "run", "git"})
 _REMINDER = re.compile(r"<system-reminder>.*?(?:</system-reminder>|\Z)", re.DOTALL)
@@ -252,10 +297,13 @@ def _kept_names(request: Request, mode: str, pinned: frozenset[str]) -> frozense
     if choice is not None and choice.type == "tool" and choice.name:
         must.add(choice.name)
     lowered = text.lower()
+    shell_searches = _shell_is_the_search_tool(request.tools)
     keep: set[str] = set()
     for tool in request.tools:
         caps = tool_capabilities(tool.name, tool.description)
         server = _mcp_server(tool.name)
+        if shell_searches and "run" in caps and server is None:
+            caps |= {"search"}
         if (
             tool.name in must
             or tool.raw is not None
@@ -267,6 +315,14 @@ def _kept_names(request: Request, mode: str, pinned: frozenset[str]) -> frozense
         ):
             keep.add(tool.name)
     return frozenset(keep) if keep else frozenset(t.name for t in request.tools)
+
+
+def _shell_is_the_search_tool(tools: Iterable[Tool]) -> bool:
+    """Whether searching has to go through the shell: no client tool of the catalog searches
+    (Claude Code 2.1 dropped Grep/Glob/LS and runs ``grep``/``find``/``ls`` in Bash). It is a
+    property of the catalog, the same on every turn, so the selection stays monotone."""
+    return not any("search" in tool_capabilities(t.name, t.description)
+                   for t in tools if t.raw is None and _mcp_server(t.name) is None)
 
 
 def _mentions_server(lowered_text: str, server: str) -> bool:
