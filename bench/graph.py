@@ -133,7 +133,7 @@ def ast_reference(root: Path, graph: Any) -> dict[str, Any]:
     for node_id, data in nodes(data=True):
         if data["kind"] == "file" and data["language"] == "python":
             indexed.add(node_id)
-        elif data["kind"] in ("function", "method", "class") and data["file"].endswith(".py"):
+        elif data["kind"] in ("function", "method", "class"):
             found.add((data["file"], data["name"], data["start_line"]))
     expected: set[tuple[str, str, int]] = set()
     compared: set[str] = set()
@@ -146,7 +146,7 @@ def ast_reference(root: Path, graph: Any) -> dict[str, Any]:
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 expected.add((rel, node.name, node.lineno))
-    found = {f for f in found if f[0] in compared}
+    found = {f for f in found if f[0] in compared}  # Python files ast could parse
     hits = len(found & expected)
     return {
         "files_compared": len(compared), "ast_symbols": len(expected),

@@ -154,3 +154,20 @@ def test_the_graph_directory_ignores_itself_for_git(make_repo: RepoFactory):
     root = make_repo(GOOD)
     build_graph(root, workers=1)
     assert (root / ".lynkr" / ".gitignore").read_text() == "*\n"
+
+
+def test_unlistable_directories_are_reported_and_skipped(make_repo: RepoFactory, monkeypatch):
+    import graph.scan as scan
+
+    root = make_repo({**GOOD, "locked/x.py": "x = 1\n"})
+    real_scandir = os.scandir
+
+    def deny(path):  # type: ignore[no-untyped-def]
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(scan.os, "scandir", deny)
+    summary = build_graph(root, workers=1)
+    assert summary.files == 1
+    assert "cannot list locked/: Permission denied" in summary.warnings
