@@ -139,7 +139,9 @@ class Served(Generic[T]):
 
 
 class ChainExhausted(UpstreamError):
-    """Every target failed; the message names what was tried."""
+    """Every target failed; the message names what was tried and ``attempts`` lists it."""
+
+    attempts: list[Attempt]
 
 
 async def call_with_fallback(
@@ -186,7 +188,7 @@ async def call_with_fallback(
                 attempts.append(Attempt(tier, target))
                 return Served(value, tier, target, attempts)
     tried = "; ".join(f"{a.target} ({a.error})" for a in attempts) or "no target configured"
-    raise ChainExhausted(
+    exhausted = ChainExhausted(
         f"all upstreams failed: {tried}",
         status=last.status if last else 503,
         kind=last.kind if last else "overloaded_error",
@@ -194,6 +196,8 @@ async def call_with_fallback(
         retryable=False,
         retry_after=last.retry_after if last else None,
     )
+    exhausted.attempts = attempts
+    raise exhausted
 
 
 async def prime(events: AsyncIterator[T]) -> AsyncIterator[T]:

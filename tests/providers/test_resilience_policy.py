@@ -111,6 +111,7 @@ def test_exhausting_the_chain_names_every_attempt_and_keeps_the_last_status() ->
     assert "ollama:qwen2.5:7b (upstream said 502)" in message
     assert "openai:gpt-4o (upstream said 429)" in message
     assert info.value.status == 429 and info.value.retry_after == 3.0
+    assert [str(a.target) for a in info.value.attempts] == ["ollama:qwen2.5:7b", "openai:gpt-4o"]
 
 
 def test_open_breakers_are_skipped_and_named() -> None:
