@@ -257,13 +257,14 @@ def link_file(path: str, facts: FileFacts, style: str, index: ModuleIndex,
         for t in targets:
             if t not in imported and t != path:
                 imported.append(t)
-        target = targets[0]
-        is_module = not imp.name or _strip_ext(target).endswith(imp.name)
+        first = targets[0]
+        is_module = not imp.name or _strip_ext(first).endswith(imp.name)
         if is_module:
-            local = imp.alias or imp.name or imp.spec.strip("./").replace("/", ".").split(".")[-1]
-            modules[local] = targets
+            binding = imp.alias or imp.name or (
+                imp.spec.strip("./").replace("/", ".").split(".")[-1])
+            modules[binding] = targets
         else:
-            members[imp.alias or imp.name] = (target, imp.name)
+            members[imp.alias or imp.name] = (first, imp.name)
 
     local: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(facts.symbols):
@@ -275,7 +276,7 @@ def link_file(path: str, facts: FileFacts, style: str, index: ModuleIndex,
         return index_
 
     def choose_local(name: str, near: int) -> str | None:
-        found = local.get(name)
+        found = local.get(name, [])
         if not found:
             return None
         if len(found) > 1 and near >= 0:
@@ -287,25 +288,42 @@ def link_file(path: str, facts: FileFacts, style: str, index: ModuleIndex,
         return ids[(top or found)[0]]
 
     def in_file(file: str, name: str) -> str | None:
-        found = tables.defs(file).get(name)
-        return found[0] if found else None
+        defined = tables.defs(file).get(name)
+        return defined[0] if defined else None
 
     imported_cache: dict[str, str] = {}
+
+    bases: dict[int, list[str]] = defaultdict(list)  # class index -> base names
+
+    def inherited(cls: int, name: str) -> str | None:
+        """``self.name()`` defined in a direct base class, wherever that class lives."""
+        for base in bases.get(cls, ()):
+            base_id = resolve(base, "", cls)
+            if base_id is None:
+                continue
+            wanted = f"{base_id}.{name}"
+            if wanted in tables.defs(base_id.split("::", 1)[0]).get(name, ()):
+                return wanted
+        return None
 
     def resolve(name: str, receiver: str, caller: int) -> str | None:
         if receiver in _SELF and caller >= 0:
             cls = owner_class(caller)
-            for i in local.get(name, ()):
-                if owner_class(facts.symbols[i].parent) == cls and cls >= 0:
-                    return ids[i]
+            if cls >= 0:
+                for i in local.get(name, ()):
+                    if owner_class(facts.symbols[i].parent) == cls:
+                        return ids[i]
+                from_base = inherited(cls, name)
+                if from_base:
+                    return from_base
         if receiver and receiver in modules:
             return next(filter(None, (in_file(f, name) for f in modules[receiver])), None)
         if not receiver and name in members:
             file, member = members[name]
             return in_file(file, member)
-        found = choose_local(name, caller)
-        if found:
-            return found
+        nearby = choose_local(name, caller)
+        if nearby:
+            return nearby
         via_imports = imported_cache.get(name)
         if via_imports is None:
             found_ids = {t for f in imported for t in tables.defs(f).get(name, ())}
@@ -313,6 +331,10 @@ def link_file(path: str, facts: FileFacts, style: str, index: ModuleIndex,
         if via_imports:
             return via_imports
         return tables.unique.get(name)
+
+    for inherit in facts.inherits:
+        if inherit.symbol >= 0:
+            bases[inherit.symbol].append(inherit.base)
 
     edges: list[Edge] = []
     unresolved: list[int] = []

@@ -54,7 +54,7 @@ class Scan:
     warnings: list[str] = field(default_factory=list)
 
 
-def _read_ignore(path: Path) -> pathspec.PathSpec | None:
+def _read_ignore(path: Path) -> pathspec.GitIgnoreSpec | None:
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -62,7 +62,7 @@ def _read_ignore(path: Path) -> pathspec.PathSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
 
-def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel: str, is_dir: bool) -> bool:
+def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str, is_dir: bool) -> bool:
     for base, spec in specs:
         sub = rel[len(base):] if base else rel
         if spec.match_file(sub + "/" if is_dir else sub):
@@ -73,7 +73,7 @@ def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel: str, is_dir: bool)
 def scan_repository(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Scan:
     """Walk ``root`` and list the source files to index, with what was skipped and why."""
     scan = Scan()
-    specs: list[tuple[str, pathspec.PathSpec]] = []
+    specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
     exclude = _read_ignore(root / ".git" / "info" / "exclude")
     if exclude:
         specs.append(("", exclude))
@@ -89,7 +89,7 @@ def scan_repository(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Scan:
     return scan
 
 
-def _walk(directory: Path, rel_dir: str, specs: list[tuple[str, pathspec.PathSpec]],
+def _walk(directory: Path, rel_dir: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]],
           visited: set[tuple[int, int]], scan: Scan, max_bytes: int) -> None:
     local = _read_ignore(directory / ".gitignore")
     if local:

@@ -140,3 +140,14 @@ def test_parallel_and_serial_builds_store_the_same_graph(make_repo: RepoFactory,
     pooled = edges(root, "calls")
     build_graph(root, workers=1, full=True)
     assert edges(root, "calls") == pooled
+
+
+def test_self_calls_to_inherited_methods_resolve_to_the_base_class(make_repo: RepoFactory):
+    root = make_repo({
+        "base.py": "class Base:\n    def save(self):\n        pass\n",
+        "child.py": "from base import Base\n\nclass Child(Base):\n"
+                    "    def run(self):\n        self.save()\n",
+        "other.py": "class Other:\n    def save(self):\n        pass\n",
+    })
+    build_graph(root, workers=1)
+    assert ("child.py::Child.run", "base.py::Base.save") in edges(root, "calls")
