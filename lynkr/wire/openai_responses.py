@@ -32,30 +32,23 @@ from typing import Any
 
 import orjson
 
-from lynkr.errors import InvalidRequest, LynkrError
+from lynkr.errors import InvalidRequest
 from lynkr.model import (
     Block,
-    BlockStart,
-    BlockStop,
     ImageBlock,
     Message,
-    MessageStop,
     RedactedThinkingBlock,
     Request,
     Response,
     Role,
-    StreamEvent,
     TextBlock,
-    TextDelta,
     ThinkingBlock,
-    ThinkingDelta,
     Tool,
-    ToolArgsDelta,
     ToolChoice,
     ToolResultBlock,
     ToolUseBlock,
 )
-from lynkr.streams import ResponseBuilder, parse_tool_arguments
+from lynkr.streams import parse_tool_arguments
 
 CLIENT_FORMAT = "openai_responses"
 
@@ -315,11 +308,11 @@ def render_response(response: Response, *, request: Request | None, response_id:
     """The Responses API object for a complete answer (``status`` completed or incomplete)."""
     items: list[dict[str, Any]] = []
     for block in response.content:
-        item = _output_item(block, _item_id(response_id, len(items), block), request)
+        item = output_item(block, item_id(response_id, len(items), block), request)
         if item is not None:
             items.append(item)
     incomplete = response.stop_reason == "max_tokens"
-    body = _response_shell(response_id, response.model, created_at, request,
+    body = response_shell(response_id, response.model, created_at, request,
                            status="incomplete" if incomplete else "completed")
     body["output"] = items
     body["usage"] = _usage(response)
@@ -341,7 +334,7 @@ def response_to_history(request: Request, response: Response) -> list[Message]:
     return messages
 
 
-def _response_shell(response_id: str, model: str, created_at: int, request: Request | None,
+def response_shell(response_id: str, model: str, created_at: int, request: Request | None,
                     *, status: str) -> dict[str, Any]:
     extra = request.extra if request else {}
     choice = request.tool_choice if request else None
@@ -402,37 +395,37 @@ def _usage(response: Response) -> dict[str, Any]:
     }
 
 
-def _item_id(response_id: str, index: int, block: Block) -> str:
+def item_id(response_id: str, index: int, block: Block) -> str:
     """Deterministic item ids, so a streamed answer and its final object agree."""
     prefix = {"text": "msg", "tool_use": "fc", "thinking": "rs", "redacted_thinking": "rs"}
     return f"{prefix.get(block.type, 'item')}_{response_id.removeprefix('resp_')}_{index}"
 
 
-def _is_custom_tool(name: str, request: Request | None) -> bool:
+def is_custom_tool(name: str, request: Request | None) -> bool:
     return bool(request) and any(t.name == name and t.raw is not None
                                  and t.raw.get("type") == "custom" for t in request.tools)
 
 
-def _arguments_text(arguments: dict[str, Any]) -> str:
+def arguments_text(arguments: dict[str, Any]) -> str:
     if set(arguments) == {"_raw"}:  # the model's invalid JSON, passed on as it was
         return str(arguments["_raw"])
     return orjson.dumps(arguments).decode()
 
 
-def _output_item(block: Block, item_id: str, request: Request | None,
+def output_item(block: Block, item_id: str, request: Request | None,
                  *, status: str = "completed") -> dict[str, Any] | None:
     if isinstance(block, TextBlock):
-        content = [_text_part(block.text)] if status == "completed" else []
+        content = [text_part(block.text)] if status == "completed" else []
         return {"id": item_id, "type": "message", "status": status, "role": "assistant",
                 "content": content}
     if isinstance(block, ToolUseBlock):
         done = status == "completed"
-        if _is_custom_tool(block.name, request):
+        if is_custom_tool(block.name, request):
             return {"id": item_id, "type": "custom_tool_call", "status": status,
                     "call_id": block.id, "name": block.name,
                     "input": str(block.input.get("input", "")) if done else ""}
         return {"id": item_id, "type": "function_call", "status": status, "call_id": block.id,
-                "name": block.name, "arguments": _arguments_text(block.input) if done else ""}
+                "name": block.name, "arguments": arguments_text(block.input) if done else ""}
     if isinstance(block, ThinkingBlock):
         item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
         if status == "completed":
@@ -446,203 +439,11 @@ def _output_item(block: Block, item_id: str, request: Request | None,
     return None  # images and tool results never appear in assistant output
 
 
-def _text_part(text: str) -> dict[str, Any]:
+def text_part(text: str) -> dict[str, Any]:
     return {"type": "output_text", "text": text, "annotations": []}
 
 
-# --- streaming ------------------------------------------------------------------------------
 
 
-class _OpenItem:
-    __slots__ = ("output_index", "item_id", "start", "parts", "signature")
-
-    def __init__(self, output_index: int, item_id: str, start: Block) -> None:
-        self.output_index = output_index
-        self.item_id = item_id
-        self.start = start
-        self.parts: list[str] = []
-        self.signature: str | None = None
-
-
-class StreamEncoder:
-    """Internal stream events -> Responses API SSE frames, one event at a time.
-
-    Emits ``response.created`` and ``response.in_progress`` first, then per content block an
-    output item with its deltas, and finally ``response.completed`` (``response.incomplete``
-    when the answer hit the token limit) carrying the object :func:`render_response` gives for
-    the accumulated answer. ``sequence_number`` increases by one per frame.
-    """
-
-    def __init__(self, response_id: str, model: str, created_at: int,
-                 request: Request | None) -> None:
-        self.response_id = response_id
-        self.model = model
-        self.created_at = created_at
-        self.request = request
-        self._seq = 0
-        self._builder = ResponseBuilder()
-        self._started = False
-        self._finished = False
-        self._open: dict[int, _OpenItem] = {}
-        self._done_items: list[dict[str, Any]] = []
-
-    def encode(self, event: StreamEvent) -> list[bytes]:
-        """The SSE frames for one event (possibly none)."""
-        if self._finished:
-            return []
-        frames = [] if self._started else self._start()
-        self._builder.add(event)
-        match event:
-            case BlockStart(index=index, block=block):
-                frames += self._open_item(index, block)
-            case TextDelta(index=index, text=text) if text and index in self._open:
-                frames.append(self._text_delta(self._open[index], text))
-            case ToolArgsDelta(index=index, partial_json=fragment) if index in self._open:
-                frames += self._args_delta(self._open[index], fragment)
-            case ThinkingDelta(index=index, thinking=text, signature=signature) \
-                    if index in self._open:
-                frames += self._thinking_delta(self._open[index], text, signature)
-            case BlockStop(index=index) if index in self._open:
-                frames += self._close_item(index)
-            case MessageStop():
-                for index in sorted(self._open):
-                    frames += self._close_item(index)
-                frames.append(self._finish())
-        return frames
-
-    def encode_error(self, err: Exception) -> bytes:
-        """A ``response.failed`` frame (preceded by ``response.created`` if nothing was sent
-        yet) ending the stream with the error where Codex and the SDK look for it."""
-        frames = [] if self._started else self._start()
-        body = self._shell("failed")
-        body["output"] = list(self._done_items)
-        body["error"] = {"code": _error_code(err), "message": _error_message(err)}
-        frames.append(self._frame("response.failed", response=body))
-        self._finished = True
-        return b"".join(frames)
-
-    def _start(self) -> list[bytes]:
-        self._started = True
-        return [self._frame("response.created", response=self._shell("in_progress")),
-                self._frame("response.in_progress", response=self._shell("in_progress"))]
-
-    def _shell(self, status: str) -> dict[str, Any]:
-        return _response_shell(self.response_id, self._builder.model or self.model,
-                               self.created_at, self.request, status=status)
-
-    def _open_item(self, index: int, block: Block) -> list[bytes]:
-        output_index = len(self._done_items) + len(self._open)
-        item = _OpenItem(output_index, _item_id(self.response_id, output_index, block), block)
-        self._open[index] = item
-        added = _output_item(block, item.item_id, self.request, status="in_progress")
-        if isinstance(block, RedactedThinkingBlock):
-            added = {"id": item.item_id, "type": "reasoning", "summary": []}
-        frames = [self._frame("response.output_item.added", output_index=output_index,
-                              item=added)]
-        if isinstance(block, TextBlock):
-            frames.append(self._frame("response.content_part.added", **self._where(item),
-                                      content_index=0, part=_text_part("")))
-        elif isinstance(block, ThinkingBlock):
-            frames.append(self._frame("response.reasoning_summary_part.added",
-                                      **self._where(item), summary_index=0,
-                                      part={"type": "summary_text", "text": ""}))
-        return frames
-
-    def _text_delta(self, item: _OpenItem, text: str) -> bytes:
-        item.parts.append(text)
-        return self._frame("response.output_text.delta", **self._where(item), content_index=0,
-                           delta=text, logprobs=[])
-
-    def _thinking_delta(self, item: _OpenItem, text: str, signature: str | None) -> list[bytes]:
-        item.signature = signature or item.signature
-        if not text:
-            return []
-        item.parts.append(text)
-        return [self._frame("response.reasoning_summary_text.delta", **self._where(item),
-                            summary_index=0, delta=text)]
-
-    def _args_delta(self, item: _OpenItem, fragment: str) -> list[bytes]:
-        item.parts.append(fragment)
-        assert isinstance(item.start, ToolUseBlock)
-        if not fragment or _is_custom_tool(item.start.name, self.request):
-            return []  # a custom tool's input is a string inside JSON: sent whole at the end
-        return [self._frame("response.function_call_arguments.delta", **self._where(item),
-                            delta=fragment)]
-
-    def _close_item(self, index: int) -> list[bytes]:
-        item = self._open.pop(index)
-        text = "".join(item.parts)
-        start, where = item.start, self._where(item)
-        frames: list[bytes] = []
-        block: Block = start
-        if isinstance(start, TextBlock):
-            block = TextBlock(text)
-            frames += [
-                self._frame("response.output_text.done", **where, content_index=0, text=text,
-                            logprobs=[]),
-                self._frame("response.content_part.done", **where, content_index=0,
-                            part=_text_part(text)),
-            ]
-        elif isinstance(start, ThinkingBlock):
-            block = ThinkingBlock(text, item.signature)
-            part = {"type": "summary_text", "text": text}
-            frames += [
-                self._frame("response.reasoning_summary_text.done", **where, summary_index=0,
-                            text=text),
-                self._frame("response.reasoning_summary_part.done", **where, summary_index=0,
-                            part=part),
-            ]
-        elif isinstance(start, ToolUseBlock):
-            block = ToolUseBlock(start.id, start.name, parse_tool_arguments(text))
-            frames += self._tool_done(item, block)
-        done = _output_item(block, item.item_id, self.request)
-        assert done is not None
-        self._done_items.append(done)
-        frames.append(self._frame("response.output_item.done", output_index=item.output_index,
-                                  item=done))
-        return frames
-
-    def _tool_done(self, item: _OpenItem, block: ToolUseBlock) -> list[bytes]:
-        where = self._where(item)
-        if _is_custom_tool(block.name, self.request):
-            value = str(block.input.get("input", ""))
-            frames = [self._frame("response.custom_tool_call_input.delta", **where,
-                                  delta=value)] if value else []
-            return frames + [self._frame("response.custom_tool_call_input.done", **where,
-                                         input=value)]
-        return [self._frame("response.function_call_arguments.done", **where, name=block.name,
-                            arguments=_arguments_text(block.input))]
-
-    def _finish(self) -> bytes:
-        self._finished = True
-        response = self._builder.build()
-        response.model = response.model or self.model
-        body = render_response(response, request=self.request, response_id=self.response_id,
-                               created_at=self.created_at)
-        kind = "response.incomplete" if body["status"] == "incomplete" else "response.completed"
-        return self._frame(kind, response=body)
-
-    @staticmethod
-    def _where(item: _OpenItem) -> dict[str, Any]:
-        return {"item_id": item.item_id, "output_index": item.output_index}
-
-    def _frame(self, kind: str, **fields: Any) -> bytes:
-        payload = {"type": kind, "sequence_number": self._seq, **fields}
-        self._seq += 1
-        return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
-
-
-def _error_code(err: Exception) -> str:
-    kind = getattr(err, "kind", "api_error")
-    if kind == "rate_limit_error" or getattr(err, "status", 0) == 429:
-        return "rate_limit_exceeded"
-    return "invalid_prompt" if kind == "invalid_request_error" else "server_error"
-
-
-def _error_message(err: Exception) -> str:
-    message = err.message if isinstance(err, LynkrError) else str(err) or type(err).__name__
-    retry_after = getattr(err, "retry_after", None)
-    if retry_after:
-        # Codex parses this phrase to decide how long to back off before retrying.
-        message = f"{message.rstrip('.')}. Please try again in {retry_after:g}s."
-    return message
+# Re-exported so callers import one module per wire format (defined after the helpers it uses).
+from lynkr.wire.openai_responses_stream import StreamEncoder as StreamEncoder  # noqa: E402
