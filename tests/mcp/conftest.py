@@ -90,24 +90,34 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """lynkr mcp --http on a loopback port, in its own process; yields the MCP URL."""
-    root = make_workspace(tmp_path_factory.mktemp("http") / "ws")
+def start_http_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``lynkr mcp --http`` on a free loopback port and wait until it answers."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mcp_servers", "mcp", "--http", "--port", str(port),
          "--root", str(root)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/mcp"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died")
         try:
             httpx.get(url, timeout=0.5)
-            break
+            return proc, url
         except httpx.TransportError:
             time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("lynkr mcp --http did not answer within 40 s")
+
+
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """lynkr mcp --http on a loopback port, in its own process; yields the MCP URL."""
+    root = make_workspace(tmp_path_factory.mktemp("http") / "ws")
+    try:
+        proc, url = start_http_server(root)
+    except RuntimeError:  # the free port can be taken between probing and binding; retry once
+        proc, url = start_http_server(root)
     try:
         yield url
     finally:
