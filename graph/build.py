@@ -10,14 +10,16 @@ disappeared, and those with an unresolved import that a new file now satisfies.
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph.facts import FileFacts, Import
 from graph.languages import BY_NAME, is_test_path
-from graph.parse import Parsed, Progress, Work, content_digest, parse_files
+from graph.parse import Parsed, Progress, Work, content_digest, default_workers, parse_files
 from graph.resolve import (
     ModuleIndex,
     RepoTables,
@@ -146,13 +148,9 @@ def _build(root: str | Path, workers: int | None, progress: Progress | None, ful
     tables = _tables(files)
     if not summary.full and not relink.issuperset(files):
         relink |= _newly_resolvable(files, index, relink, added)
-    for path in sorted(relink):
-        rec = files.get(path)
-        if rec is None:
-            continue
-        facts = fresh.get(path) or decode_blob(rec.blob)[0]
-        files[path] = _linked_record(path, rec, facts, index, tables)
-    summary.relinked = len(relink & files.keys())
+    to_link = sorted(relink & files.keys())
+    files.update(_link_all(to_link, files, fresh, index, tables, workers))
+    summary.relinked = len(to_link)
 
     # An unchanged graph is not rewritten: readers keep their cached copy (load_graph
     # reloads on a new mtime).
@@ -227,6 +225,48 @@ def _newly_resolvable(files: dict[str, FileRecord], index: ModuleIndex, relink: 
 
 def _tables(files: dict[str, FileRecord]) -> RepoTables:
     return RepoTables({path: rec.defs for path, rec in files.items()})
+
+
+# Linking state handed to forked link workers by inheritance (never pickled).
+_LINK_STATE: tuple[dict[str, FileRecord], dict[str, FileFacts], ModuleIndex, RepoTables] | None
+_LINK_STATE = None
+PARALLEL_LINK_MIN_FILES = 400
+
+
+def _link_all(paths: list[str], files: dict[str, FileRecord], fresh: dict[str, FileFacts],
+              index: ModuleIndex, tables: RepoTables, workers: int | None
+              ) -> dict[str, FileRecord]:
+    """Link files; a big batch (a full build) is split across forked processes, which see
+    the parent's tables copy-on-write instead of receiving them pickled."""
+    global _LINK_STATE
+    workers = workers or default_workers()
+    if (workers <= 1 or len(paths) < PARALLEL_LINK_MIN_FILES
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return {path: _link_one(path, files, fresh, index, tables) for path in paths}
+    _LINK_STATE = (files, fresh, index, tables)
+    try:
+        shards = [paths[i :: workers * 4] for i in range(workers * 4)]
+        context = multiprocessing.get_context("fork")
+        linked: dict[str, FileRecord] = {}
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for part in pool.map(_link_shard, shards):
+                linked.update(part)
+        return linked
+    finally:
+        _LINK_STATE = None
+
+
+def _link_shard(paths: list[str]) -> dict[str, FileRecord]:
+    assert _LINK_STATE is not None
+    files, fresh, index, tables = _LINK_STATE
+    return {path: _link_one(path, files, fresh, index, tables) for path in paths}
+
+
+def _link_one(path: str, files: dict[str, FileRecord], fresh: dict[str, FileFacts],
+              index: ModuleIndex, tables: RepoTables) -> FileRecord:
+    rec = files[path]
+    facts = fresh.get(path) or decode_blob(rec.blob)[0]
+    return _linked_record(path, rec, facts, index, tables)
 
 
 def _linked_record(path: str, rec: FileRecord, facts: FileFacts, index: ModuleIndex,

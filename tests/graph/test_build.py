@@ -132,9 +132,11 @@ def test_test_files_are_flagged(make_repo: RepoFactory):
 
 
 def test_parallel_and_serial_builds_store_the_same_graph(make_repo: RepoFactory, monkeypatch):
+    import graph.build as build
     import graph.parse as parse
 
-    monkeypatch.setattr(parse, "IN_PROCESS_BYTES", 0)  # force the pool on a tiny repo
+    monkeypatch.setattr(parse, "IN_PROCESS_BYTES", 0)  # force both pools on a tiny repo
+    monkeypatch.setattr(build, "PARALLEL_LINK_MIN_FILES", 0)
     root = make_repo(PYTHON_REPO)
     build_graph(root, workers=2)
     pooled = edges(root, "calls")
