@@ -222,7 +222,7 @@ class LocalEmbedder(Embedder):
         try:
             self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
             self._bert = _Bert(read_safetensors(directory / "model.safetensors"))
-        except (OSError, KeyError, ValueError, Exception) as exc:
+        except Exception as exc:  # any unreadable or unexpected model file
             raise EmbeddingError(f"cannot load the local embedding model from {directory}: "
                                  f"{exc}") from exc
         # tokenizer.json pads every input to 128; we pad per batch and truncate at 256.
