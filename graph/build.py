@@ -108,8 +108,16 @@ def _build(root: str | Path, workers: int | None, progress: Progress | None, ful
     files: dict[str, FileRecord] = {}
     to_parse: list[Work] = []
     stats: dict[str, SourceFile] = {}
+    # Binary and generated files are remembered by stat so they are not read every build.
+    known_skips: dict[str, list[object]] = dict(old.meta.get("skipped_files") or {})  # type: ignore[call-overload]
+    skipped_files: dict[str, list[object]] = {}
     for sf in scan.files:
         stats[sf.path] = sf
+        skip = known_skips.get(sf.path)
+        if skip is not None and skip[:2] == [sf.mtime_ns, sf.size]:
+            skipped[str(skip[2])] += 1
+            skipped_files[sf.path] = skip
+            continue
         rec = old.files.get(sf.path)
         if rec is not None and rec.language == sf.language:
             if (rec.mtime_ns, rec.size) == (sf.mtime_ns, sf.size):
@@ -125,6 +133,9 @@ def _build(root: str | Path, workers: int | None, progress: Progress | None, ful
     digests: dict[str, str] = {}
     for parsed in parse_files(to_parse, workers=workers, progress=progress):
         _take(parsed, fresh, digests, skipped, summary.warnings)
+        if parsed.skipped in ("binary", "generated"):
+            sf = stats[parsed.path]
+            skipped_files[parsed.path] = [sf.mtime_ns, sf.size, parsed.skipped]
 
     removed = [p for p in old.files if p not in files and p not in fresh]
     summary.removed = len(removed)
@@ -154,8 +165,10 @@ def _build(root: str | Path, workers: int | None, progress: Progress | None, ful
 
     # An unchanged graph is not rewritten: readers keep their cached copy (load_graph
     # reloads on a new mtime).
-    if summary.full or fresh or removed or relink or files != old.files:
-        save_graph(target, StoredGraph(files, {"root": str(base), "built_at": time.time()}))
+    if (summary.full or fresh or removed or relink or files != old.files
+            or skipped_files != known_skips):
+        meta = {"root": str(base), "built_at": time.time(), "skipped_files": skipped_files}
+        save_graph(target, StoredGraph(files, meta))
     _summarise(summary, files, skipped)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -118,3 +118,24 @@ def test_a_name_becoming_ambiguous_unlinks_repo_wide_matches(make_repo: RepoFact
     _, edges = snapshot(root)
     assert ("a.py::alpha", "b.py::beta", "calls") not in edges
     assert_same_as_full_build(root)
+
+
+def test_skipped_binary_files_are_remembered_not_read_again(make_repo: RepoFactory,
+                                                            monkeypatch):
+    import graph.build as build
+
+    root = make_repo(REPO)
+    (root / "blob.py").write_bytes(b"\x00\x01binary")
+    assert build_graph(root, workers=1).skipped == {"binary": 1}
+    seen: list[str] = []
+    real = build.parse_files
+
+    def spy(items, **kwargs):  # type: ignore[no-untyped-def]
+        seen.extend(w.path for w in items)
+        return real(items, **kwargs)
+
+    monkeypatch.setattr(build, "parse_files", spy)
+    again = build_graph(root, workers=1)
+    assert again.skipped == {"binary": 1} and seen == []
+    (root / "blob.py").write_text("def now_text():\n    pass\n")
+    assert build_graph(root, workers=1).parsed == 1
