@@ -19,9 +19,9 @@ WEATHER = {"name": "get_weather", "description": "Weather for a city.",
 USER = [{"role": "user", "content": "Weather in Paris?"}]
 
 
-@pytest.fixture(params=["gemini", "vertex"])
-def gemini_proxy(request, fake_gemini: FakeGemini, proxy_factory):  # type: ignore[no-untyped-def]
-    with proxy_factory(MODEL_PROVIDER=request.param, GEMINI_API_KEY="g-key",
+@pytest.fixture
+def gemini_proxy(fake_gemini: FakeGemini, proxy_factory):  # type: ignore[no-untyped-def]
+    with proxy_factory(MODEL_PROVIDER="gemini", GEMINI_API_KEY="g-key",
                        GEMINI_ENDPOINT=fake_gemini.url,  # type: ignore[attr-defined]
                        GEMINI_MODEL="gemini-2.5-flash") as url:
         yield url
@@ -106,6 +106,16 @@ def test_gemini_error_status_and_message_are_passed_on(gemini_proxy: str,
     fake_gemini.queue(Fail(429, "Resource has been exhausted (e.g. check quota)."))
     with pytest.raises(anthropic.RateLimitError, match="Resource has been exhausted"):
         claude(gemini_proxy).messages.create(model="m", max_tokens=20, messages=USER)
+
+
+def test_vertex_is_an_alias_of_gemini(fake_gemini: FakeGemini, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    fake_gemini.queue(Reply(text="From Vertex."))
+    with proxy_factory(MODEL_PROVIDER="vertex", GEMINI_API_KEY="g-key",
+                       GEMINI_ENDPOINT=f"{fake_gemini.url}/v1beta",  # type: ignore[attr-defined]
+                       GEMINI_MODEL="models/gemini-2.5-pro") as url:
+        message = claude(url).messages.create(model="m", max_tokens=20, messages=USER)
+    assert message.content[0].text == "From Vertex."
+    assert fake_gemini.last.path == "/v1beta/models/gemini-2.5-pro:generateContent"
 
 
 def test_schema_keywords_gemini_rejects_are_rewritten() -> None:

@@ -97,7 +97,7 @@ def check_wire(row: Row, fake: PathsUpstream) -> None:
     assert sent.body["model"] == row.model
 
 
-def test_tool_call_answer_reaches_an_openai_client(row_proxy, paths_upstream) -> None:  # type: ignore[no-untyped-def]
+def test_tool_calls_come_through_whole_and_streamed(row_proxy, paths_upstream) -> None:  # type: ignore[no-untyped-def]
     row, url = row_proxy
     paths_upstream.queue(Reply(text="", tool_calls=[ToolCall("get_weather", {"city": "Paris"})]))
     sdk = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0)
@@ -111,14 +111,11 @@ def test_tool_call_answer_reaches_an_openai_client(row_proxy, paths_upstream) ->
     call = completion.choices[0].message.tool_calls[0]
     assert call.function.name == "get_weather" and call.function.arguments == '{"city":"Paris"}'
 
-
-def test_streamed_tool_call_reaches_an_anthropic_client(row_proxy, paths_upstream) -> None:  # type: ignore[no-untyped-def]
-    row, url = row_proxy
     paths_upstream.queue(Reply(text="Checking.", tool_calls=[
         ToolCall("get_weather", {"city": "Paris", "unit": "c"}, id="call_7")]))
-    sdk = anthropic.Anthropic(base_url=url, api_key="x", max_retries=0)
-    with sdk.messages.stream(model="lynkr/auto", max_tokens=50, tools=[WEATHER],
-                             messages=USER) as stream:
+    claude = anthropic.Anthropic(base_url=url, api_key="x", max_retries=0)
+    with claude.messages.stream(model="lynkr/auto", max_tokens=50, tools=[WEATHER],
+                                messages=USER) as stream:
         final = stream.get_final_message()
     check_wire(row, paths_upstream)
     assert paths_upstream.last.body["stream"] is True
