@@ -8,11 +8,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
@@ -21,8 +23,13 @@ from lynkr import __version__
 from lynkr.components import build_components
 from lynkr.config import Settings
 from lynkr.errors import InvalidRequest, LynkrError
-from lynkr.http import EventStreamResponse, JSONResponse, read_json
+from lynkr.http import EventStreamResponse, JSONResponse, read_json, upstream_client
 from lynkr.model import Request, Response
+from lynkr.ops import admin, dashboard
+from lynkr.ops.guard import Guard
+from lynkr.ops.redact import redact
+from lynkr.ops.reload import Reloader, components_unchanged
+from lynkr.ops.state import Ops
 from lynkr.pipeline import Pipeline, RequestRecord
 from lynkr.providers.registry import build_providers
 from lynkr.routing.tiers import AUTO_ALIAS, TIER_ALIASES
@@ -43,22 +50,29 @@ class AppState:
     responses: ResponseStore
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the app for ``settings``. Nothing is read from the environment here."""
+def create_app(settings: Settings, env_file: Path | None = None) -> Starlette:
+    """Build the app for ``settings``. Nothing is read from the environment here; with
+    ``env_file`` the app reloads from it when it changes or on ``POST /v1/admin/reload``."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        timeout = httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout)
-        limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
-        components = await anyio.to_thread.run_sync(build_components, settings)
-        for warning in components.warnings:
-            logging.getLogger("lynkr").warning(warning)
-        async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
-            pipeline = Pipeline(settings, build_providers(settings, client), components)
-            responses = ResponseStore()
-            pipeline.on_complete.append(_store_responses_turn(responses))
-            app.state.lynkr = AppState(settings, client, pipeline, responses)
-            yield
+        # One client for the app's life, shared across reloads: requests in flight on the
+        # previous configuration keep a working connection pool until they finish.
+        async with upstream_client(settings) as client:
+            app.state.lynkr = await _build_state(settings, client, ResponseStore(), None)
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(ops.shedder.monitor)
+                if env_file is not None:
+                    tasks.start_soon(reloader.watch)
+                yield
+                tasks.cancel_scope.cancel()
+
+    async def rebuild(new: Settings) -> None:
+        old: AppState = app.state.lynkr
+        app.state.lynkr = await _build_state(new, old.client, old.responses, old)
+
+    ops = Ops.create(lambda: _breakers_of(app))
+    reloader = Reloader(env_file, rebuild, lambda r: ops.metrics.reloads.labels(r).inc())
 
     routes = [
         Route("/", health, methods=["GET", "HEAD"]),
@@ -72,9 +86,38 @@ def create_app(settings: Settings) -> Starlette:
         Route("/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/responses", responses, methods=["POST"]),
         Route("/responses", responses, methods=["POST"]),
+        Route("/metrics", dashboard.metrics, methods=["GET"]),
+        Route("/v1/stats", dashboard.stats, methods=["GET"]),
+        Route("/dashboard", dashboard.page, methods=["GET"]),
+        Route("/v1/admin/reload", admin.reload_config, methods=["POST"]),
+        Route("/v1/admin/breakers/reset", admin.reset_breakers, methods=["POST"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan,
-                     exception_handlers={HTTPException: _http_exception})
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(Guard)],
+                    exception_handlers={HTTPException: _http_exception})
+    app.state.ops, app.state.reloader = ops, reloader
+    return app
+
+
+async def _build_state(settings: Settings, client: httpx.AsyncClient,
+                       responses: ResponseStore, previous: AppState | None) -> AppState:
+    """Everything that serves requests under ``settings``, built before anything is swapped
+    in; stores and breakers carry over from ``previous`` where the settings allow."""
+    if previous is not None and components_unchanged(previous.settings, settings):
+        components = previous.pipeline.parts
+    else:
+        components = await anyio.to_thread.run_sync(build_components, settings)
+        for warning in components.warnings:
+            logging.getLogger("lynkr").warning(warning)
+    breakers = previous.pipeline.breakers if previous is not None else None
+    pipeline = Pipeline(settings, build_providers(settings, client), components,
+                        breakers=breakers)
+    pipeline.on_complete.append(_store_responses_turn(responses))
+    return AppState(settings, client, pipeline, responses)
+
+
+def _breakers_of(app: Starlette) -> dict[str, dict[str, object]]:
+    state = getattr(app.state, "lynkr", None)
+    return state.pipeline.breakers.snapshot() if state is not None else {}
 
 
 def _state(request: HTTPRequest) -> AppState:
@@ -206,6 +249,7 @@ def _store_responses_turn(store: ResponseStore):  # type: ignore[no-untyped-def]
 
 def _error(http: HTTPRequest, fmt: ClientFormat, err: LynkrError,
            record: RequestRecord) -> HTTPResponse:
+    err.message = redact(err.message)  # upstream errors may echo a key back
     record.status, record.error = err.status, err.message
     _log(http, record)
     headers = record.headers()
@@ -217,6 +261,8 @@ def _error(http: HTTPRequest, fmt: ClientFormat, err: LynkrError,
 
 async def _logged(body: AsyncIterator[bytes], http: HTTPRequest,
                   record: RequestRecord) -> AsyncIterator[bytes]:
+    streams = http.app.state.ops.metrics.active_streams
+    streams.inc()
     try:
         async for chunk in body:
             yield chunk
@@ -224,19 +270,26 @@ async def _logged(body: AsyncIterator[bytes], http: HTTPRequest,
         record.error = record.error or "client disconnected"
         raise
     finally:
+        streams.dec()
         with contextlib.suppress(Exception):
             await body.aclose()  # type: ignore[attr-defined]
         _log(http, record)
 
 
 def _log(http: HTTPRequest, record: RequestRecord) -> None:
-    latency = (time.perf_counter() - record.started) * 1000
+    seconds = time.perf_counter() - record.started
+    latency = seconds * 1000
+    if record.error:
+        record.error = redact(record.error)
     log.info(
         "method=%s path=%s format=%s provider=%s model=%s tier=%s cache=%s status=%s "
         "latency_ms=%.1f tokens_in=%s tokens_out=%s tokens_saved=%s%s",
         http.method, http.url.path, record.client_format, record.provider, record.model,
         record.tier, record.cache, record.status, latency, record.tokens_in, record.tokens_out,
         record.tokens_saved, f' error="{record.error}"' if record.error else "")
+    state = _state(http)
+    http.app.state.ops.observe(http.url.path, record, seconds,
+                               state.pipeline.parts.cache is not None)
 
 
 async def _http_exception(request: HTTPRequest, exc: Exception) -> HTTPResponse:

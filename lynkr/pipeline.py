@@ -53,6 +53,9 @@ class RequestRecord:
     status: int = 200
     error: str | None = None
     attempts: list[str] = field(default_factory=list)
+    # When optimizing ended and routing began; upstream_seconds is measured from there.
+    routed_at: float | None = None
+    upstream_seconds: float | None = None
     # Proxy-internal facts about the request, kept here so they never reach an upstream.
     response_id: str | None = None
     conversation: str | None = None
@@ -157,6 +160,7 @@ class Pipeline:
             record.tier, record.score = decision.tier, decision.score
         record.tokens_in = request_tokens(request)
         record.conversation = conversation
+        record.routed_at = time.perf_counter()
         return request
 
     def _chain(self, request: Request, record: RequestRecord) -> list[tuple[str | None,
@@ -189,6 +193,8 @@ class Pipeline:
         if served.tier and served.tier != record.tier:
             record.tier = served.tier
         record.provider, record.model = served.target.provider, served.target.model
+        if record.routed_at is not None:
+            record.upstream_seconds = time.perf_counter() - record.routed_at
         record.attempts = [f"{a.target}{' failed: ' + a.error if a.error else ''}"
                            for a in served.attempts]
 

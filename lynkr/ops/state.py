@@ -1,0 +1,36 @@
+"""The operations side of one app: metrics, live stats, limiter, shedder and reloader.
+
+It outlives configuration reloads (counters keep counting across them), which is why it is
+kept apart from the swappable ``AppState`` in ``app.state.ops``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from lynkr.ops.metrics import Metrics
+from lynkr.ops.ratelimit import RateLimiter
+from lynkr.ops.shedding import LoadShedder
+from lynkr.ops.stats import LiveStats
+from lynkr.pipeline import RequestRecord
+
+
+@dataclass
+class Ops:
+    metrics: Metrics
+    stats: LiveStats = field(default_factory=LiveStats)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    shedder: LoadShedder = field(default_factory=LoadShedder)
+
+    @classmethod
+    def create(cls, breakers: Callable[[], Mapping[str, Mapping[str, object]]]) -> Ops:
+        ops = cls(Metrics(breakers))
+        ops.shedder.on_in_flight = ops.metrics.in_flight.set
+        return ops
+
+    def observe(self, route: str, record: RequestRecord, seconds: float,
+                cache_enabled: bool) -> None:
+        """One finished request, into both the Prometheus metrics and the live stats."""
+        self.metrics.observe(route, record, seconds, cache_enabled)
+        self.stats.observe(route, record, seconds, cache_enabled)
