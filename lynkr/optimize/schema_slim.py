@@ -1,10 +1,11 @@
 """Slimming of tool schemas: the same tool, described in fewer tokens.
 
-Agent clients ship tool descriptions written as manuals (Claude Code's Bash tool alone is
-~2,500 tokens of usage notes and ``<example>`` transcripts) and JSON Schemas generated with
-annotations no model reads. Both are re-sent on every request, so every token cut here is
-saved on every turn. What the model needs to *call* the tool correctly is never touched:
-names, types, ``required``, ``enum``, ``const``, ``default``, formats and bounds stay.
+Agent clients ship tool descriptions written as manuals (Claude Code 1.x's Bash tool alone
+was ~2,500 tokens of usage notes and ``<example>`` transcripts; 2.1's Workflow tool is ~4,900
+tokens of script-language manual) and JSON Schemas generated with annotations no model
+reads. Both are re-sent on every request, so every token cut here is saved on every turn.
+What the model needs to *call* the tool correctly is never touched: names, types,
+``required``, ``enum``, ``const``, ``default``, formats and bounds stay.
 
 The rule, applied the same way every time (slimming is deterministic, so a slimmed tool list
 keeps the provider's prompt-cache prefix stable):
@@ -13,16 +14,27 @@ Description of a tool
   1. ``<example>``-family blocks (``example(s)``, ``good-example``, ``bad-example``,
      ``reasoning``, ``commentary``) are removed: they illustrate, they do not instruct.
   2. Trailing spaces go and runs of blank lines collapse to one.
-  3. The first paragraph is always kept whole.
+  3. The first paragraph is always kept whole. A Markdown heading is part of the paragraph
+     under it (a heading is never left without its text).
   4. In each later paragraph, a bullet or numbered list keeps at most
-     :data:`MAX_LIST_ITEMS` items: emphatic ones first (``IMPORTANT``, ``MUST``, ``NEVER``,
-     ``ALWAYS``, ``CRITICAL``, ``DO NOT``), then the earliest; kept items stay in order and
-     their indented sub-items go with them.
+     :data:`MAX_LIST_ITEMS` items: rules first (below), then the earliest; kept items stay in
+     order and their indented sub-items go with them.
   5. Later paragraphs are appended in order while the description stays within
-     :data:`MAX_DESCRIPTION_CHARS`; the first one that does not fit ends the description.
+     :data:`MAX_DESCRIPTION_CHARS`; the first one that does not fit ends the prose.
+  6. From the paragraphs that did not fit, every *rule* line is still kept, whole and in
+     order, while those lines stay within :data:`MAX_RULE_CHARS` more: a rule is a line
+     with ``IMPORTANT``, ``MUST``, ``NEVER``, ``ALWAYS``, ``CRITICAL``, ``DO NOT`` or
+     ``ONLY``, or one that opens with "Never", "Do not", "Don't" or "Only" (the safety and
+     usage constraints: "NEVER mention a skill without calling this tool").
 
 Description of a property: steps 1-2, then the first paragraph, cut at the last sentence end
-within :data:`MAX_PROPERTY_DESCRIPTION_CHARS`.
+within :data:`MAX_PROPERTY_DESCRIPTION_CHARS` (large enough that the first paragraphs of
+Claude Code 2.1's properties, which carry literal values such as sentinels, stay whole; the
+later paragraphs there are examples).
+
+What a model loses: long usage advice and examples past the budget. Claude Code 2.1's
+Workflow tool is the one whose call needs more than that (its script language is specified
+over ~18 KB of prose); it is only kept for prompts that ask for workflows.
 
 JSON Schema: ``$schema``, ``$id``, ``$comment`` and ``title`` annotations are dropped at every
 level (property *names* called ``title`` are of course kept). ``"additionalProperties": false``
@@ -41,6 +53,7 @@ __all__ = [
     "MAX_DESCRIPTION_CHARS",
     "MAX_LIST_ITEMS",
     "MAX_PROPERTY_DESCRIPTION_CHARS",
+    "MAX_RULE_CHARS",
     "slim_description",
     "slim_property_description",
     "slim_schema",
@@ -49,14 +62,17 @@ __all__ = [
 
 MAX_DESCRIPTION_CHARS = 1600
 MAX_LIST_ITEMS = 8
-MAX_PROPERTY_DESCRIPTION_CHARS = 300
+MAX_PROPERTY_DESCRIPTION_CHARS = 600
+MAX_RULE_CHARS = 1000
 
 _EXAMPLE_BLOCK = re.compile(
     r"<(examples?|good-example|bad-example|reasoning|commentary)\b[^>]*>.*?</\1\s*>\s*",
     re.DOTALL | re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"(?:[-*•]|\d+[.)])\s")
-_EMPHATIC = re.compile(r"\b(?:IMPORTANT|MUST|NEVER|ALWAYS|CRITICAL|DO NOT)\b")
+_EMPHATIC = re.compile(r"\b(?:IMPORTANT|MUST|NEVER|ALWAYS|CRITICAL|DO NOT|ONLY)\b|"
+                       r"^\s*(?:(?:[-*•]|\d+[.)])\s+)?(?:\*\*)?(?:Never|Do not|Don't|Only)\b")
+_HEADING = re.compile(r"#{1,6} ")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 _NOISE_KEYS = frozenset({"$schema", "$id", "$comment", "title"})
 # Keywords whose value is a map of name -> schema (names are data, never noise).
@@ -88,13 +104,21 @@ def slim_description(text: str) -> str:
         return ""
     kept = [paragraphs[0]]
     size = len(paragraphs[0])
-    for paragraph in paragraphs[1:]:
-        paragraph = _cap_list_items(paragraph)
+    rest = paragraphs[1:]
+    while rest:
+        paragraph = _cap_list_items(rest[0])
         if size + 2 + len(paragraph) > MAX_DESCRIPTION_CHARS:
             break
         kept.append(paragraph)
         size += 2 + len(paragraph)
-    return "\n\n".join(kept)
+        rest = rest[1:]
+    rules: list[str] = []
+    budget = MAX_RULE_CHARS
+    for line in (line for paragraph in rest for line in paragraph.split("\n")):
+        if _EMPHATIC.search(line) and len(line) + 1 <= budget:
+            rules.append(line)
+            budget -= len(line) + 1
+    return "\n\n".join(kept + (["\n".join(rules)] if rules else []))
 
 
 def slim_property_description(text: str) -> str:
@@ -143,7 +167,14 @@ def _paragraphs(text: str) -> list[str]:
             current = []
     if current:
         paragraphs.append("\n".join(current))
-    return paragraphs
+    # A heading belongs to the paragraph under it.
+    merged: list[str] = []
+    for paragraph in paragraphs:
+        if merged and all(_HEADING.match(line) for line in merged[-1].split("\n")):
+            merged[-1] += "\n\n" + paragraph
+        else:
+            merged.append(paragraph)
+    return merged
 
 
 def _cap_list_items(paragraph: str) -> str:
