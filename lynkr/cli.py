@@ -99,12 +99,12 @@ def cmd_start(args: argparse.Namespace) -> int:
             raise ConfigError(f"--port {args.port} is out of range [1, 65535]")
         overrides["port"] = args.port
     settings = load_settings(env_file, **overrides)
-    serve(settings)
+    serve(settings, env_file)
     return 0
 
 
-def serve(settings: Settings) -> None:
-    """Run the proxy with uvicorn until interrupted."""
+def serve(settings: Settings, env_file: Path | None = None) -> None:
+    """Run the proxy with uvicorn until interrupted; it reloads when ``env_file`` changes."""
     import uvicorn
 
     from lynkr.app import create_app
@@ -119,5 +119,5 @@ def serve(settings: Settings) -> None:
     print(f"lynkr {__version__} listening on {url} (provider: {settings.model_provider})\n"
           f"  Claude Code:  ANTHROPIC_BASE_URL={url} claude\n"
           f"  OpenAI SDKs:  OPENAI_BASE_URL={url}/v1", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+    uvicorn.run(create_app(settings, env_file), host=settings.host, port=settings.port,
                 log_level="warning", access_log=False, lifespan="on")

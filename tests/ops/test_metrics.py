@@ -15,7 +15,7 @@ from tests.fakes.upstream import Fail, FakeUpstream
 
 TOOLS = json.loads((Path(__file__).resolve().parents[2] / "bench" / "data" / "compression"
                     / "claude_code_14_tools.json").read_text())["tools"]
-ASK = {"model": "claude-sonnet-4-5", "max_tokens": 50,
+ASK = {"model": "claude-sonnet-4-6", "max_tokens": 50,
        "messages": [{"role": "user", "content": "What does the README say?"}]}
 
 
