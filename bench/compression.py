@@ -3,22 +3,28 @@
 Every figure counts o200k tokens (``lynkr.tokens.count_tokens``) of the request as a client
 sends it to an Anthropic-format endpoint: the JSON of ``system`` + ``tools`` + ``messages``,
 before and after the optimizer, so JSON-escaping of tool results inside the body is counted
-on both sides. Lossless and lossy (``full``, with ``lynkr_expand``) figures are separate rows;
-the ``lynkr_expand`` tool that ``full`` mode offers is counted in the "after" side.
+on both sides. Lossless and lossy figures are separate rows: tool-result compression
+``lossless`` vs ``full`` (lossy, with ``lynkr_expand``; that tool is counted in the "after"
+side); tool selection is lossy (dropped tools and slimmed prose are not sent; a call to a
+dropped tool restores the full set for the conversation), and ``slim only`` shows what
+slimming alone does with every tool kept.
 
 Workloads
   T1/T2   14 Claude-Code-like tools (realistic descriptions and schemas) with the original
           benchmark's two prompts; T1m/T2m the same with the original's one-line tools.
   L1/L2   the original's package.json-like object (39 packages, 30 files, exports) and
           60-item grep result array, sent as pretty-printed JSON from a shell tool.
-  real    a recorded Claude Code first request (bench/data/compression/
-          claude_code_first_turn_*.json, if any); the output of ``pytest -v`` on a failing
-          suite generated here; ``grep -rn`` over this machine's standard library;
-          ``git log --stat`` of this repository. Shell outputs are cut at the last whole line
-          within 30,000 characters, as Claude Code's Bash tool caps them before they ever
-          reach a request.
+  real    the first requests the real Claude Code CLI sends for a read-only question and
+          for an edit (bench/data/compression/claude_code_first_turn_*.json, recorded on
+          this machine by ``uv run python bench/record_claude_code.py``; gitignored because
+          they hold Anthropic's prompts); the output of ``pytest -v`` on a failing suite
+          generated here; ``grep -rn`` over this machine's standard library; ``git log
+          --stat`` of this repository. Shell outputs are cut as Claude Code's Bash tool cuts
+          them before they ever reach a request: at 30,000 characters, mid-line, followed by
+          ``... [N lines truncated] ...``.
 
-Run: ``uv run python bench/compression.py``; prints a table, writes
+Run: ``uv run python bench/record_claude_code.py`` (once), then
+``uv run python bench/compression.py``; prints a table, writes
 bench/results/compression.json.
 """
 
@@ -30,12 +36,13 @@ import sys
 import sysconfig
 import tempfile
 import textwrap
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from lynkr.model import Message, Request, TextBlock, Tool, ToolResultBlock, ToolUseBlock
 from lynkr.optimize.expand_store import ExpandStore
+from lynkr.optimize.schema_slim import slim_tool
 from lynkr.optimize.tool_results import BlockCache, compress_tool_results
 from lynkr.optimize.tool_selection import select_tools
 from lynkr.tokens import count_tokens
@@ -48,9 +55,13 @@ REPO = HERE.parent
 THRESHOLD = 500  # the default TOOL_RESULT_COMPRESSION_THRESHOLD
 BASH_OUTPUT_LIMIT = 30_000
 TARGETS = {("T1", "selection"): 60, ("T2", "selection"): 55,
-           ("L2", "lossless"): 50, ("L2", "full"): 90}
+           ("L2", "lossless"): 50, ("L2", "full"): 90,
+           ("claude_code_first_turn_readonly", "selection"): 50}
 NEEDED = {"T1": {"Read", "Glob", "Grep"}, "T2": {"Read", "Edit"},
-          "T1m": {"Read", "Glob", "Grep"}, "T2m": {"Read", "Edit"}}
+          "T1m": {"Read", "Glob", "Grep"}, "T2m": {"Read", "Edit"},
+          # Claude Code 2.1 searches through Bash (it has no Grep/Glob/LS).
+          "claude_code_first_turn_readonly": {"Read", "Bash"},
+          "claude_code_first_turn_edit": {"Read", "Edit", "Write", "Bash"}}
 
 
 @dataclass
@@ -106,7 +117,7 @@ def selection_rows(label: str, prompt: str, tools: list[Tool]) -> list[Row]:
         selection = select_tools(request, mode)
         missing = NEEDED[label] - set(selection.kept)
         rows.append(Row(label, "selection", mode, request_tokens(request),
-                        request_tokens(selection.request), True,
+                        request_tokens(selection.request), False,
                         f"kept {','.join(selection.kept)}" + (f"; MISSING {missing}" if missing
                                                               else ""),
                         TARGETS.get((label.rstrip("m"), "selection")),
@@ -133,10 +144,13 @@ def compression_rows(label: str, request: Request) -> list[Row]:
 
 
 def bash_output(args: list[str], cwd: Path | None = None) -> str:
+    """A command's output as Claude Code's Bash tool hands it on: cut mid-line at 30,000
+    characters, then a blank line and how many lines were cut."""
     done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
     out = done.stdout + done.stderr
     if len(out) > BASH_OUTPUT_LIMIT:
-        out = out[:out.rfind("\n", 0, BASH_OUTPUT_LIMIT)]
+        hidden = out.count("\n", BASH_OUTPUT_LIMIT) + 1
+        out = f"{out[:BASH_OUTPUT_LIMIT]}\n\n... [{hidden} lines truncated] ..."
     return out
 
 
@@ -211,17 +225,29 @@ def real_rows() -> tuple[list[Row], list[str]]:
 
 
 def selection_rows_for(label: str, request: Request) -> list[Row]:
-    rows = []
+    """Tool selection on a recorded real request, plus slimming alone (every tool kept)."""
+    before = request_tokens(request)
+    slimmed = Request(**{**vars_of(request), "tools": [slim_tool(t) for t in request.tools]})
+    rows = [Row(label, "selection", "slim only", before, request_tokens(slimmed), False,
+                f"all {len(request.tools)} tools kept, descriptions and schemas slimmed")]
     for mode in ("conservative", "aggressive"):
         selection = select_tools(request, mode)
-        rows.append(Row(label, "selection", mode, request_tokens(request),
-                        request_tokens(selection.request), True,
+        missing = NEEDED.get(label, set()) - set(selection.kept)
+        rows.append(Row(label, "selection", mode, before,
+                        request_tokens(selection.request), False,
                         f"kept {len(selection.kept)}/{len(request.tools)}: "
-                        f"{','.join(selection.kept)}",
-                        extra={"kept": list(selection.kept), "dropped": list(selection.dropped),
-                               "tool_schema_tokens": [selection.tokens_before,
-                                                      selection.tokens_after]}))
+                        f"{','.join(selection.kept)}" + (f"; MISSING {missing}" if missing
+                                                          else ""),
+                        TARGETS.get((label, "selection")) if mode == "conservative" else None,
+                        {"kept": list(selection.kept), "dropped": list(selection.dropped),
+                         "needed_kept": not missing,
+                         "tool_schema_tokens": [selection.tokens_before,
+                                                selection.tokens_after]}))
     return rows
+
+
+def vars_of(request: Request) -> dict[str, Any]:
+    return {f.name: getattr(request, f.name) for f in fields(request)}
 
 
 def value_floor(value: Any) -> int:
@@ -272,7 +298,7 @@ def main() -> int:
     for note in notes:
         print(f"note: {note}")
     needed_ok = all(r.extra.get("needed_kept", True) for r in rows)
-    print(f"needed tools kept in every T workload: {needed_ok}")
+    print(f"needed tools kept in every selection workload: {needed_ok}")
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
