@@ -12,7 +12,9 @@ that matter here:
   ``messageStop``; the decoder therefore ends the message on ``metadata`` (or at end of stream).
 * ``toolChoice`` is sent only when it constrains (``any``/``tool``): not every Bedrock model
   accepts it, and ``auto`` is the default anyway. ``none`` cannot be expressed; tools are still
-  declared because Bedrock refuses tool blocks in the history without a ``toolConfig``.
+  declared because Bedrock refuses tool blocks in the history without a ``toolConfig`` (for
+  the same reason, a request with tool blocks but no tools declares the tools its history
+  used, with an open schema).
 * Images must be inline bytes; an image given by URL is replaced by a note in the text.
 """
 
@@ -83,9 +85,12 @@ def build_request(request: Request, model: str) -> dict[str, Any]:
         config["stopSequences"] = list(request.stop)
     if config:
         body["inferenceConfig"] = config
-    tools = [{"toolSpec": {"name": t.name, "description": t.description or t.name,
-                           "inputSchema": {"json": t.input_schema}}}
+    tools = [_tool_spec(t.name, t.description, t.input_schema)
              for t in request.tools if t.raw is None]
+    if not tools:
+        used = dict.fromkeys(b.name for m in request.messages for b in m.content
+                             if isinstance(b, ToolUseBlock))
+        tools = [_tool_spec(name, "", {"type": "object"}) for name in used]
     if tools:
         body["toolConfig"] = {"tools": tools}
         choice = request.tool_choice
@@ -96,6 +101,11 @@ def build_request(request: Request, model: str) -> dict[str, Any]:
     if request.thinking and "anthropic." in model:
         body["additionalModelRequestFields"] = {"thinking": request.thinking}
     return body
+
+
+def _tool_spec(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"toolSpec": {"name": name, "description": description or name,
+                         "inputSchema": {"json": schema}}}
 
 
 def _messages(messages: list[Message]) -> list[dict[str, Any]]:

@@ -8,7 +8,9 @@ import httpx
 import openai
 import pytest
 
+from lynkr.model import Message, Request, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.providers.sigv4 import Credentials, sign
+from lynkr.wire.bedrock import build_request
 from tests.fakes.bedrock import BadCRC, FakeBedrock, StreamException
 from tests.fakes.upstream import Cut, Fail, Reply, ToolCall
 
@@ -174,3 +176,13 @@ def test_a_bad_crc_before_any_output_is_a_clean_502(bedrock_proxy: str,
         "model": "m", "max_tokens": 50, "stream": True, "messages": USER})
     assert response.status_code == 502
     assert "CRC" in response.json()["error"]["message"]
+
+
+def test_tool_history_without_tools_still_declares_a_tool_config() -> None:
+    request = Request(model="m", messages=[
+        Message("user", [TextBlock("go")]),
+        Message("assistant", [ToolUseBlock("t1", "run", {"cmd": "ls"})]),
+        Message("user", [ToolResultBlock("t1", [TextBlock("a.py")])])])
+    body = build_request(request, MODEL_ID)
+    assert body["toolConfig"] == {"tools": [{"toolSpec": {
+        "name": "run", "description": "run", "inputSchema": {"json": {"type": "object"}}}}]}
