@@ -13,12 +13,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
 from graph.build import BuildSummary, build_graph
-from graph.query import CodeGraph, load_graph
+
+if TYPE_CHECKING:  # networkx and numpy load only for commands that read the graph
+    from graph.query import CodeGraph
 
 MAX_WARNINGS_SHOWN = 10
 
@@ -135,6 +137,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 def _open(root: str) -> CodeGraph | None:
     """The graph of ``root``, building it first when none (or an unusable one) is stored."""
+    from graph.query import load_graph
+
     if not Path(root).is_dir():
         print(f"error: {root} is not a directory", file=sys.stderr)
         return None
