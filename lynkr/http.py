@@ -7,12 +7,24 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anyio
+import httpx
 import orjson
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.types import Receive, Scope, Send
 
+from lynkr.config import Settings
 from lynkr.errors import InvalidRequest, LynkrError
+from lynkr.transport import AiohttpTransport
+
+
+def upstream_client(settings: Settings) -> httpx.AsyncClient:
+    """The one HTTP client every provider shares: keep-alive pool, configured timeouts,
+    aiohttp underneath (see lynkr/transport.py for why)."""
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
+    timeout = httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout)
+    return httpx.AsyncClient(timeout=timeout, limits=limits,
+                             transport=AiohttpTransport(limits=limits))
 
 
 class JSONResponse(HTTPResponse):
