@@ -22,6 +22,12 @@ from lynkr.config import Settings, TierTarget
 from lynkr.errors import LynkrError, UpstreamError
 from lynkr.expansion import send_with_expansion, stream_with_expansion
 from lynkr.model import MessageStop, Request, Response, StreamEvent, Usage
+from lynkr.optimize.policy import (
+    apply_policy_to_events,
+    apply_policy_to_response,
+    limit_reached,
+    limit_response,
+)
 from lynkr.optimize.tool_results import EXPAND_TOOL_NAME, compress_tool_results
 from lynkr.optimize.tool_selection import select_tools
 from lynkr.providers.base import Provider
@@ -105,6 +111,13 @@ class Pipeline:
     async def run(self, request: Request, record: RequestRecord, *,
                   use_cache: bool = True) -> Outcome:
         original = request
+        stop = limit_reached(request, self.settings.policy)
+        if stop is not None:  # answered by the proxy itself; see lynkr.optimize.policy
+            record.provider, record.model, record.tokens_in, record.tokens_out = (
+                "policy", "limit", 0, 0)
+            answer = limit_response(request, stop)
+            return (Outcome(record, events=areplay(answer)) if request.stream
+                    else Outcome(record, response=answer))
         cache = self.parts.cache if use_cache else None
         if cache is not None:
             hit = await anyio.to_thread.run_sync(cache.lookup, request)
@@ -121,6 +134,8 @@ class Pipeline:
                 events = stream_with_expansion(
                     request, events, lambda r: self._open(r, served.target),
                     self.parts.expand_store)
+            if self.settings.policy.safe_commands_enabled:
+                events = apply_policy_to_events(original, events, self.settings)
             return Outcome(record, events=self._observe(original, events, record, cache))
         served_response = await call_with_fallback(
             chain, lambda t: self._send(request, t), self.breakers, self.retry)
@@ -130,6 +145,8 @@ class Pipeline:
             response = await send_with_expansion(
                 request, response, lambda r: self._send(r, served_response.target),
                 self.parts.expand_store)
+        if self.settings.policy.safe_commands_enabled:
+            response = apply_policy_to_response(original, response, self.settings)
         self._complete(original, response, record, cache)
         return Outcome(record, response=response)
 
