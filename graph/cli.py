@@ -59,6 +59,8 @@ def add_graph_commands(subparsers: Any) -> None:
         leaf.set_defaults(func=run_query, question=name)
     hot = questions.add_parser("hotspots", help="most central and most complex symbols")
     hot.add_argument("--limit", type=int, default=20)
+    hot.add_argument("--by", choices=("both", "centrality", "complexity"), default="both",
+                     help="rank by centrality, complexity, or both (default)")
     _common(hot)
     hot.set_defaults(func=run_query, question="hotspots")
 
@@ -188,7 +190,7 @@ def run_query(args: argparse.Namespace) -> int:
     elif question == "outline":
         answer = graph.outline(args.file)
     else:
-        answer = graph.hotspots(args.limit)
+        answer = graph.hotspots(args.limit, by=args.by)
     if args.json:
         print(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
     else:

@@ -18,6 +18,7 @@ import networkx as nx
 from graph.network import Network, build_network
 from graph.store import StoreError, load_stored, store_path
 
+HOTSPOT_ORDERS = ("both", "centrality", "complexity")
 _SYMBOL_FIELDS = ("kind", "name", "qualname", "file", "start_line", "end_line", "signature",
                   "cyclomatic", "nesting", "length")
 
@@ -179,17 +180,21 @@ class CodeGraph:
             depth += 1
         return depth
 
-    def hotspots(self, limit: int = 20) -> list[dict[str, object]]:
-        """Symbols ranked by centrality and complexity together (each scaled to 0-1)."""
+    def hotspots(self, limit: int = 20, by: str = "both") -> list[dict[str, object]]:
+        """Symbols ranked by centrality, by cyclomatic complexity, or (``both``, default)
+        by the mean of the two, each scaled to 0-1: the code most worth care."""
+        if by not in HOTSPOT_ORDERS:
+            raise ValueError(f"by must be one of {', '.join(HOTSPOT_ORDERS)}")
         nodes = self.graph.nodes
         symbols = [n for ids in self._net.file_symbols.values() for n in ids]
         if not symbols:
             return []
         top_cc = max(nodes[n]["cyclomatic"] for n in symbols) or 1
+        weight = {"both": 0.5, "centrality": 1.0, "complexity": 0.0}[by]
         scored = []
         for n in symbols:
             central = self._net.centrality.get(n, 0.0)
-            score = 0.5 * central + 0.5 * nodes[n]["cyclomatic"] / top_cc
+            score = weight * central + (1 - weight) * nodes[n]["cyclomatic"] / top_cc
             scored.append((score, n, central))
         scored.sort(key=lambda t: (-t[0], t[1]))
         return [

@@ -65,3 +65,15 @@ def test_arrow_functions_bound_to_names_are_functions(make_repo: RepoFactory):
     app = graph.graph.nodes["src/app.tsx::App"]
     assert app["kind"] == "function"
     assert graph.graph.has_edge("src/app.tsx::App", "src/shapes.ts::Circle", key="calls")
+
+
+def test_jsx_components_used_in_tsx_are_calls(make_repo: RepoFactory):
+    root = make_repo({
+        "Button.tsx": "export function Button() { return <button />; }\n",
+        "Page.tsx": "import { Button } from './Button';\n"
+                    "export function Page() { return <div><Button /></div>; }\n",
+    })
+    build_graph(root, workers=1)
+    graph = load_graph(root)
+    assert graph is not None
+    assert graph.graph.has_edge("Page.tsx::Page", "Button.tsx::Button", key="calls")

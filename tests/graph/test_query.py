@@ -124,3 +124,13 @@ def test_signals_are_cheap_on_a_loaded_graph(graph: CodeGraph):
     for _ in range(100):
         graph.signals(["core.py", "top.py"], ["answer", "doubled"])
     assert (time.perf_counter() - started) / 100 < 0.005
+
+
+def test_hotspots_can_rank_by_centrality_or_complexity_alone(graph: CodeGraph):
+    by_complexity = graph.hotspots(limit=1, by="complexity")
+    assert by_complexity[0]["id"] == "core.py::base_value"
+    by_centrality = graph.hotspots(limit=4, by="centrality")
+    assert [h["centrality"] for h in by_centrality] == sorted(
+        (h["centrality"] for h in by_centrality), reverse=True)
+    with pytest.raises(ValueError, match="by must be one of"):
+        graph.hotspots(by="size")
