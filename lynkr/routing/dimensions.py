@@ -12,8 +12,9 @@ Rules, in short (weights live in :mod:`lynkr.routing.weights`):
   trace 0.8, a trace or diff plus code 1.
 - ``codegen_intent``: "fix/add/rename" 0.35, "write/create ... <code noun>" 0.6,
   "implement / build a / refactor / rewrite / from scratch" 1.
-- ``multi_step``: 0.25 per planning marker ("first … then", "plan", "across all", "every
-  module") plus numbered / bulleted requirement lists.
+- ``multi_step``: 0.25 per planning marker ("first … then", "plan", "phases"), numbered /
+  bulleted requirement lists, distinct deliverable verbs beyond two, long comma lists.
+- ``scope``, ``change_request``, ``specified_edit`` (negative): see :mod:`lynkr.routing.scope`.
 - ``reasoning``: 0.45 per strong marker (prove, invariant, trade-offs, architecture, race
   condition, deadlock, correctness …), 0.2 per weak one (why, compare, should we, strategy …).
 - ``analysis_depth``: 0.3 per marker (analyse, investigate, root cause, audit, profile, debug,
@@ -44,6 +45,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lynkr.routing import scope as _scope
+from lynkr.routing.scope import SCOPE, scope, specified_edit
+
 Rule = Callable[["Features"], tuple[float, str]]
 
 
@@ -62,6 +66,7 @@ class Features:
     n_tool_uses: int
     recent_tool_uses: int
     recent_errors: int
+    searched_files: int  # files listed by recent search tools (Glob, Grep, find, rg, ls)
     tools: tuple[str, ...]
     files: tuple[str, ...]
     symbols: tuple[str, ...]
@@ -158,7 +163,7 @@ def codegen_intent(f: Features) -> tuple[float, str]:
     strong = _distinct(_GEN_STRONG, f.task)
     medium = _distinct(_GEN_MEDIUM, f.task)
     if strong:
-        if _ONE_UNIT.search(f.task) and not _SCOPE.search(f.task):
+        if _ONE_UNIT.search(f.task) and not SCOPE.search(f.task):
             return 0.7, f"build intent on one unit: {', '.join(strong[:3])}"
         return 1.0, f"build intent: {', '.join(strong[:3])}"
     if medium:
@@ -169,21 +174,17 @@ def codegen_intent(f: Features) -> tuple[float, str]:
     return 0.0, "no code-generation intent"
 
 
+def change_request(f: Features) -> tuple[float, str]:
+    """A change asked for that ``codegen_intent`` does not already count as code generation:
+    the MEDIUM floor of a behaviour edit ("close the modal on Escape")."""
+    if codegen_intent(f)[0] >= 0.6:
+        return 0.0, "counted by codegen_intent"
+    return _scope.change_request(f)
+
+
 _MULTI = _rx(r"step[- ]by[- ]step|\bfirst\b[^\n]{0,200}\bthen\b|\bafter that\b|\bfinally\b|"
              r"\bplan\b|\bphases?\b|\bmilestones?\b|\broadmap\b")
-# Scope markers: the work spans many places.
-_SCOPE = _rx(r"\beverywhere\b|\beverything\b|\bmonolith\b|into (?:its|their) own\b|"
-             r"across (?:all|the|every|multiple|our)\b|\bevery (?:file|module|service|endpoint|"
-             r"package|call ?site|handler|test|component|page)|\ball (?:the |our )?(?:files|"
-             r"modules|services|endpoints|call ?sites|usages|tests|handlers|packages|components|"
-             r"routes|tables|queries|jobs)\b|\bthroughout\b|"
-             r"(?:whole|entire) (?:codebase|repo|project|app|frontend|backend|suite)|"
-             r"\bmulti-?(?:file|step|tenan|region|platform)\w*|\bas well as\b|\bmonorepo\b|"
-             r"\bcodebase\b|\bboth (?:the )?\w+ (?:and|&)\b|\bwhatever breaks\b")
 _NUMBERED = _rx(r"^\s*(?:\d+[.)]|[-*•]) +\S")
-# "9 services", "about 40 call sites": the user counted the scope for us.
-_QUANTITY = _rx(r"\b(\d{1,4}) (?:\w+ )?(?:files|services|call ?sites|jobs|modules|tables|"
-                r"endpoints|components|tests|packages|repos|microservices|pages|screens)\b")
 # Distinct deliverable verbs: "add the view, store tokens, update the model and write tests".
 _ACTIONS = _rx(r"\b(?:add|update|write|implement|store|create|migrate|protect|build|remove|"
                r"replace|convert|move|split|extract|expose|backfill|gate|gating|document|deploy|"
@@ -195,21 +196,17 @@ _ACTIONS = _rx(r"\b(?:add|update|write|implement|store|create|migrate|protect|bu
 
 def multi_step(f: Features) -> tuple[float, str]:
     hits = _distinct(_MULTI, f.task)
-    scope = _distinct(_SCOPE, f.task)
     items = len(_NUMBERED.findall(f.task))
     commas = f.task.count(", ") + f.task.count("; ")
     actions = _distinct(_ACTIONS, f.task)
-    counted = max((int(m.group(1)) for m in _QUANTITY.finditer(f.task)), default=0)
-    value = 0.25 * len(hits) + 0.4 * len(scope) + (min(0.6, 0.15 * items) if items >= 2 else 0)
-    value += 0.15 * max(0, len(actions) - 2) + (0.4 if counted >= 3 else 0.0)
+    value = 0.25 * len(hits) + (min(0.6, 0.15 * items) if items >= 2 else 0)
+    value += 0.15 * max(0, len(actions) - 2)
     value += min(0.4, 0.1 * max(0, commas - 2))  # "VPC, subnets, an RDS instance, and ECS"
-    hits += scope
     if not value:
         return 0.0, "single step"
     parts = [", ".join(h[:30] for h in hits[:3])] if hits else []
     parts += [f"{items} list items"] if items >= 2 else []
     parts += [f"{len(actions)} actions"] if len(actions) > 2 else []
-    parts += [f"{counted} units of scope"] if counted >= 3 else []
     return _clamp(value), "; ".join(parts)
 
 
@@ -224,13 +221,21 @@ _REASON_STRONG = _rx(
     r"stale (?:data|reads?)|trust boundar|\battacks?\b|\battacker\b|reorder|happens[- ]before|"
     r"\brace\b|lost updates?|double[- ]spend|recommendation|reason about|explain exactly|"
     r"^\s*design\b|\bdesign (?:the|a|an|our)\b|sharding|partition|\bconsistency\b|"
-    r"\bcorrect if\b|\bsafe to\b|is (?:it|this) (?:correct|safe)|prove it|either way")
+    r"\bcorrect if\b|\bsafe to\b|is (?:it|this) (?:correct|safe)|prove it|either way|"
+    r"counter-?example|propose (?:a |an )?(?:\w+ )?(?:design|architecture|scheme)|"
+    r"read[- ]your[- ]writes|\bcausal(?:ity| consistency)?\b")
 _REASON_WEAK = _rx(
     r"\bwhy\b|\bcompare\b|\bcomparison\b|\bshould (?:we|i)\b|which (?:approach|option|one|is "
     r"better)|best (?:approach|way)|\bevaluate\b|implications|scalab|\bdistributed\b|"
     r"concurren|idempoten|\boptimal\b|\bstrategy\b|\balternatives?\b|\bdesign\b|edge cases|"
     r"\bguarantees?\b|\bsemantics\b|\bdecide\b|\brisks?\b|\bchoose\b|which \w+ should|"
-    r"\bconflicts?\b|\bjustify\b")
+    r"\bconflicts?\b|\bjustify\b|\bshould (?:our|the|it|this)\b|\bconsider\b")
+
+
+# "What's the difference between a race condition and a deadlock?": naming hard concepts in a
+# short question of definition asks for a definition, not for reasoning about them.
+_DEFINITION = _rx(r"^\s*(?:what(?:'s| is| are| does)|define|explain what)\b[^\n]{0,40}"
+                  r"\b(?:difference between|mean|means|meaning|definition|stand for|is an?)\b")
 
 
 def reasoning(f: Features) -> tuple[float, str]:
@@ -239,7 +244,10 @@ def reasoning(f: Features) -> tuple[float, str]:
     value = 0.45 * len(strong) + 0.2 * len(weak)
     if not value:
         return 0.0, "no reasoning markers"
-    return _clamp(value), f"reasoning: {', '.join((strong + weak)[:4])}"
+    reason = f"reasoning: {', '.join((strong + weak)[:4])}"
+    if _DEFINITION.search(f.task) and len(f.task.split()) < 25 and "[code]" not in f.task:
+        return _clamp(value) * 0.5, reason + " (definition question)"
+    return _clamp(value), reason
 
 
 _ANALYSIS = _rx(r"analy[sz]|investigat|root[- ]cause|\baudit|\breview\b|\bprofil(?:e|ing)\b|"
@@ -260,14 +268,19 @@ _RISK = _rx(r"secur|vulnerab|exploit|injection|\bxss\b|csrf|\bssrf\b|"
             r"\bauth(?:entication|orization|n|z)?\b|oauth|\bjwt\b|\bsaml\b|\bsso\b|password|"
             r"credential|\bsecrets?\b|\bcrypt|encrypt|decrypt|\bhmac\b|\bsignatures?\b|"
             r"\btls\b|certificate|payment|billing|stripe|invoice|refund|\bpci\b|checkout|"
-            r"ledger|data loss|lose data|\bdrop (?:table|column|database|index)|\btruncate\b|"
+            r"ledger|data loss|lose data|\btruncate\b|session (?:cookies?|store|tokens?)|"
+            r"\bdrop(?:s|ping)? (?:the )?(?:\w+ |`[^`]+` )?(?:table|column|database|index)|"
             r"migrations?\b|\bproduction\b|\bprod\b|\bdeploy|rollback|backups?\b|\bgdpr\b|"
             r"\bpii\b|rm -rf|force[- ]push|--force|permissions?\b|privilege|\bsudo\b|"
             r"kubernetes|\bk8s\b|terraform|zero[- ]downtime|\bhipaa\b|\bsanitiz")
 
 
 def domain_risk(f: Features) -> tuple[float, str]:
-    return _per_hit(_RISK, f.task, 0.35, "risky domain")
+    value, reason = _per_hit(_RISK, f.task, 0.35, "risky domain")
+    if value and _ONE_UNIT.search(f.task) and not SCOPE.search(f.task):
+        # "a function that sanitizes filenames": the risk is contained in one small unit.
+        return value * 0.5, reason + " (one unit)"
+    return value, reason
 
 
 _VAGUE = _rx(r"\bfix it\b|doesn'?t work|not working|\bbroken\b|something(?:'s| is) (?:wrong|off)|"
@@ -328,8 +341,8 @@ def agentic(f: Features) -> tuple[float, str]:
     parts = [f"{f.recent_tool_uses} recent tool calls"] if f.recent_tool_uses else []
     errors = f.recent_errors
     if errors:
-        value += 0.45 if errors >= 2 else 0.2
-        parts.append(f"{errors} failing results (fix loop)")
+        value += 0.45 if errors >= 2 else 0.1
+        parts.append(f"{errors} failing results" + (" (fix loop)" if errors >= 2 else ""))
     auto = _distinct(_AUTONOMOUS, f.task)
     if auto:
         value += 0.45
@@ -361,13 +374,13 @@ _HINT_STRONG = _rx(r"\bthink (?:hard|deeply|carefully|long|step by step)\b|"
 _HINT_MILD = _rx(r"\bthink (?:about|through)\b|\bconsider carefully\b|\bbe thorough\b")
 _BRIEF = _rx(r"quick question|\bquick q\b|simple question|^\s*(?:just|quickly) |"
              r"\bjust (?:tell|give|show|list|print|need)\b|\bbriefly\b|short answer|one-liner|"
-             r"tl;?dr|in one (?:line|sentence|word)|yes or no|no need to (?:explain|elaborate)|"
+             r"tl;?dr|\bone (?:line|sentence|word)\b|yes or no|no need to (?:explain|elaborate)|"
              r"don'?t overthink|\bquickly\b|\btrivial\b|\btypo\b")
 
 
 _LOOKUP = _rx(r"^\s*(?:how (?:do|can) i|what(?:'s| is| does| are)|which|where|is there|"
               r"is `|does|can i|show me|list|how many|print)\b|which version|what version|"
-              r"\btypos?\b|\brename\b|\bbump\b|\binstead\b|missing import|whitespace|"
+              r"\btypos?\b|\brename\b|\bbump\b|missing import|whitespace|"
               r"\breformat|\bsort the imports\b|\blog level\b|\bcopyright\b|"
               r"\bchange (?:the|it|this) \w+ from\b|\bthanks\b")
 
@@ -393,6 +406,8 @@ def brevity_hint(f: Features) -> tuple[float, str]:
 TEXT_RULES: dict[str, Rule] = {
     "codegen_intent": codegen_intent,
     "multi_step": multi_step,
+    "scope": scope,
+    "change_request": change_request,
     "reasoning": reasoning,
     "analysis_depth": analysis_depth,
     "domain_risk": domain_risk,
@@ -410,4 +425,5 @@ RULES: dict[str, Rule] = {
     "user_hint": user_hint,
     "brevity_hint": brevity_hint,
     "mechanical": mechanical,
+    "specified_edit": specified_edit,
 }

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from lynkr.config import ConfigError, RoutingSettings
 from lynkr.model import Block, Request, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.routing import dimensions as dims
+from lynkr.routing.scope import files_listed, is_search
 from lynkr.routing.side_requests import detect_side_request
 from lynkr.routing.weights import TIER_ORDER, Weights, load_weights
 from lynkr.tokens import count_tokens
@@ -131,12 +132,14 @@ class Scorer:
             return 0.0, f"code graph lookup failed ({type(exc).__name__})"
         if signals is None or not signals.files_found:
             return 0.0, "mentioned code not in graph"
+        # Each signal counts only above what ordinary code shows (a 3-branch function, two
+        # importers): calm code must not lift a one-spot edit out of SIMPLE.
         parts = {
-            "cyclomatic": _clamp(signals.max_cyclomatic / 20),
-            "nesting": _clamp(signals.max_nesting / 6),
-            "blast radius": _clamp(signals.blast_radius / 25),
-            "dependency depth": _clamp(signals.dependency_depth / 8),
-            "centrality": _clamp(signals.centrality),
+            "cyclomatic": _clamp((signals.max_cyclomatic - 5) / 15),
+            "nesting": _clamp((signals.max_nesting - 2) / 4),
+            "blast radius": _clamp((signals.blast_radius - 2) / 20),
+            "dependency depth": _clamp((signals.dependency_depth - 2) / 6),
+            "centrality": _clamp((signals.centrality - 0.05) / 0.45),
         }
         value = 0.6 * max(parts.values()) + 0.4 * sum(parts.values()) / len(parts)
         return _clamp(value), ("graph: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
@@ -172,7 +175,8 @@ def extract_features(request: Request) -> dims.Features:
                 context_chars += len(block.text)
             elif isinstance(block, ToolResultBlock):
                 context_chars += sum(len(b.text) for b in block.content if isinstance(b, TextBlock))
-    recent_uses, flagged = 0, 0
+    recent_uses, flagged, searched = 0, 0, 0
+    search_ids: set[str] = set()
     results: list[str] = []
     unflagged: list[str] = []
     commands: list[str] = []
@@ -182,8 +186,12 @@ def extract_features(request: Request) -> dims.Features:
             if isinstance(block, ToolUseBlock):
                 recent_uses += 1
                 _collect_tool_input(block.input, commands, paths)
+                if is_search(block.name, block.input):
+                    search_ids.add(block.id)
             elif isinstance(block, ToolResultBlock):
                 text = block.text[:2_000].lower()
+                if block.tool_use_id in search_ids:
+                    searched = max(searched, files_listed(text))
                 results.append(text)
                 if block.is_error:
                     flagged += 1
@@ -205,6 +213,7 @@ def extract_features(request: Request) -> dims.Features:
         n_tool_uses=n_tool_uses,
         recent_tool_uses=recent_uses,
         recent_errors=dims.count_error_results(unflagged, flagged),
+        searched_files=searched,
         tools=tuple(t.name.lower() for t in request.tools[:200]),
         files=files,
         symbols=symbols,

@@ -32,9 +32,11 @@ DEFAULT_DIMENSION_WEIGHTS: Mapping[str, float] = MappingProxyType({
     "code_present": 0.06,
     "codegen_intent": 0.25,
     "multi_step": 0.20,
+    "scope": 0.20,
+    "change_request": 0.08,
     "reasoning": 0.30,
     "analysis_depth": 0.18,
-    "domain_risk": 0.15,
+    "domain_risk": 0.25,
     "ambiguity": 0.06,
     "tool_danger": 0.02,
     "agentic": 0.20,
@@ -45,6 +47,7 @@ DEFAULT_DIMENSION_WEIGHTS: Mapping[str, float] = MappingProxyType({
     # Negative on purpose: "quick question", "just tell me" pull the score down.
     "brevity_hint": -0.12,
     "mechanical": -0.15,
+    "specified_edit": -0.20,
 })
 
 
@@ -57,8 +60,8 @@ class Thresholds:
     """Lower score bounds of MEDIUM, COMPLEX and REASONING (SIMPLE starts at 0)."""
 
     medium: float = 0.12
-    complex: float = 0.24
-    reasoning: float = 0.26
+    complex: float = 0.26
+    reasoning: float = 0.28
 
     def lower_bound(self, tier: str) -> float:
         """The score at which ``tier`` starts, used by affinity to measure a downgrade."""
