@@ -75,7 +75,12 @@ def build_graph(root: str | Path, *, workers: int | None = None,
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(root, workers, progress, full, max_file_bytes)
+        try:
+            return _build(root, workers, progress, full, max_file_bytes)
+        except _CorruptBlob as exc:  # the index was sound but a file's record was not
+            summary = _build(root, workers, progress, True, max_file_bytes)
+            summary.note = f"stored graph unusable ({exc}); rebuilt from scratch"
+            return summary
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -101,6 +106,8 @@ def _build(root: str | Path, workers: int | None, progress: Progress | None, ful
             summary.full = True
             summary.note = f"stored graph unusable ({exc}); rebuilt from scratch"
 
+    for name in old.meta.get("corrupt_records") or ():  # type: ignore[attr-defined]
+        summary.warnings.append(f"stored record of {name} was corrupt; parsed again")
     scan = scan_repository(base, max_bytes=max_file_bytes)
     summary.warnings.extend(scan.warnings)
     skipped: Counter[str] = Counter(scan.skipped)
@@ -166,7 +173,7 @@ def _build(root: str | Path, workers: int | None, progress: Progress | None, ful
     # An unchanged graph is not rewritten: readers keep their cached copy (load_graph
     # reloads on a new mtime).
     if (summary.full or fresh or removed or relink or files != old.files
-            or skipped_files != known_skips):
+            or skipped_files != known_skips or old.meta.get("corrupt_records")):
         meta = {"root": str(base), "built_at": time.time(), "skipped_files": skipped_files}
         save_graph(target, StoredGraph(files, meta))
     _summarise(summary, files, skipped)
@@ -275,10 +282,19 @@ def _link_shard(paths: list[str]) -> dict[str, FileRecord]:
     return {path: _link_one(path, files, fresh, index, tables) for path in paths}
 
 
+class _CorruptBlob(Exception):
+    """A stored file record that does not decode: the build starts over from scratch."""
+
+
 def _link_one(path: str, files: dict[str, FileRecord], fresh: dict[str, FileFacts],
               index: ModuleIndex, tables: RepoTables) -> FileRecord:
     rec = files[path]
-    facts = fresh.get(path) or decode_blob(rec.blob)[0]
+    facts = fresh.get(path)
+    if facts is None:
+        try:
+            facts = decode_blob(rec.blob)[0]
+        except (ValueError, TypeError) as exc:
+            raise _CorruptBlob(f"record of {path} is corrupt: {exc}") from exc
     return _linked_record(path, rec, facts, index, tables)
 
 

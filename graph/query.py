@@ -289,6 +289,8 @@ def load_graph(root: str | Path) -> CodeGraph | None:
     gc.disable()
     try:
         graph = CodeGraph(base, build_network(stored))
+    except (ValueError, TypeError, KeyError, IndexError):  # a corrupt file record
+        return None
     finally:
         if gc_was_enabled:
             gc.freeze()  # the graph lives on: keep later collections from rescanning it

@@ -1,9 +1,11 @@
 """The stored graph: one versioned file under ``<repo>/.lynkr/graph/``.
 
 Layout: a magic line, an 8-byte length, a JSON index (one small row per file: content hash,
-stat, definitions, names called, import targets), then one JSON blob per file (its facts
-and resolved edges). An incremental build reads the index, decodes only the blobs of the
-files it re-links, and copies the other blobs as bytes. JSON, not pickle: a graph file found
+stat, definitions, names called, import targets, and the offset, length and CRC-32 of its
+blob), then one JSON blob per file (its facts and resolved edges). A blob whose CRC does not
+match drops only that file, which the next build parses again. An incremental build reads
+the index, decodes only the blobs of the files it re-links, and copies the other blobs as
+bytes. JSON, not pickle: a graph file found
 in a cloned repository must never be able to run code.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import os
 import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -20,7 +23,7 @@ import orjson
 from graph.facts import FileFacts, facts_from_rows, facts_to_rows
 from graph.resolve import Edge
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MAGIC = b"LYNKR-GRAPH\n"
 STORE_DIR = Path(".lynkr") / "graph"
 STORE_NAME = "graph.bin"
@@ -83,7 +86,7 @@ def save_graph(path: Path, graph: StoredGraph) -> None:
     offset = 0
     rows: dict[str, list[object]] = {}
     for name, rec in graph.files.items():
-        rows[name] = [*rec[:-1], offset, len(rec.blob)]
+        rows[name] = [*rec[:-1], offset, len(rec.blob), zlib.crc32(rec.blob)]
         offset += len(rec.blob)
     index = orjson.dumps({"version": FORMAT_VERSION, "meta": graph.meta, "files": rows})
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -117,12 +120,16 @@ def load_stored(path: Path) -> StoredGraph:
         raise StoreError(f"{path} has format version {found}, expected {FORMAT_VERSION}")
     base = start + length
     files: dict[str, FileRecord] = {}
+    corrupt: list[str] = []
     try:
         for name, row in index["files"].items():
-            *fields, offset, size = row
+            *fields, offset, size, crc = row
             blob = data[base + offset : base + offset + size]
             if len(blob) != size:
                 raise StoreError(f"{path} is truncated")
+            if zlib.crc32(blob) != crc:  # one damaged record: forget that file only
+                corrupt.append(name)
+                continue
             (digest, mtime, fsize, language, defs, called, imports, unresolved, targets,
              counts, is_test, comment_lines, lines) = fields
             files[name] = FileRecord(
@@ -132,4 +139,6 @@ def load_stored(path: Path) -> StoredGraph:
             )
     except (ValueError, TypeError, KeyError) as exc:
         raise StoreError(f"{path} is corrupt: {exc}") from exc
-    return StoredGraph(files, dict(index.get("meta") or {}))
+    meta = dict(index.get("meta") or {})
+    meta["corrupt_records"] = corrupt
+    return StoredGraph(files, meta)

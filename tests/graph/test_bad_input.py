@@ -171,3 +171,19 @@ def test_unlistable_directories_are_reported_and_skipped(make_repo: RepoFactory,
     summary = build_graph(root, workers=1)
     assert summary.files == 1
     assert "cannot list locked/: Permission denied" in summary.warnings
+
+
+def test_a_corrupt_file_record_drops_only_that_file_until_rebuilt(make_repo: RepoFactory):
+    root = make_repo({**GOOD, "other.py": "def other():\n    return fine()\n"})
+    build_graph(root, workers=1)
+    path = store_path(root)
+    data = bytearray(path.read_bytes())
+    data[-20:-10] = b"\x00" * 10  # inside the last file's record (other.py)
+    path.write_bytes(bytes(data))
+    damaged = load_graph(root)
+    assert damaged is not None and damaged.symbol("fine") and not damaged.symbol("other")
+    summary = build_graph(root, workers=1)
+    assert summary.parsed == 1
+    assert any("other.py was corrupt" in w for w in summary.warnings)
+    graph = load_graph(root)
+    assert graph is not None and graph.callers("fine")[0]["id"] == "other.py::other"
