@@ -5,8 +5,8 @@ stat, definitions, names called, import targets, and the offset, length and CRC-
 blob), then one JSON blob per file (its facts and resolved edges). A blob whose CRC does not
 match drops only that file, which the next build parses again. An incremental build reads
 the index, decodes only the blobs of the files it re-links, and copies the other blobs as
-bytes. JSON, not pickle: a graph file found
-in a cloned repository must never be able to run code.
+bytes. JSON, not pickle: a graph file found in a cloned repository must never be able to
+run code.
 """
 
 from __future__ import annotations
