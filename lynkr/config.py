@@ -43,7 +43,7 @@ class TierTarget:
 @dataclass(frozen=True, slots=True)
 class CacheSettings:
     enabled: bool = True
-    threshold: float = 0.90
+    threshold: float = 0.82
     ttl_seconds: int = 3600
     max_entries: int = 10_000
     prompt_cache_enabled: bool = True
@@ -230,7 +230,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         embeddings_endpoint=r.str("EMBEDDINGS_ENDPOINT", "") or None,
         cache=CacheSettings(
             enabled=r.bool("SEMANTIC_CACHE_ENABLED", True),
-            threshold=r.float("SEMANTIC_CACHE_THRESHOLD", 0.90, lo=0.0, hi=1.0),
+            threshold=r.float("SEMANTIC_CACHE_THRESHOLD", 0.82, lo=0.0, hi=1.0),
             ttl_seconds=r.int("SEMANTIC_CACHE_TTL", 3600, lo=0),
             max_entries=r.int("SEMANTIC_CACHE_MAX_ENTRIES", 10_000, lo=1),
             prompt_cache_enabled=r.bool("PROMPT_CACHE_ENABLED", True),

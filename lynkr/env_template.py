@@ -51,7 +51,7 @@ FALLBACK_ENABLED=false
 # TOOL_SELECTION=conservative            # off | conservative | aggressive
 # TOOL_RESULT_COMPRESSION=full           # off | lossless | full
 SEMANTIC_CACHE_ENABLED=true
-# SEMANTIC_CACHE_THRESHOLD=0.90
+# SEMANTIC_CACHE_THRESHOLD=0.82            # cosine; tuned on bench/cache.py
 # SEMANTIC_CACHE_TTL=3600
 # MEMORY_ENABLED=false
 

@@ -28,12 +28,15 @@ from lynkr.optimize.policy import (
     limit_reached,
     limit_response,
 )
+from lynkr.optimize.semantic_cache import CacheHit, SemanticCache
 from lynkr.optimize.tool_results import EXPAND_TOOL_NAME, compress_tool_results
 from lynkr.optimize.tool_selection import select_tools
 from lynkr.providers.base import Provider
+from lynkr.providers.text_tool_calls import filter_tool_call_events, filter_tool_calls
 from lynkr.routing.affinity import conversation_id
 from lynkr.routing.fallback import Breakers, RetryPolicy, Served, call_with_fallback, prime
 from lynkr.routing.tiers import pinned_target, requested_tier, target_chain
+from lynkr.stores import StoreUnavailable
 from lynkr.streams import ResponseBuilder, areplay
 from lynkr.tokens import request_tokens
 
@@ -120,7 +123,7 @@ class Pipeline:
                     else Outcome(record, response=answer))
         cache = self.parts.cache if use_cache else None
         if cache is not None:
-            hit = await anyio.to_thread.run_sync(cache.lookup, request)
+            hit = await self._lookup(cache, request)
             if hit is not None:
                 return self._cache_hit(request, hit.response, hit.similarity, hit.kind, record)
         request = await self._optimize(request, record)
@@ -134,6 +137,8 @@ class Pipeline:
                 events = stream_with_expansion(
                     request, events, lambda r: self._open(r, served.target),
                     self.parts.expand_store)
+            if original.tools:  # text-printed tool calls -> real ones; unoffered tools dropped
+                events = filter_tool_call_events(original, events)
             if self.settings.policy.safe_commands_enabled:
                 events = apply_policy_to_events(original, events, self.settings)
             return Outcome(record, events=self._observe(original, events, record, cache))
@@ -145,12 +150,22 @@ class Pipeline:
             response = await send_with_expansion(
                 request, response, lambda r: self._send(r, served_response.target),
                 self.parts.expand_store)
+        if original.tools:
+            response = filter_tool_calls(original, response)
         if self.settings.policy.safe_commands_enabled:
             response = apply_policy_to_response(original, response, self.settings)
         self._complete(original, response, record, cache)
         return Outcome(record, response=response)
 
     # --- steps ---------------------------------------------------------------------------
+
+    async def _lookup(self, cache: SemanticCache, request: Request) -> CacheHit | None:
+        """A cache answer, or None; a store that fails mid-flight is a miss, not an error."""
+        try:
+            return await anyio.to_thread.run_sync(cache.lookup, request)
+        except StoreUnavailable as err:
+            log.warning("cache lookup skipped: %s", err)
+            return None
 
     async def _optimize(self, request: Request, record: RequestRecord) -> Request:
         settings, parts = self.settings, self.parts
