@@ -224,7 +224,8 @@ class RepoTables:
     def __init__(self, packed_defs: Mapping[str, str]) -> None:
         self._packed = packed_defs
         self._defs: dict[str, dict[str, list[str]]] = {}
-        parts = "\t".join(p for p in packed_defs.values() if p).split("\t")
+        joined = "\t".join(p for p in packed_defs.values() if p)
+        parts = joined.split("\t") if joined else []
         names, ids = parts[0::2], parts[1::2]
         last = dict(zip(names, ids, strict=True))
         # names defined exactly once in the repository

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from graph.build import build_graph
 from graph.query import load_graph
 from tests.graph.conftest import RepoFactory
@@ -139,3 +143,45 @@ def test_skipped_binary_files_are_remembered_not_read_again(make_repo: RepoFacto
     assert again.skipped == {"binary": 1} and seen == []
     (root / "blob.py").write_text("def now_text():\n    pass\n")
     assert build_graph(root, workers=1).parsed == 1
+
+
+@st.composite
+def module_source(draw: st.DrawFn) -> str:
+    """A small module: imports of sibling modules, functions calling shared names."""
+    lines = [f"from m{draw(st.integers(0, 3))} import f{draw(st.integers(0, 4))}"
+             for _ in range(draw(st.integers(0, 2)))]
+    for _ in range(draw(st.integers(0, 3))):
+        lines.append(f"def f{draw(st.integers(0, 4))}():")
+        calls = draw(st.lists(st.integers(0, 4), max_size=3))
+        lines.extend(f"    f{c}()" for c in calls)
+        lines.append("    return 0")
+    if draw(st.booleans()):
+        lines += ["class C(Base):", "    def f0(self):", "        return self.f1()"]
+    return "\n".join(lines) + "\n"
+
+
+OPERATIONS = st.lists(
+    st.tuples(st.sampled_from(["write", "delete"]), st.integers(0, 3), module_source()),
+    min_size=1, max_size=5,
+)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.lists(module_source(), min_size=1, max_size=4), operations=OPERATIONS)
+def test_any_sequence_of_edits_gives_the_same_graph_as_a_full_build(
+        tmp_path_factory: pytest.TempPathFactory, first: list[str],
+        operations: list[tuple[str, int, str]]):
+    root = tmp_path_factory.mktemp("repo")
+    for i, source in enumerate(first):
+        (root / f"m{i}.py").write_text(source)
+    build_graph(root, workers=1)
+    for action, target, source in operations:
+        path = root / f"m{target}.py"
+        if action == "write":
+            path.write_text(source)
+            os.utime(path, ns=(0, path.stat().st_mtime_ns + 1_000_000_000))
+        elif path.exists():
+            path.unlink()
+        build_graph(root, workers=1)
+        assert_same_as_full_build(root)
