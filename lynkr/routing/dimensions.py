@@ -14,7 +14,8 @@ Rules, in short (weights live in :mod:`lynkr.routing.weights`):
   "implement / build a / refactor / rewrite / from scratch" 1.
 - ``multi_step``: 0.25 per planning marker ("first … then", "plan", "phases"), numbered /
   bulleted requirement lists, distinct deliverable verbs beyond two, long comma lists.
-- ``scope``, ``change_request``, ``specified_edit`` (negative): see :mod:`lynkr.routing.scope`.
+- ``scope``, ``change_request``, ``mechanical``, ``specified_edit``, ``visible_failure``: see
+  :mod:`lynkr.routing.scope` (the last three have negative weights).
 - ``reasoning``: 0.45 per strong marker (prove, invariant, trade-offs, architecture, race
   condition, deadlock, correctness …), 0.2 per weak one (why, compare, should we, strategy …).
 - ``analysis_depth``: 0.3 per marker (analyse, investigate, root cause, audit, profile, debug,
@@ -32,8 +33,6 @@ Rules, in short (weights live in :mod:`lynkr.routing.weights`):
 - ``user_hint``: "ultrathink" / "think harder" 1, "think hard/deeply/carefully" 0.7,
   "think about/through" 0.35.
 - ``brevity_hint`` (negative weight): 0.5 per "quick question", "just tell me", "briefly" …
-- ``mechanical`` (negative weight): 0.5 per lookup question form ("how do I", "what does") or
-  mechanical-edit marker (typo, rename, bump, "instead", whitespace, log level).
 
 The ``code_graph`` dimension needs the graph callable and lives in the scorer.
 """
@@ -46,7 +45,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lynkr.routing import scope as _scope
-from lynkr.routing.scope import SCOPE, scope, specified_edit
+from lynkr.routing.hints import brevity_hint, user_hint
+from lynkr.routing.scope import SCOPE, mechanical, scope, specified_edit, visible_failure
 
 Rule = Callable[["Features"], tuple[float, str]]
 
@@ -200,13 +200,15 @@ def multi_step(f: Features) -> tuple[float, str]:
     commas = f.task.count(", ") + f.task.count("; ")
     actions = _distinct(_ACTIONS, f.task)
     value = 0.25 * len(hits) + (min(0.6, 0.15 * items) if items >= 2 else 0)
-    value += 0.15 * max(0, len(actions) - 2)
+    clauses = _scope.imperative_clauses(f.task)
+    value += max(0.15 * (len(actions) - 2), 0.2 * (clauses - 1), 0.0)
     value += min(0.4, 0.1 * max(0, commas - 2))  # "VPC, subnets, an RDS instance, and ECS"
     if not value:
         return 0.0, "single step"
     parts = [", ".join(h[:30] for h in hits[:3])] if hits else []
     parts += [f"{items} list items"] if items >= 2 else []
     parts += [f"{len(actions)} actions"] if len(actions) > 2 else []
+    parts += [f"{clauses} imperative clauses"] if clauses > 1 else []
     return _clamp(value), "; ".join(parts)
 
 
@@ -275,11 +277,25 @@ _RISK = _rx(r"secur|vulnerab|exploit|injection|\bxss\b|csrf|\bssrf\b|"
             r"kubernetes|\bk8s\b|terraform|zero[- ]downtime|\bhipaa\b|\bsanitiz")
 
 
+# Risky work contained in one small unit: "a function that sanitizes filenames", "the signup
+# form", "a new alembic migration" adding one index.
+_CONTAINED = _rx(r"\b(?:a|an|the|this|one) (?:new )?(?:\w+ |`[^`]+` ){0,2}(?:function|class|"
+                 r"method|hook|helper|type|struct|decorator|component|query|regex|test|form|"
+                 r"script|index|field|flag|option|migration|template|endpoint)\b|"
+                 r"`\w+` (?:function|class|method)")
+
+
 def domain_risk(f: Features) -> tuple[float, str]:
+    """Risky domains matter for real changes (rubric: "unless the change is trivial")."""
     value, reason = _per_hit(_RISK, f.task, 0.35, "risky domain")
-    if value and _ONE_UNIT.search(f.task) and not SCOPE.search(f.task):
-        # "a function that sanitizes filenames": the risk is contained in one small unit.
+    if not value:
+        return value, reason
+    if _scope.specified_edit(f)[0] or mechanical(f)[0]:
+        return value * 0.3, reason + " (trivial edit)"
+    if _CONTAINED.search(f.task) and not SCOPE.search(f.task):
         return value * 0.5, reason + " (one unit)"
+    if not _scope.asks_change(f.task):
+        return value * 0.5, reason + " (no change asked)"
     return value, reason
 
 
@@ -365,43 +381,6 @@ def files(f: Features) -> tuple[float, str]:
     return value, f"{n} files" + (f": {', '.join(f.files[:3])}" if n else "")
 
 
-# --- explicit hints -------------------------------------------------------------------------
-
-_HINT_MAX = _rx(r"\bultrathink\b|\bthink (?:super |very |really |extra )?harder\b|"
-                r"\bthink (?:super|very|really|extra|extremely) hard\b|\bmegathink\b")
-_HINT_STRONG = _rx(r"\bthink (?:hard|deeply|carefully|long|step by step)\b|"
-                   r"\breason (?:carefully|step by step)\b|\btake your time\b")
-_HINT_MILD = _rx(r"\bthink (?:about|through)\b|\bconsider carefully\b|\bbe thorough\b")
-_BRIEF = _rx(r"quick question|\bquick q\b|simple question|^\s*(?:just|quickly) |"
-             r"\bjust (?:tell|give|show|list|print|need)\b|\bbriefly\b|short answer|one-liner|"
-             r"tl;?dr|\bone (?:line|sentence|word)\b|yes or no|no need to (?:explain|elaborate)|"
-             r"don'?t overthink|\bquickly\b|\btrivial\b|\btypo\b")
-
-
-_LOOKUP = _rx(r"^\s*(?:how (?:do|can) i|what(?:'s| is| does| are)|which|where|is there|"
-              r"is `|does|can i|show me|list|how many|print)\b|which version|what version|"
-              r"\btypos?\b|\brename\b|\bbump\b|missing import|whitespace|"
-              r"\breformat|\bsort the imports\b|\blog level\b|\bcopyright\b|"
-              r"\bchange (?:the|it|this) \w+ from\b|\bthanks\b")
-
-
-def mechanical(f: Features) -> tuple[float, str]:
-    """Lookups and mechanical one-spot edits: pulls the score down (negative weight)."""
-    return _per_hit(_LOOKUP, f.task, 0.5, "lookup or mechanical edit")
-
-
-def user_hint(f: Features) -> tuple[float, str]:
-    for pattern, value in ((_HINT_MAX, 1.0), (_HINT_STRONG, 0.7), (_HINT_MILD, 0.35)):
-        match = pattern.search(f.task)
-        if match:
-            return value, f"user asks: {match.group(0)}"
-    return 0.0, "no hint"
-
-
-def brevity_hint(f: Features) -> tuple[float, str]:
-    return _per_hit(_BRIEF, f.task, 0.5, "brevity")
-
-
 # Rules evaluated on the task text that also look back at earlier user turns for short follow-ups.
 TEXT_RULES: dict[str, Rule] = {
     "codegen_intent": codegen_intent,
@@ -426,4 +405,5 @@ RULES: dict[str, Rule] = {
     "brevity_hint": brevity_hint,
     "mechanical": mechanical,
     "specified_edit": specified_edit,
+    "visible_failure": visible_failure,
 }

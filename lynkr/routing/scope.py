@@ -14,7 +14,11 @@ MEDIUM change to one unit described by its behaviour ("close the modal on Escape
 - ``scope``: 0.6 per breadth marker ("everywhere", "all public API endpoints", "the whole
   test suite", "across services"), 0.6 when the user counts 3+ units, and 0.6 / 1 when recent
   search results (Glob, Grep, rg, find) list 5+ / 15+ files: the agent measured the breadth.
-- ``specified_edit`` (negative weight): 0.5 per cue that the user already gave the literal
+- ``visible_failure`` (negative weight): a fix asked with its one failure in view (a pasted
+  trace, a single failing run), nothing intermittent or repeated → 1.
+- ``mechanical`` (negative weight): 0.5 per lookup question form ("how do I", "what does") or
+  mechanical-edit marker (typo, rename, bump, whitespace, log level, "thanks").
+- ``specified_edit`` (negative weight): 0.7 per cue that the user already gave the literal
   change: "from 30 to 60", "'A' -> 'B'", "= False", "on line 42", a quoted string to put in,
   formatting-only words (indentation, trailing newline, (un)comment, unused/missing import).
 """
@@ -69,6 +73,17 @@ _EXPLAIN = _rx(r"\bexplain\b|\bwhat (?:does|is) (?:this|that|the following)\b|"
                r"\bwalk me through\b|\bhow does (?:this|that)\b|\bwhy (?:does|is) (?:this|my)\b")
 
 
+def asks_change(task: str) -> bool:
+    """Whether some clause of ``task`` is an imperative asking for a change."""
+    return _CHANGE.search(task) is not None
+
+
+def imperative_clauses(task: str) -> int:
+    """Distinct change verbs opening clauses: "split the bundle, lazy-load the routes, move
+    moment.js to date-fns" asks for three deliverables."""
+    return len({m.group(1) for m in _CHANGE.finditer(task)})
+
+
 def change_request(f: Features) -> tuple[float, str]:
     verbs = [m.group(1) for m in _CHANGE.finditer(f.task)]
     if verbs:
@@ -80,6 +95,28 @@ def change_request(f: Features) -> tuple[float, str]:
     if code_lines >= 10 and _EXPLAIN.search(f.task):
         return 0.8, f"explain {code_lines} lines of code"
     return 0.0, "no change asked"
+
+
+_FIX = _rx(r"\b(?:fix|repair|resolve|make (?:it|them|the \w+) pass)\b|\bwhy is\b[^?\n]{0,40}"
+          r"\bfail")
+_TRACE_OR_FAILURE = _rx(r"traceback \(most recent call last\)|\b\w*(?:error|exception)\b: |"
+                        r"^\s+at [\w$.<>/]+ ?\(|\berror\[?ts\d+|\bexpected\b[^\n]{0,40}"
+                        r"\n?[^\n]{0,20}\breceived\b")
+_UNCLEAR = _rx(r"intermittent|\bflaky\b|sometimes|occasionally|\d+ in \d+|only (?:happens )?"
+               r"(?:in|on) (?:prod|ci)|\bkeep(?:s)? failing|investigat|root[- ]cause|find out|"
+               r"figure out|no idea|\ball\b|\bevery\b")
+
+
+def visible_failure(f: Features) -> tuple[float, str]:
+    """A fix asked with its one failure in view (a trace, one failing run): the cause is
+    visible, which the rubric calls one well-scoped unit of work (negative weight)."""
+    if not _FIX.search(f.task) or _UNCLEAR.search(f.task) or f.recent_errors >= 2:
+        return 0.0, "no single visible failure"
+    if _TRACE_OR_FAILURE.search(f.task_code):
+        return 1.0, "the failure is pasted in the task"
+    if f.recent_errors == 1:
+        return 1.0, "one failing tool result in view"
+    return 0.0, "no single visible failure"
 
 
 def _fenced_lines(text: str) -> int:
@@ -118,6 +155,7 @@ _ENUMERATED = _rx(r"\b(?:for|in|across|to|on|from) (?:both )?(?:the |our |all )?
                   r"(?:and|&) (?:the |our )?[\w-]+")
 # "9 services", "about 40 call sites": the user counted the scope for us.
 _COUNTED = _rx(rf"\b(\d{{1,4}}) (?:\w+ )?{_UNITS}\b")
+_DIFF_FILE = re.compile(r"^\+\+\+ b/(\S+)|^diff --git a/(\S+)", re.MULTILINE)
 _RESULT_PATH = re.compile(r"[\w.-]+(?:/[\w.-]+)+\.\w{1,5}\b")
 _RESULT_COUNT = re.compile(r"\b(\d{1,5}) files\b")
 _SEARCH_TOOLS = frozenset({"glob", "grep", "ls", "search", "find", "find_files", "list_files",
@@ -147,6 +185,10 @@ def scope(f: Features) -> tuple[float, str]:
     if counted >= 3:
         value += 0.6
         parts.append(f"{counted} units named")
+    diffed = len(set(_DIFF_FILE.findall(f.task_code)))
+    if diffed >= 2:
+        value += 0.6
+        parts.append(f"diff touches {diffed} files")
     enumerated = _ENUMERATED.search(f.task)
     if enumerated:
         value += 0.6
@@ -163,7 +205,23 @@ def scope(f: Features) -> tuple[float, str]:
     return min(1.0, value), "; ".join(parts)
 
 
-# --- fully specified edits ------------------------------------------------------------------
+# --- lookups and fully specified edits -------------------------------------------------------
+
+_LOOKUP = _rx(r"^\s*(?:how (?:do|can) i|what(?:'s| is| does| are)|which|where|is there|"
+              r"is `|does|can i|show me|list|how many|print)\b|which version|what version|"
+              r"\btypos?\b|\brename\b|\bbump\b|missing import|whitespace|"
+              r"\breformat|\bsort the imports\b|\blog level\b|\bcopyright\b|"
+              r"\bchange (?:the|it|this) \w+ from\b|\bthanks\b")
+
+
+def mechanical(f: Features) -> tuple[float, str]:
+    """Lookups and mechanical one-spot edits: pulls the score down (negative weight)."""
+    hits = _distinct(_LOOKUP, f.task)
+    if not hits:
+        return 0.0, "no lookup or mechanical edit"
+    return min(1.0, 0.5 * len(hits)), f"lookup or mechanical edit: {', '.join(hits[:4])}"
+
+
 
 _SPECIFIED = _rx(
     r"\bfrom \S{1,20} to \S{1,20}(?: \w+)?$|\bfrom \S{1,20} to \S{1,20}\b(?! (?:\w+ )?(?:and|"
@@ -171,7 +229,10 @@ _SPECIFIED = _rx(
     r"`[\w.]+ ?= ?[^`]{1,30}`|\bon line \d+|\bline \d+ of\b|"
     r"\bindentation\b|\btrailing (?:whitespace|newline|comma)|\bnewline at the end\b|"
     r"\buncomment\b|\bcomment out\b|\b(?:unused|missing) (?:`?import|dependency)|"
-    r"\bto (?:v?\d+\.\d+(?:\.\d+)?|\d+)\s*$|\b(?:add|put) \S+ to \.?\w+ignore\b|"
+    r"\bto v?\d+\.\d+(?:\.\d+)?\b|\bto \d+\s*$|\b(?:add|put) \S+ to \.?\w+ignore\b|"
+    r"^(?:\w+[,!]? ){0,3}use (?:an? |the )?[\w.-]+(?: [\w.-]+){0,4} instead\b|"
+    r"\bconvert (?:this|the|it|these) (?:\w+ )?(?:from )?(?:json|yaml|toml|csv|xml|ini) "
+    r"(?:to|into)\b|"
     r"\b(?:string|text|label|message|title) ['\"]|\bsay ['\"]|\b(?:rename|move) \S+\.\w+ to\b")
 
 
@@ -180,4 +241,4 @@ def specified_edit(f: Features) -> tuple[float, str]:
     hits = _distinct(_SPECIFIED, f.task)
     if not hits:
         return 0.0, "change not spelled out"
-    return min(1.0, 0.5 * len(hits)), f"spelled-out edit: {', '.join(hits[:3])}"
+    return min(1.0, 0.7 * len(hits)), f"spelled-out edit: {', '.join(hits[:3])}"

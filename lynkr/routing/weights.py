@@ -48,6 +48,7 @@ DEFAULT_DIMENSION_WEIGHTS: Mapping[str, float] = MappingProxyType({
     "brevity_hint": -0.12,
     "mechanical": -0.15,
     "specified_edit": -0.20,
+    "visible_failure": -0.06,
 })
 
 
