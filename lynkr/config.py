@@ -103,6 +103,8 @@ class Settings:
     request_timeout: float = 120.0
     connect_timeout: float = 5.0
     max_retries: int = 2
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
     data_dir: str = "~/.lynkr"
     namespace: str = "default"
     chroma_host: str | None = None
@@ -143,8 +145,8 @@ PROVIDERS: dict[str, tuple[str, str, str | None]] = {
     "databricks": ("DATABRICKS", "", None),
     "gemini": ("GEMINI", "https://generativelanguage.googleapis.com", "gemini-2.0-flash"),
 }
-_ALIASES = {"vertex": "gemini", "azure_openai": "azure-openai", "azure_anthropic": "azure-anthropic",
-            "llama.cpp": "llamacpp", "llama-cpp": "llamacpp"}
+_ALIASES = {"vertex": "gemini", "azure_openai": "azure-openai",
+            "azure_anthropic": "azure-anthropic", "llama.cpp": "llamacpp", "llama-cpp": "llamacpp"}
 TIERS = ("SIMPLE", "MEDIUM", "COMPLEX", "REASONING")
 # Provider-specific variables kept in ProviderConfig.options (suffix after the prefix).
 _OPTION_SUFFIXES = ("KEEP_ALIVE", "DEPLOYMENT", "API_VERSION", "REGION", "MODEL_ID",
@@ -219,6 +221,8 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         request_timeout=r.float("REQUEST_TIMEOUT", 120.0),
         connect_timeout=r.float("CONNECT_TIMEOUT", 5.0),
         max_retries=r.int("MAX_RETRIES", 2, lo=0, hi=10),
+        breaker_threshold=r.int("CIRCUIT_BREAKER_THRESHOLD", 5, lo=1),
+        breaker_cooldown=r.float("CIRCUIT_BREAKER_COOLDOWN", 30.0, lo=0.0),
         data_dir=r.str("LYNKR_DATA_DIR", "~/.lynkr"),
         namespace=r.str("LYNKR_NAMESPACE", "default"),
         chroma_host=r.str("CHROMA_HOST", "") or None,

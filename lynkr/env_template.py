@@ -36,6 +36,8 @@ OLLAMA_MODEL=qwen2.5-coder:7b
 # DATABRICKS_API_BASE=https://YOUR-WORKSPACE.cloud.databricks.com
 # DATABRICKS_API_KEY=dapi...
 # GEMINI_API_KEY=...
+# See README "Providers" for every provider's variables (Azure deployments, Bedrock SigV4,
+# OpenRouter attribution, Ollama keep-alive).
 
 # --- Tier routing: provider:model per complexity tier (optional) ----------------------
 # TIER_SIMPLE=ollama:qwen2.5-coder:7b
@@ -46,6 +48,9 @@ OLLAMA_MODEL=qwen2.5-coder:7b
 # --- Fallback when the chosen provider fails -------------------------------------------
 FALLBACK_ENABLED=false
 # FALLBACK_PROVIDER=openrouter
+# MAX_RETRIES=2                          # connect errors, 429 and 5xx, with backoff
+# CIRCUIT_BREAKER_THRESHOLD=5            # consecutive failures before a target is skipped
+# CIRCUIT_BREAKER_COOLDOWN=30            # seconds before a half-open probe
 
 # --- Token optimizers ----------------------------------------------------------------
 # TOOL_SELECTION=conservative            # off | conservative | aggressive

@@ -75,7 +75,8 @@ class RedactedThinkingBlock:
     type: Literal["redacted_thinking"] = "redacted_thinking"
 
 
-Block = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | RedactedThinkingBlock
+Block = (TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock
+         | RedactedThinkingBlock)
 
 
 # --- request / response ---------------------------------------------------------------------

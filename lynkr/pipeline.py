@@ -104,7 +104,8 @@ class Pipeline:
         self.settings = settings
         self.providers = providers
         self.parts = components or Components.disabled()
-        self.breakers = breakers or Breakers()
+        self.breakers = breakers or Breakers(settings.breaker_threshold,
+                                             settings.breaker_cooldown)
         self.retry = retry or RetryPolicy(max_retries=settings.max_retries,
                                           total_budget=settings.request_timeout)
         self.on_complete: list[OnComplete] = []
@@ -253,6 +254,10 @@ class Pipeline:
                     self._complete(request, builder.build(), record, cache)
         except LynkrError as err:
             record.status, record.error = err.status, err.message
+            if isinstance(err, UpstreamError) and record.provider and record.model:
+                # Committed streams cannot fail over, but the breaker should still learn.
+                target = TierTarget(record.provider, record.model)
+                self.breakers.get(target).record_failure(self.breakers.clock())
             raise
         except Exception as exc:
             log.exception("stream failed")

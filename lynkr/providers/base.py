@@ -8,6 +8,8 @@ circuit breaking live in ``lynkr.routing.fallback``; optimizers never see provid
 
 from __future__ import annotations
 
+import email.utils
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import ClassVar
@@ -76,6 +78,8 @@ def upstream_error_from(status: int, body: bytes, headers: httpx.Headers | dict,
                         provider: str) -> UpstreamError:
     message = _error_message(body) or f"HTTP {status}"
     retry_after = _retry_after(headers.get("retry-after"))
+    if retry_after is None and headers.get("retry-after-ms"):
+        retry_after = (_retry_after(headers.get("retry-after-ms")) or 0.0) / 1000
     return UpstreamError(
         f"{provider} returned {status}: {message}",
         status=status if 400 <= status < 600 else 502,
@@ -122,9 +126,15 @@ def _error_message(body: bytes) -> str:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    return max(0.0, when.timestamp() - time.time())
