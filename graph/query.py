@@ -279,6 +279,13 @@ def load_graph(root: str | Path) -> CodeGraph | None:
     hit = _cache.get(base)
     if hit is not None and hit[0] == key:
         return hit[1]
+    if hit is not None:
+        # The replaced graph was frozen (below) and holds reference cycles (networkx views
+        # point back at their graph): unfreeze and collect it before freezing the new one.
+        del _cache[base]
+        hit = None
+        gc.unfreeze()
+        gc.collect()
     try:
         stored = load_stored(path)
     except (StoreError, OSError):

@@ -154,26 +154,48 @@ def _strip_ext(path: str) -> str:
 
 def _python_import(index: ModuleIndex, importer: str, here: str, spec: str, name: str
                    ) -> list[str]:
+    """``a.b`` from the repository root, or from a source root below it (``src/a/b.py``).
+
+    A source root is a folder that is not itself a package: ``import types`` must not
+    resolve to ``pkg/types.py`` when ``pkg/__init__.py`` exists (Python 3 has no implicit
+    relative imports), but ``import pkg.mod`` may resolve to ``src/pkg/mod.py``.
+    """
     dots = len(spec) - len(spec.lstrip("."))
     module = spec[dots:].replace(".", "/")
     if dots:
         base = here
         for _ in range(dots - 1):
             base = posixpath.dirname(base)
-        stems = [posixpath.join(base, module) if module else base]
+        stem = posixpath.join(base, module) if module else base
     else:
-        stems = [module]
-    for stem in stems:
-        for candidate in ([f"{stem}/{name}"] if name and name != "*" else []) + [stem]:
-            candidate = candidate.strip("/")
-            exact = _by_stem(index, importer, candidate, exact=True)
-            if exact and (dots or _strip_ext(exact).startswith(candidate)):
-                return [exact]
-            if not dots and candidate:
-                loose = index.pick(index.stems.get(candidate, ()), importer)
-                if loose:
-                    return [loose]
+        stem = module
+    for candidate in ([f"{stem}/{name}"] if name and name != "*" else []) + [stem]:
+        candidate = candidate.strip("/")
+        if not candidate:
+            continue
+        exact = _by_stem(index, importer, candidate, exact=True)
+        if exact:
+            return [exact]
+        if not dots:
+            rooted = [p for p in index.stems.get(candidate, ())
+                      if _source_root(index, p, candidate) is not None]
+            loose = index.pick(rooted, importer)
+            if loose:
+                return [loose]
     return []
+
+
+def _source_root(index: ModuleIndex, path: str, module: str) -> str | None:
+    """The folder ``path`` is importable from as ``module``, if that folder is no package."""
+    stem = _strip_ext(path)
+    if stem.endswith("/__init__"):
+        stem = stem[: -len("/__init__")]
+    if stem != module and not stem.endswith("/" + module):
+        return None
+    root = stem[: len(stem) - len(module)].rstrip("/")
+    if root and f"{root}/__init__.py" in index.languages:
+        return None
+    return root
 
 
 def _dotted_import(index: ModuleIndex, importer: str, spec: str) -> list[str]:

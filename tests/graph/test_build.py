@@ -153,3 +153,16 @@ def test_self_calls_to_inherited_methods_resolve_to_the_base_class(make_repo: Re
     })
     build_graph(root, workers=1)
     assert ("child.py::Child.run", "base.py::Base.save") in edges(root, "calls")
+
+
+def test_python_absolute_imports_do_not_resolve_inside_other_packages(make_repo: RepoFactory):
+    root = make_repo({
+        "pkg/__init__.py": "", "pkg/types.py": "def new_class():\n    pass\n",
+        "app.py": "import types\n\ndef run():\n    types.new_class()\n",
+        "src/lib/__init__.py": "", "src/lib/tools.py": "def tool():\n    pass\n",
+        "main.py": "from lib.tools import tool\n\ndef go():\n    tool()\n",
+    })
+    build_graph(root, workers=1)
+    imports = edges(root, "imports")
+    assert not any(u == "app.py" for u, _ in imports)
+    assert ("main.py", "src/lib/tools.py") in imports

@@ -134,3 +134,21 @@ def test_hotspots_can_rank_by_centrality_or_complexity_alone(graph: CodeGraph):
         (h["centrality"] for h in by_centrality), reverse=True)
     with pytest.raises(ValueError, match="by must be one of"):
         graph.hotspots(by="size")
+
+
+def test_a_reloaded_graph_releases_the_previous_one(make_repo: RepoFactory):
+    import gc
+    import weakref
+
+    root = make_repo(CHAIN)
+    build_graph(root, workers=1)
+    first = load_graph(root)
+    assert first is not None
+    first.callers("base_value")  # creates networkx views that point back at the graph
+    gone = weakref.ref(first.graph)
+    del first
+    (root / "extra.py").write_text("def extra():\n    pass\n")
+    build_graph(root, workers=1)
+    assert load_graph(root) is not None
+    gc.collect()
+    assert gone() is None
