@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -155,6 +156,9 @@ def latency(scorer: Scorer, requests: list[Request], rounds: int) -> dict[str, f
 def real_graph_latency(requests: list[Request], rounds: int) -> dict[str, Any] | None:
     """Latency with a real code graph: this repository's packages copied to a temporary
     directory and indexed there (the checkout itself is left untouched)."""
+    # Run as a script, bench/ is first on sys.path and bench/graph.py would shadow the package.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT.resolve()]
+    sys.modules.pop("graph", None)
     try:
         from graph.build import build_graph
     except ImportError:

@@ -259,21 +259,21 @@ def extract_mentions(text: str, tool_paths: Sequence[str] = ()
 
 
 def make_graph_signals(workspace: str) -> GraphSignalsFn | None:
-    """The code graph's signal function for ``workspace``, or None when there is no graph.
+    """The code graph's signal function for ``workspace``; None only when the ``graph``
+    package itself is missing.
 
-    ``graph`` is imported here, lazily, so routing works where the graph package or an index
-    is absent."""
+    The stored graph is looked up on every call (``load_graph`` caches it and re-reads only
+    when the store file changes), so a graph built or rebuilt after start-up is used without a
+    restart; until one exists the function answers None and the dimension stays 0."""
     try:
         from graph.query import load_graph  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
-    try:
+
+    def signals(files: list[str], symbols: list[str]) -> GraphSignals | None:
         graph = load_graph(workspace)
-    except (OSError, ValueError):
-        return None
-    if graph is None:
-        return None
-    signals: GraphSignalsFn = graph.signals
+        return None if graph is None else graph.signals(files, symbols)
+
     return signals
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lynkr.config import ConfigError
@@ -141,8 +143,16 @@ def test_mentions_find_paths_backticked_names_and_called_identifiers() -> None:
     assert symbols == ("parse_date", "OrderService", "buildClient")
 
 
-def test_graph_signals_factory_returns_none_without_a_graph(tmp_path: object) -> None:
-    assert make_graph_signals(str(tmp_path)) is None
+def test_graph_signals_answer_none_until_a_graph_is_built(tmp_path: Path) -> None:
+    from graph.build import build_graph
+
+    (tmp_path / "core.py").write_text("def run(x):\n    return x\n")
+    signals = make_graph_signals(str(tmp_path))
+    assert signals is not None
+    assert signals(["core.py"], []) is None
+    build_graph(tmp_path, workers=1)
+    found = signals(["core.py"], ["run"])
+    assert found is not None and found.files_found == 1
 
 
 def test_length_baseline_routes_by_size_only() -> None:
