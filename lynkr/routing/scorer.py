@@ -10,7 +10,8 @@ the thresholds of :mod:`lynkr.routing.weights`. On top of the score, in this ord
    (reasoning wins when both match: sending a hard task low costs more than the reverse).
 3. REASONING needs a reasoning marker or a think-hard hint (``reasoning_gate``); without one a
    high score is COMPLEX. "ultrathink"/"think harder" floor the tier at REASONING, "think
-   hard" at COMPLEX.
+   hard" at COMPLEX; a MEDIUM with strong reasoning markers (``reasoning`` ≥ 0.4) is raised to
+   COMPLEX, since a reasoning task sent two tiers low is the costly mistake.
 
 The only I/O-ish input is the optional code-graph callable, which maps mentioned files and
 symbols to AST complexity and blast radius; it can only raise the score.
@@ -156,6 +157,9 @@ class Scorer:
         floor = "REASONING" if hint >= 1.0 else "COMPLEX" if hint >= 0.7 else "SIMPLE"
         if TIER_ORDER.index(floor) > TIER_ORDER.index(tier):
             return floor, ", raised by user hint"
+        if tier == "MEDIUM" and values.get("reasoning", 0.0) >= 0.4:
+            # Sending a reasoning task two tiers low is the costly mistake (rubric).
+            return "COMPLEX", ", raised by reasoning markers"
         return tier, why
 
 

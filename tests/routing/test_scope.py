@@ -91,3 +91,9 @@ def test_naming_hard_concepts_in_a_definition_question_is_not_reasoning() -> Non
     analysis = value(ask("Find the race condition that causes the deadlock in our worker"),
                      "reasoning")
     assert definition < analysis
+
+
+def test_a_medium_score_with_strong_reasoning_markers_is_raised_to_complex() -> None:
+    decision = scorer().score(ask("Can two workers deadlock here?"))
+    assert decision.tier == "COMPLEX"
+    assert "raised by reasoning markers" in decision.reason
