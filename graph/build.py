@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph.facts import FileFacts, Import
-from graph.languages import BY_NAME, is_test_path
+from graph.languages import BY_NAME, is_test_path, same_language
 from graph.parse import Parsed, Progress, Work, content_digest, default_workers, parse_files
 from graph.resolve import (
     ModuleIndex,
@@ -126,7 +126,7 @@ def _build(root: str | Path, workers: int | None, progress: Progress | None, ful
             skipped_files[sf.path] = skip
             continue
         rec = old.files.get(sf.path)
-        if rec is not None and rec.language == sf.language:
+        if rec is not None and same_language(rec.language, sf.language):
             if (rec.mtime_ns, rec.size) == (sf.mtime_ns, sf.size):
                 files[sf.path] = rec
                 continue
@@ -155,7 +155,7 @@ def _build(root: str | Path, workers: int | None, progress: Progress | None, ful
         sf = stats[path]
         ids = symbol_ids(path, facts.symbols)
         files[path] = FileRecord(
-            digests[path], sf.mtime_ns, sf.size, sf.language,
+            digests[path], sf.mtime_ns, sf.size, facts.language,
             pack_defs(zip((s.name for s in facts.symbols), ids, strict=True)),
             "", (), (), (), (len(facts.symbols), 0, 0, 0), is_test_path(path),
             facts.comment_lines, facts.lines, b"",

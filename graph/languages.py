@@ -8,6 +8,7 @@ extractor has no per-language branches, only the query captures described in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -91,6 +92,24 @@ def is_test_path(path: str) -> bool:
         or stem == "conftest"
         or full_stem.endswith(_TEST_SUFFIXES)
     )
+
+
+# C++ constructs that a C header cannot contain: ``.h`` files holding them are C++.
+_CPP_HEADER = re.compile(rb"^\s*(?:class|namespace|template\s*<)|\bstd::|^\s*public:",
+                         re.MULTILINE)
+
+
+def refine_language(language: str, source: bytes) -> str:
+    """The language judged by content where the file name is ambiguous (``.h``: C or C++)."""
+    if language == "c" and _CPP_HEADER.search(source, 0, 65536):
+        return "cpp"
+    return language
+
+
+def same_language(stored: str, named: str) -> bool:
+    """Whether a stored file's language fits the one its name suggests (a ``.h`` named C may
+    have been read as C++)."""
+    return stored == named or (named == "c" and stored == "cpp")
 
 
 @cache

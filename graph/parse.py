@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from graph.extract import extract_facts
 from graph.facts import FileFacts
+from graph.languages import refine_language
 
 Progress = Callable[[int, int], None]
 
@@ -69,7 +70,7 @@ def parse_one(work: Work) -> Parsed:
     except UnicodeDecodeError as exc:
         warning = f"not UTF-8 (byte {exc.start}), names decoded with replacement: {work.path}"
     try:
-        facts = extract_facts(data, work.language)
+        facts = extract_facts(data, refine_language(work.language, data))
     except Exception as exc:  # a grammar crash must not stop the build
         return Parsed(work.path, digest, None, "failed", f"cannot parse {work.path}: {exc}")
     if facts.error_count and not warning:

@@ -251,3 +251,20 @@ def test_language_is_chosen_by_file_name(path: str, language: str | None):
 ])
 def test_test_files_are_recognised_by_naming_convention(path: str, is_test: bool):
     assert is_test_path(path) is is_test
+
+
+def test_headers_with_cpp_constructs_are_read_as_cpp(make_repo: RepoFactory):
+    root = make_repo({
+        "plain.h": "struct point { int x; };\nint area(int r);\n",
+        "shapes.h": """
+            namespace geo {
+            class Circle { public: double area() const { return 1; } };
+            }
+            """,
+    })
+    summary = build_graph(root, workers=1)
+    assert summary.languages == {"c": 1, "cpp": 1}
+    graph = load_graph(root)
+    assert graph is not None
+    assert graph.graph.nodes["shapes.h::geo.Circle.area"]["kind"] == "method"
+    assert build_graph(root, workers=1).parsed == 0  # and it stays C++ without re-parsing
