@@ -25,7 +25,7 @@ from typing import NamedTuple
 from tree_sitter import Node, Parser, Query, QueryCursor
 
 from graph.facts import CLASS_KINDS, Call, FileFacts, Import, Inherit, Symbol
-from graph.languages import BY_NAME, query_source
+from graph.languages import BY_NAME, query_source, refine_language
 
 SIGNATURE_LIMIT = 200
 _SPACES = re.compile(r"\s+")
@@ -280,7 +280,7 @@ def _inherits(containers: list[_Container], emitted: list[int],
 
 def outline_source(source: bytes, language: str) -> list[dict[str, object]]:
     """The symbols of one file, for showing its shape without a stored graph."""
-    facts = extract_facts(source, language)
+    facts = extract_facts(source, refine_language(language, source))
     return [
         {"kind": s.kind, "name": s.name, "qualname": s.qualname, "start_line": s.start_line,
          "end_line": s.end_line, "signature": s.signature}

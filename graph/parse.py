@@ -11,6 +11,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import NamedTuple
@@ -23,7 +24,10 @@ Progress = Callable[[int, int], None]
 
 # Small jobs are faster in-process than paying for a pool's start-up.
 IN_PROCESS_BYTES = 400_000
-_GENERATED_MARKERS = (b"@generated", b"DO NOT EDIT", b"do not edit")
+# A comment near the top saying the file is generated (Go's "Code generated ... DO NOT
+# EDIT.", Meta's "@generated"); a mention of the words in code does not count.
+_GENERATED = re.compile(
+    rb"^[ \t]*(?:#|//|/\*|\*|--|;|<!--)[^\n]*(?:@generated|DO NOT EDIT)", re.MULTILINE)
 
 
 class Work(NamedTuple):
@@ -62,7 +66,7 @@ def parse_one(work: Work) -> Parsed:
     head = data[:8192]
     if b"\0" in head:
         return Parsed(work.path, digest, None, "binary", "")
-    if any(marker in head[:2048] for marker in _GENERATED_MARKERS):
+    if _GENERATED.search(head, 0, 2048):
         return Parsed(work.path, digest, None, "generated", "")
     warning = ""
     try:
