@@ -25,6 +25,21 @@ if TYPE_CHECKING:  # networkx and numpy load only for commands that read the gra
 MAX_WARNINGS_SHOWN = 10
 
 
+# name -> (help, positional argument, takes several, how the graph answers it)
+QUESTIONS: dict[str, tuple[str, str, bool, Callable[[CodeGraph, argparse.Namespace], Any]]] = {
+    "symbol": ("where a symbol is defined", "name", False, lambda g, a: g.symbol(a.name)),
+    "callers": ("who calls a symbol", "name", False, lambda g, a: g.callers(a.name)),
+    "callees": ("what a symbol calls", "name", False, lambda g, a: g.callees(a.name)),
+    "neighbors": ("imports and dependants of a file", "file", False,
+                  lambda g, a: g.neighbors(a.file)),
+    "blast-radius": ("files transitively depending on these files", "files", True,
+                     lambda g, a: g.blast_radius(a.files)),
+    "outline": ("symbols of one file", "file", False, lambda g, a: g.outline(a.file)),
+    "hotspots": ("most central and most complex symbols", "", False,
+                 lambda g, a: g.hotspots(a.limit, by=a.by)),
+}
+
+
 def add_graph_commands(subparsers: Any) -> None:
     """Register ``graph`` with its ``build``, ``stats`` and ``query`` subcommands."""
     graph = subparsers.add_parser("graph", help="index a repository into a code graph, query it")
@@ -45,24 +60,16 @@ def add_graph_commands(subparsers: Any) -> None:
 
     query = commands.add_parser("query", help="ask the graph about symbols and files")
     questions = query.add_subparsers(dest="query_command", metavar="QUESTION", required=True)
-    for name, help_text, arg, many in (
-        ("symbol", "where a symbol is defined", "name", False),
-        ("callers", "who calls a symbol", "name", False),
-        ("callees", "what a symbol calls", "name", False),
-        ("neighbors", "imports and dependants of a file", "file", False),
-        ("blast-radius", "files transitively depending on these files", "files", True),
-        ("outline", "symbols of one file", "file", False),
-    ):
+    for name, (help_text, arg, many, _) in QUESTIONS.items():
         leaf = questions.add_parser(name, help=help_text)
-        leaf.add_argument(arg, nargs="+" if many else None)
+        if arg:
+            leaf.add_argument(arg, nargs="+" if many else None)
+        if name == "hotspots":
+            leaf.add_argument("--limit", type=int, default=20)
+            leaf.add_argument("--by", choices=("both", "centrality", "complexity"),
+                              default="both", help="rank by centrality, complexity, or both")
         _common(leaf)
         leaf.set_defaults(func=run_query, question=name)
-    hot = questions.add_parser("hotspots", help="most central and most complex symbols")
-    hot.add_argument("--limit", type=int, default=20)
-    hot.add_argument("--by", choices=("both", "centrality", "complexity"), default="both",
-                     help="rank by centrality, complexity, or both (default)")
-    _common(hot)
-    hot.set_defaults(func=run_query, question="hotspots")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -175,22 +182,7 @@ def run_query(args: argparse.Namespace) -> int:
     graph = _open(args.root)
     if graph is None:
         return 2
-    question: str = args.question
-    answer: object
-    if question == "symbol":
-        answer = graph.symbol(args.name)
-    elif question == "callers":
-        answer = graph.callers(args.name)
-    elif question == "callees":
-        answer = graph.callees(args.name)
-    elif question == "neighbors":
-        answer = graph.neighbors(args.file)
-    elif question == "blast-radius":
-        answer = graph.blast_radius(args.files)
-    elif question == "outline":
-        answer = graph.outline(args.file)
-    else:
-        answer = graph.hotspots(args.limit, by=args.by)
+    answer = QUESTIONS[args.question][3](graph, args)
     if args.json:
         print(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
     else:
