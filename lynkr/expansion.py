@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from lynkr.model import (
     BlockStart,
     BlockStop,
+    Flush,
     Message,
     MessageDelta,
     MessageStart,
@@ -88,6 +89,9 @@ async def stream_with_expansion(request: Request, events: AsyncIterator[StreamEv
         mapping: dict[int, int] = {}
         held: MessageDelta | None = None
         async for event in events:
+            if isinstance(event, Flush):
+                yield event
+                continue
             builder.add(event)
             if isinstance(event, MessageStart):
                 if not started:

@@ -227,8 +227,18 @@ class MessageStop:
     pass
 
 
+@dataclass(slots=True)
+class Flush:
+    """End of one upstream read. Encoders write what they have gathered, so a burst of events
+    from one network read costs one client write, while a token-by-token upstream still
+    reaches the client token by token. Consumers that do not care pass it on."""
+
+
+FLUSH = Flush()
+
+
 StreamEvent = (
     MessageStart | BlockStart | TextDelta | ToolArgsDelta | ThinkingDelta | BlockStop
-    | MessageDelta | MessageStop
+    | MessageDelta | MessageStop | Flush
 )
 EventStream = AsyncIterator[StreamEvent]

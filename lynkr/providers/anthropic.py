@@ -12,10 +12,10 @@ import httpx
 import orjson
 
 from lynkr.errors import UpstreamError
-from lynkr.model import Request, Response, StreamEvent
+from lynkr.model import FLUSH, Request, Response, StreamEvent
 from lynkr.providers.base import Provider, connection_error, join_url, raise_for_upstream
 from lynkr.wire import anthropic
-from lynkr.wire.sse import iter_sse
+from lynkr.wire.sse import sse_reads
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -58,9 +58,11 @@ class AnthropicProvider(Provider):
                 "POST", url, content=self.body(request, model, True), headers=self.headers()
             ) as response:
                 await raise_for_upstream(response, self.name)
-                async for name, data in iter_sse(response.aiter_bytes()):
-                    for event in decoder.feed(name, orjson.loads(data)):
-                        yield event
+                async for batch in sse_reads(response.aiter_bytes()):
+                    for name, data in batch:
+                        for event in decoder.feed(name, orjson.loads(data)):
+                            yield event
+                    yield FLUSH
         except httpx.HTTPError as exc:
             raise connection_error(exc, self.name, url) from exc
         except orjson.JSONDecodeError as exc:

@@ -16,7 +16,7 @@ import httpx
 import orjson
 
 from lynkr.errors import UpstreamError
-from lynkr.model import Request, Response, StreamEvent
+from lynkr.model import FLUSH, Request, Response, StreamEvent
 from lynkr.providers import sigv4
 from lynkr.providers.base import Provider, connection_error, raise_for_upstream
 from lynkr.providers.eventstream import EventStreamDecoder, FramingError
@@ -89,6 +89,7 @@ class BedrockProvider(Provider):
                             raise bedrock.stream_exception(message.event_type, message.payload)
                         for event in decoder.feed(message.event_type, _json(message.payload)):
                             yield event
+                    yield FLUSH
         except httpx.HTTPError as exc:
             raise connection_error(exc, self.name, url) from exc
         except FramingError as exc:

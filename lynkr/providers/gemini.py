@@ -18,7 +18,7 @@ import orjson
 
 from lynkr.config import ProviderConfig
 from lynkr.errors import UpstreamError
-from lynkr.model import Request, Response, StreamEvent
+from lynkr.model import FLUSH, Request, Response, StreamEvent
 from lynkr.providers.base import Provider, connection_error, raise_for_upstream
 from lynkr.wire import gemini
 from lynkr.wire.sse import SSEParser
@@ -95,6 +95,7 @@ class GeminiProvider(Provider):
                     for _name, data in parser.feed(chunk):
                         for event in decoder.feed(orjson.loads(data)):
                             yield event
+                    yield FLUSH
                 for _name, data in parser.flush():
                     for event in decoder.feed(orjson.loads(data)):
                         yield event

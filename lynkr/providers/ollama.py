@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import orjson
 
-from lynkr.model import Request, Response, StreamEvent
+from lynkr.model import FLUSH, Request, Response, StreamEvent
 from lynkr.providers.base import Provider, connection_error, join_url, raise_for_upstream
 from lynkr.wire import ollama
 
@@ -50,6 +50,7 @@ class OllamaProvider(Provider):
                     for obj in parser.feed(chunk):
                         for event in decoder.feed(obj):
                             yield event
+                    yield FLUSH
         except httpx.HTTPError as exc:
             raise connection_error(exc, self.name, url) from exc
         for obj in parser.flush():

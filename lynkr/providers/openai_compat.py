@@ -13,10 +13,10 @@ import httpx
 import orjson
 
 from lynkr.errors import UpstreamError
-from lynkr.model import Request, Response, StreamEvent
+from lynkr.model import FLUSH, Request, Response, StreamEvent
 from lynkr.providers.base import Provider, connection_error, join_url, raise_for_upstream
 from lynkr.wire import openai_chat
-from lynkr.wire.sse import iter_sse
+from lynkr.wire.sse import sse_reads
 
 
 class OpenAICompatProvider(Provider):
@@ -72,16 +72,18 @@ class OpenAICompatProvider(Provider):
                 await raise_for_upstream(response, self.name)
                 # Read to the end even after [DONE]: a response left unread cannot return its
                 # connection to the keep-alive pool, and every stream would pay a new connect.
-                async for _name, data in iter_sse(response.aiter_bytes()):
-                    if done:
-                        continue
-                    if data == "[DONE]":
-                        done = True
-                        for event in decoder.finish():
+                async for batch in sse_reads(response.aiter_bytes()):
+                    for _name, data in batch:
+                        if done:
+                            continue
+                        if data == "[DONE]":
+                            done = True
+                            for event in decoder.finish():
+                                yield event
+                            continue
+                        for event in decoder.feed(orjson.loads(data)):
                             yield event
-                        continue
-                    for event in decoder.feed(orjson.loads(data)):
-                        yield event
+                    yield FLUSH
         except httpx.HTTPError as exc:
             raise connection_error(exc, self.name, url) from exc
         except orjson.JSONDecodeError as exc:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lynkr.errors import LynkrError
-from lynkr.model import Request, Response, StreamEvent
+from lynkr.model import Flush, Request, Response, StreamEvent
 from lynkr.wire import anthropic, openai_chat, openai_responses
 from lynkr.wire.errors import error_body
 
@@ -27,39 +27,47 @@ class ClientFormat:
         return error_body(err, self.name)
 
 
-async def _anthropic_stream(events: AsyncIterator[StreamEvent], request: Request,
-                            response_id: str | None = None) -> AsyncIterator[bytes]:
-    encoder = anthropic.StreamEncoder()
+async def _write_per_read(events: AsyncIterator[StreamEvent],
+                          encode: Callable[[StreamEvent], list[bytes]],
+                          encode_error: Callable[[LynkrError], bytes]) -> AsyncIterator[bytes]:
+    """Encode events, writing once per upstream read (at each ``Flush``) and at the end.
+
+    A burst of events from one network read becomes one client write instead of one per SSE
+    frame; streams without ``Flush`` (a replayed cache hit) are written when they end.
+    """
+    pending: list[bytes] = []
     try:
         async for event in events:
-            yield encoder.encode(event)
+            if isinstance(event, Flush):
+                if pending:
+                    yield b"".join(pending)
+                    pending.clear()
+                continue
+            pending.extend(encode(event))
     except LynkrError as err:
-        yield encoder.encode_error(err)
+        pending.append(encode_error(err))
+    if pending:
+        yield b"".join(pending)
 
 
-async def _chat_stream(events: AsyncIterator[StreamEvent], request: Request,
-                       response_id: str | None = None) -> AsyncIterator[bytes]:
+def _anthropic_stream(events: AsyncIterator[StreamEvent], request: Request,
+                      response_id: str | None = None) -> AsyncIterator[bytes]:
+    encoder = anthropic.StreamEncoder()
+    return _write_per_read(events, lambda e: [encoder.encode(e)], encoder.encode_error)
+
+
+def _chat_stream(events: AsyncIterator[StreamEvent], request: Request,
+                 response_id: str | None = None) -> AsyncIterator[bytes]:
     encoder = openai_chat.StreamEncoder(model=request.model, id=f"chatcmpl-{uuid.uuid4().hex}",
                                         include_usage=openai_chat.include_usage(request))
-    try:
-        async for event in events:
-            for frame in encoder.encode(event):
-                yield frame
-    except LynkrError as err:
-        yield encoder.encode_error(err)
+    return _write_per_read(events, encoder.encode, encoder.encode_error)
 
 
-async def _responses_stream(events: AsyncIterator[StreamEvent], request: Request,
-                            response_id: str | None = None) -> AsyncIterator[bytes]:
-    response_id = response_id or f"resp_{uuid.uuid4().hex}"
-    encoder = openai_responses.StreamEncoder(response_id, request.model, int(time.time()),
-                                             request)
-    try:
-        async for event in events:
-            for frame in encoder.encode(event):
-                yield frame
-    except LynkrError as err:
-        yield encoder.encode_error(err)
+def _responses_stream(events: AsyncIterator[StreamEvent], request: Request,
+                      response_id: str | None = None) -> AsyncIterator[bytes]:
+    encoder = openai_responses.StreamEncoder(response_id or f"resp_{uuid.uuid4().hex}",
+                                             request.model, int(time.time()), request)
+    return _write_per_read(events, encoder.encode, encoder.encode_error)
 
 
 def _render_chat(response: Response, request: Request, response_id: str | None = None) -> dict:

@@ -118,6 +118,17 @@ async def iter_sse(byte_iter: AsyncIterator[bytes]) -> AsyncIterator[tuple[str, 
         yield event
 
 
+async def sse_reads(byte_iter: AsyncIterator[bytes]) -> AsyncIterator[list[tuple[str, str]]]:
+    """Like :func:`iter_sse`, but one list per network read (possibly empty), so callers can
+    mark read boundaries (see ``lynkr.model.Flush``)."""
+    parser = SSEParser()
+    async for chunk in byte_iter:
+        yield parser.feed(chunk)
+    tail = parser.flush()
+    if tail:
+        yield tail
+
+
 def sse_frame(data: bytes | str, event: str | None = None) -> bytes:
     """One SSE frame: optional ``event:`` line, ``data:`` line(s), blank line.
 

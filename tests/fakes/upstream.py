@@ -38,6 +38,7 @@ class Reply:
     input_tokens: int = 11
     output_tokens: int = 7
     chunk_size: int = 6
+    frame_delay: float = 0.0  # seconds between streamed frames, to test liveness
 
 
 @dataclass
@@ -210,6 +211,7 @@ class FakeUpstream:
         return self._stream(frames, behavior, "text/event-stream")
 
     def _stream(self, frames: list[bytes], behavior: Behavior, media_type: str) -> Response:
+        delay = behavior.frame_delay if isinstance(behavior, Reply) else 0.0
         if isinstance(behavior, Cut):
             return Response(b"".join(frames[: behavior.after]), media_type=media_type,
                             headers={"content-length": str(sum(map(len, frames)))})
@@ -218,7 +220,7 @@ class FakeUpstream:
             try:
                 for frame in frames:
                     yield frame
-                    await asyncio.sleep(0)
+                    await asyncio.sleep(delay)
             except asyncio.CancelledError:
                 self.cancelled += 1
                 raise
