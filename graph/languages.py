@@ -50,6 +50,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec("scala", "scala", (".scala", ".sc"), "dotted"),
     LanguageSpec("bash", "bash", (".sh", ".bash"), "path"),
     LanguageSpec("lua", "lua", (".lua",), "dotted"),
+    LanguageSpec("elixir", "elixir", (".ex", ".exs"), "dotted"),
 )
 
 BY_NAME: dict[str, LanguageSpec] = {spec.name: spec for spec in LANGUAGES}

@@ -16,6 +16,7 @@ Anything else stays an unresolved call (kept in the facts, counted, never guesse
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -219,7 +220,13 @@ def _dotted_import(index: ModuleIndex, importer: str, spec: str) -> list[str]:
             if in_dir:
                 folder = posixpath.dirname(index.pick(in_dir, importer) or in_dir[0])
                 return sorted(p for p in in_dir if posixpath.dirname(p) == folder)
+    snake = [_CAMEL.sub("_", p).lower() for p in parts]
+    if snake != parts:  # Elixir ``Geo.ShapeUtil`` lives in ``lib/geo/shape_util.ex``
+        return _dotted_import(index, importer, "/".join(snake))
     return []
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def pack_defs(pairs: Iterable[tuple[str, str]]) -> str:

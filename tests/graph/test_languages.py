@@ -203,6 +203,25 @@ CASES = [
             """},
         {("method", "util/helper.lua::M.scale"), ("function", "main.lua::run")},
         {("main.lua", "util/helper.lua")}, {("main.lua::run", "util/helper.lua::M.scale")}),
+    Case("elixir", {
+        "lib/geo/shape_util.ex": """
+            defmodule Geo.ShapeUtil do
+              def scale(x), do: x * 2
+            end
+            """,
+        "lib/geo/circle.ex": """
+            defmodule Geo.Circle do
+              alias Geo.ShapeUtil
+              def area(r) do
+                if r > 0, do: ShapeUtil.scale(r), else: 0
+              end
+            end
+            """},
+        {("module", "lib/geo/circle.ex::Geo.Circle"),
+         ("method", "lib/geo/circle.ex::Geo.Circle.area"),
+         ("method", "lib/geo/shape_util.ex::Geo.ShapeUtil.scale")},
+        {("lib/geo/circle.ex", "lib/geo/shape_util.ex")},
+        {("lib/geo/circle.ex::Geo.Circle.area", "lib/geo/shape_util.ex::Geo.ShapeUtil.scale")}),
 ]
 
 
