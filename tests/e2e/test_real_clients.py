@@ -1,0 +1,79 @@
+"""The real Claude Code and Codex CLIs, run against lynkr on loopback with a fake upstream.
+
+They are installed from npm (`npm install --prefix ~/.cache/lynkr/clients
+@anthropic-ai/claude-code @openai/codex`); these tests look for them on PATH, in that cache,
+or in LYNKR_CLIENTS_DIR, and skip cleanly when absent. Each asks the agent to read a file, so
+a tool call goes out through lynkr, the CLI runs it, and the result comes back in.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.upstream import FakeUpstream, Reply, ToolCall
+
+
+def find_cli(name: str) -> str | None:
+    dirs = [os.environ.get("LYNKR_CLIENTS_DIR", ""),
+            str(Path.home() / ".cache" / "lynkr" / "clients")]
+    for base in filter(None, dirs):
+        candidate = Path(base) / "node_modules" / ".bin" / name
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which(name)
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(cmd, cwd=cwd, env={**os.environ, **env}, capture_output=True,
+                            text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return result.stdout + result.stderr
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "NOTES.md").write_text("lynkr carried this line end to end.\n")
+    return work
+
+
+def test_claude_code_reads_a_file_through_lynkr(upstream: FakeUpstream, proxy: str,
+                                                 workspace: Path, tmp_path: Path) -> None:
+    claude = find_cli("claude")
+    if claude is None:
+        pytest.skip("Claude Code CLI not installed")
+    upstream.queue(Reply(text="", tool_calls=[ToolCall(
+        "Read", {"file_path": str(workspace / "NOTES.md")}, id="toolu_1")]),
+        Reply(text="The notes say lynkr carried the line."))
+    out = run([claude, "-p", "Read NOTES.md and tell me what it says", "--allowedTools", "Read"],
+              workspace, {"HOME": str(tmp_path), "ANTHROPIC_BASE_URL": proxy,
+                          "ANTHROPIC_API_KEY": "sk-ant-unused",
+                          "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
+    assert "The notes say lynkr carried the line." in out, out
+    tool_turn = [m for m in upstream.last.body["messages"] if m["role"] == "tool"]
+    assert tool_turn and "carried this line end to end" in tool_turn[-1]["content"]
+
+
+def test_codex_runs_a_command_through_lynkr(upstream: FakeUpstream, proxy: str,
+                                            workspace: Path, tmp_path: Path) -> None:
+    codex = find_cli("codex")
+    if codex is None:
+        pytest.skip("Codex CLI not installed")
+    (tmp_path / ".codex").mkdir()
+    (tmp_path / ".codex" / "config.toml").write_text(
+        'model = "lynkr/auto"\nmodel_provider = "lynkr"\n\n[model_providers.lynkr]\n'
+        f'name = "lynkr"\nbase_url = "{proxy}/v1"\nwire_api = "responses"\n'
+        'env_key = "LYNKR_KEY"\n')
+    upstream.queue(Reply(text="", tool_calls=[ToolCall("exec_command", {"cmd": "cat NOTES.md"},
+                                                       id="call_1")]),
+                   Reply(text="NOTES.md says lynkr carried the line."))
+    out = run([codex, "exec", "--skip-git-repo-check", "What does NOTES.md say?"], workspace,
+              {"HOME": str(tmp_path), "LYNKR_KEY": "unused"})
+    assert "NOTES.md says lynkr carried the line." in out, out
+    tool_turn = [m for m in upstream.last.body["messages"] if m["role"] == "tool"]
+    assert tool_turn and "carried this line end to end" in tool_turn[-1]["content"]
