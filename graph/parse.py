@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import heapq
 import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import NamedTuple
 
 from graph.extract import extract_facts
@@ -92,22 +94,17 @@ def parse_batch(batch: Sequence[Work]) -> list[Parsed]:
 
 
 def chunked(items: Sequence[Work], chunks: int) -> list[list[Work]]:
-    """Split into about ``chunks`` lists of similar total size, biggest files first."""
-    ordered = sorted(items, key=lambda w: -w.size)
-    total = sum(max(w.size, 1) for w in ordered)
-    target = max(total // max(chunks, 1), 1)
-    batches: list[list[Work]] = []
-    current: list[Work] = []
-    size = 0
-    for work in ordered:
-        current.append(work)
-        size += max(work.size, 1)
-        if size >= target:
-            batches.append(current)
-            current, size = [], 0
-    if current:
-        batches.append(current)
-    return batches
+    """Split into ``chunks`` lists of near-equal total size (largest file first into the
+    lightest list), so that every chunk takes about as long and holds a mix of big and small
+    files: no straggler at the end, and progress in files moves as evenly as time does."""
+    count = max(1, min(chunks, len(items)))
+    heap = [(0, i) for i in range(count)]
+    batches: list[list[Work]] = [[] for _ in range(count)]
+    for work in sorted(items, key=lambda w: -w.size):
+        size, i = heapq.heappop(heap)
+        batches[i].append(work)
+        heapq.heappush(heap, (size + max(work.size, 1), i))
+    return [b for b in batches if b]
 
 
 def default_workers() -> int:
@@ -129,19 +126,32 @@ def parse_files(items: Sequence[Work], *, workers: int | None = None,
     # The platform default (fork on Linux before 3.14): no re-import of the caller's
     # __main__, so library callers need no ``if __name__ == "__main__"`` guard.
     context = multiprocessing.get_context()
+    batches = chunked(items, workers * 12)
+    unfinished = set(range(len(batches)))
     done = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: set[Future[list[Parsed]]] = {
-            pool.submit(parse_batch, batch) for batch in chunked(items, workers * 12)
-        }
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                results = future.result()
-                done += len(results)
-                yield from results
-                if progress:
-                    progress(done, total)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pending = {pool.submit(parse_batch, b): i for i, b in enumerate(batches)}
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    results = future.result()
+                    unfinished.discard(pending.pop(future))
+                    done += len(results)
+                    yield from results
+                    if progress:
+                        progress(done, total)
+    except BrokenProcessPool:  # a worker died (killed, out of memory): finish in-process
+        leftover = [w for i in sorted(unfinished) for w in batches[i]]
+        yield from _serial(leftover, _offset(progress, done, total))
+
+
+def _offset(progress: Progress | None, base: int, total: int) -> Progress | None:
+    """A progress callback for the rest of a job that already did ``base`` files."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda done, _rest: report(base + done, total)
 
 
 def _serial(items: Iterable[Work], progress: Progress | None) -> Iterator[Parsed]:

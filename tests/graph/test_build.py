@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from graph.build import build_graph
@@ -166,3 +167,41 @@ def test_python_absolute_imports_do_not_resolve_inside_other_packages(make_repo:
     imports = edges(root, "imports")
     assert not any(u == "app.py" for u, _ in imports)
     assert ("main.py", "src/lib/tools.py") in imports
+
+
+_DEATH_MARKER: list[Path] = []
+
+
+def _dies_once(batch):  # type: ignore[no-untyped-def]
+    """A pool task whose first run kills its worker process, as the OOM killer would."""
+    from graph.parse import parse_one
+
+    marker = _DEATH_MARKER[0]
+    if not marker.exists():
+        marker.write_text("died")
+        os._exit(1)
+    return [parse_one(work) for work in batch]
+
+
+def test_a_worker_dying_mid_build_does_not_lose_files(make_repo: RepoFactory, monkeypatch,
+                                                       tmp_path: Path):
+    import graph.parse as parse
+
+    monkeypatch.setattr(parse, "IN_PROCESS_BYTES", 0)
+    monkeypatch.setattr(parse, "parse_batch", _dies_once)
+    _DEATH_MARKER[:] = [tmp_path / "died"]
+    root = make_repo(PYTHON_REPO)
+    summary = build_graph(root, workers=2)
+    assert (tmp_path / "died").exists()
+    assert summary.files == 4 and summary.symbols == 8
+
+
+def test_chunks_balance_bytes_and_keep_every_file():
+    from graph.parse import Work, chunked
+
+    items = [Work(f"f{i}", f"/f{i}", "python", size) for i, size in
+             enumerate([900, 500, 400, 300, 200, 100, 100, 50, 10, 1])]
+    batches = chunked(items, 3)
+    assert sorted(w.path for b in batches for w in b) == sorted(w.path for w in items)
+    sizes = [sum(w.size for w in b) for b in batches]
+    assert max(sizes) - min(sizes) <= 100
