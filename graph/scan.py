@@ -21,11 +21,13 @@ DEFAULT_MAX_BYTES = 1_000_000
 
 # Trees that hold other people's code or build output; indexing them drowns the repo's own.
 VENDORED_DIRS = frozenset({
-    "node_modules", "bower_components", "vendor",
-    "third_party", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
-    ".pytest_cache", ".ruff_cache", "site-packages", "dist-packages", "dist", "build",
-    "target", ".next", ".nuxt", ".gradle", ".idea", ".vscode", "Pods", "DerivedData",
+    "node_modules", "bower_components", "vendor", "third_party", ".venv", ".tox", ".nox",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", "dist-packages",
+    ".next", ".nuxt", ".gradle", ".idea", ".vscode", "Pods", "DerivedData",
 })
+# Build output at the repository root; deeper down these names are often real packages
+# (``src/build``, the standard library's ``venv``), so there they are indexed.
+ROOT_BUILD_DIRS = frozenset({"build", "dist", "target", "out"})
 # Tool state, never source and not worth a mention in the summary.
 QUIET_DIRS = frozenset({".git", ".hg", ".svn", ".lynkr", "__pycache__", ".DS_Store"})
 GENERATED_SUFFIXES = (
@@ -110,7 +112,8 @@ def _walk(directory: Path, rel_dir: str, specs: list[tuple[str, pathspec.GitIgno
         if is_dir:
             if entry.name in QUIET_DIRS:
                 continue
-            if entry.name in VENDORED_DIRS:
+            if (entry.name in VENDORED_DIRS or (not rel_dir and entry.name in ROOT_BUILD_DIRS)
+                    or os.path.isfile(os.path.join(entry.path, "pyvenv.cfg"))):
                 scan.skipped["vendored"] += 1
                 continue
             if _ignored(specs, rel, True):

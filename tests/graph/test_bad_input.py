@@ -197,3 +197,16 @@ def test_only_a_generated_comment_marks_a_file_generated(make_repo: RepoFactory)
     summary = build_graph(root, workers=1)
     assert summary.skipped == {"generated": 1}
     assert summary.files == 1
+
+
+def test_virtualenvs_and_root_build_output_are_skipped_but_packages_named_so_are_not(
+        make_repo: RepoFactory):
+    root = make_repo({**GOOD, "env/pyvenv.cfg": "home = /usr\n", "env/lib/x.py": "x = 1\n",
+                      "build/out.py": "y = 1\n", "src/build/api.py": "def api():\n    pass\n",
+                      "lib/venv/__init__.py": "def create():\n    pass\n"})
+    summary = build_graph(root, workers=1)
+    graph = load_graph(root)
+    assert graph is not None
+    files = {n for n, d in graph.graph.nodes(data=True) if d["kind"] == "file"}
+    assert files == {"good.py", "src/build/api.py", "lib/venv/__init__.py"}
+    assert summary.skipped == {"vendored": 2}
