@@ -41,14 +41,8 @@ class AnthropicProvider(Provider):
         return orjson.dumps(payload)
 
     async def send(self, request: Request, model: str) -> Response:
-        url = self.url()
-        try:
-            response = await self.client.post(
-                url, content=self.body(request, model, False), headers=self.headers())
-        except httpx.HTTPError as exc:
-            raise connection_error(exc, self.name, url) from exc
-        await raise_for_upstream(response, self.name)
-        return anthropic.parse_response(orjson.loads(response.content))
+        data = await self.post_json(self.url(), self.body(request, model, False), self.headers())
+        return anthropic.parse_response(data)
 
     async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
         url = self.url()

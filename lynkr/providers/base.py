@@ -12,9 +12,10 @@ import email.utils
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
+import orjson
 
 from lynkr.config import ProviderConfig
 from lynkr.errors import UpstreamError, kind_for_status
@@ -48,6 +49,20 @@ class Provider(ABC):
         an error, never a silent truncated success). Closing the iterator early must close the
         upstream response, which is how a client disconnect cancels the upstream request.
         """
+
+    async def post_json(self, url: str, content: bytes, headers: dict[str, str]) -> Any:
+        """POST a body and return the upstream's parsed JSON answer; transport failures,
+        error statuses and an answer that is not JSON all become :class:`UpstreamError`."""
+        try:
+            response = await self.client.post(url, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise connection_error(exc, self.name, url) from exc
+        await raise_for_upstream(response, self.name)
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamError(f"{self.name} answered with malformed JSON: {exc}",
+                                provider=self.name, retryable=True) from exc
 
     async def list_models(self) -> list[str]:
         """Models this upstream offers, where the API can tell; the configured one otherwise."""

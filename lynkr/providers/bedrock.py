@@ -62,17 +62,8 @@ class BedrockProvider(Provider):
     async def send(self, request: Request, model: str) -> Response:
         url = self.url(model, stream=False)
         body = orjson.dumps(bedrock.build_request(request, model))
-        try:
-            response = await self.client.post(url, content=body,
-                                              headers=self.headers(url, body, False))
-        except httpx.HTTPError as exc:
-            raise connection_error(exc, self.name, url) from exc
-        await raise_for_upstream(response, self.name)
-        try:
-            return bedrock.parse_response(orjson.loads(response.content), model)
-        except orjson.JSONDecodeError as exc:
-            raise UpstreamError(f"bedrock sent malformed JSON: {exc}", provider=self.name,
-                                retryable=True) from exc
+        data = await self.post_json(url, body, self.headers(url, body, False))
+        return bedrock.parse_response(data, model)
 
     async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
         url = self.url(model, stream=True)

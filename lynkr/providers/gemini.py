@@ -69,18 +69,8 @@ class GeminiProvider(Provider):
         return orjson.dumps(gemini.build_request(request, self.signatures))
 
     async def send(self, request: Request, model: str) -> Response:
-        url = self.url(model, stream=False)
-        try:
-            response = await self.client.post(url, content=self.body(request),
-                                              headers=self.headers())
-        except httpx.HTTPError as exc:
-            raise connection_error(exc, self.name, url) from exc
-        await raise_for_upstream(response, self.name)
-        try:
-            data = orjson.loads(response.content)
-        except orjson.JSONDecodeError as exc:
-            raise UpstreamError(f"gemini sent malformed JSON: {exc}", provider=self.name,
-                                retryable=True) from exc
+        data = await self.post_json(self.url(model, stream=False), self.body(request),
+                                    self.headers())
         return gemini.parse_response(data, model, self.signatures)
 
     async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:

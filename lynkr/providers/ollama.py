@@ -27,14 +27,9 @@ class OllamaProvider(Provider):
         return orjson.dumps(payload)
 
     async def send(self, request: Request, model: str) -> Response:
-        url = self.url()
-        try:
-            response = await self.client.post(url, content=self.body(request, model, False),
-                                              headers={"content-type": "application/json"})
-        except httpx.HTTPError as exc:
-            raise connection_error(exc, self.name, url) from exc
-        await raise_for_upstream(response, self.name)
-        return ollama.parse_response(orjson.loads(response.content))
+        data = await self.post_json(self.url(), self.body(request, model, False),
+                                    {"content-type": "application/json"})
+        return ollama.parse_response(data)
 
     async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
         url = self.url()

@@ -52,14 +52,9 @@ class OpenAICompatProvider(Provider):
         return orjson.dumps(payload)
 
     async def send(self, request: Request, model: str) -> Response:
-        url = self.url(model)
-        try:
-            response = await self.client.post(
-                url, content=self.body(request, model, False), headers=self.headers())
-        except httpx.HTTPError as exc:
-            raise connection_error(exc, self.name, url) from exc
-        await raise_for_upstream(response, self.name)
-        return openai_chat.parse_response(orjson.loads(response.content))
+        data = await self.post_json(self.url(model), self.body(request, model, False),
+                                    self.headers())
+        return openai_chat.parse_response(data)
 
     async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
         url = self.url(model)

@@ -146,3 +146,11 @@ def test_client_disconnect_cancels_the_upstream_stream(proxy: str,
     while upstream.cancelled == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert upstream.cancelled == 1
+
+
+def test_non_json_answer_from_upstream_is_a_502(proxy: str, upstream: FakeUpstream) -> None:
+    upstream.queue(Garbage())
+    response = httpx.post(f"{proxy}/v1/chat/completions",
+                          json={"model": "m", "messages": USER})
+    assert response.status_code == 502
+    assert "malformed JSON" in openai_error(response)["message"]
