@@ -213,7 +213,7 @@ class CodeGraph:
     def signals(self, files: list[str], symbols: list[str]) -> GraphSignals:
         """Complexity, blast radius, dependency depth and centrality of what is mentioned."""
         paths = {p for p in (self.resolve_file(f) for f in files) if p}
-        symbol_ids = [i for name in symbols for i in self._net.by_name.get(name, ())]
+        symbol_ids = [i for name in symbols for i in self._symbol_ids(name)]
         nodes = self.graph.nodes
         cc_max = nesting = count = total = 0
         for path in paths:
@@ -253,7 +253,10 @@ class CodeGraph:
         edges: dict[str, int] = {}
         for _, _, key in self.graph.edges(keys=True):
             edges[key] = edges.get(key, 0) + 1
-        return {"root": str(self.root), "files": kinds.get("file", 0),
+        store = store_path(self.root)
+        return {"root": str(self.root), "store": str(store),
+                "store_bytes": store.stat().st_size if store.exists() else 0,
+                "files": kinds.get("file", 0),
                 "symbols": sum(v for k, v in kinds.items() if k != "file"),
                 "languages": languages, "symbol_kinds": {k: v for k, v in kinds.items()
                                                          if k != "file"},

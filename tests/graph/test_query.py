@@ -152,3 +152,9 @@ def test_a_reloaded_graph_releases_the_previous_one(make_repo: RepoFactory):
     assert load_graph(root) is not None
     gc.collect()
     assert gone() is None
+
+
+def test_signals_accept_node_ids_and_qualified_names(graph: CodeGraph):
+    by_id = graph.signals([], ["core.py::base_value"])
+    assert by_id.max_cyclomatic == 5 and by_id.blast_radius == 2
+    assert graph.signals([], ["nothing_like_it"]).max_cyclomatic == 0
