@@ -150,10 +150,11 @@ def extract_facts(source: bytes, language: str) -> FileFacts:
     containers = sorted(found.values(), key=lambda c: (c.start, -c.end))
     symbols, emitted = _symbols(source, containers, comment_rows)
 
-    call_owner = _innermost(containers, [c[0] for c in sorted(calls)])
+    calls.sort()
+    call_owner = _innermost(containers, [c[0] for c in calls])
     seen: set[tuple[int, str, str]] = set()
     call_facts: list[Call] = []
-    for (_, name, recv, line), owner in zip(sorted(calls), call_owner, strict=True):
+    for (_, name, recv, line), owner in zip(calls, call_owner, strict=True):
         caller = emitted[owner] if owner >= 0 else -1
         key = (caller, name, recv)
         if key not in seen:
