@@ -12,6 +12,9 @@ Sections, one function each (an HTTP end-to-end section can be added next to the
   recall); both splits are then scored with the real SemanticCache at the configured default
   and at the tuned threshold. Each pair lives in its own context (distinct system prompt), so
   pairs cannot serve each other.
+* ``http``: end to end over loopback, the way a client sees it: lynkr started as a
+  subprocess in front of a fake upstream, an answer cached once, then timed requests that
+  hit: exact repeats and distinct paraphrases, non-streaming and streaming.
 * ``memory``: remember the facts of ``bench/data/memory_set.jsonl``, then recall@3 and recall
   latency for its queries, plus how many facts the extraction heuristics recognise.
 
@@ -247,6 +250,74 @@ def memory(settings: Settings, embedder: Embedder, k: int = 3) -> dict[str, Any]
 # --- report -------------------------------------------------------------------------------
 
 
+PARAPHRASE_STEMS = [
+    "How do I squash my last three git commits into one?",
+    "how can I squash the last three git commits into a single one",
+    "What's the way to squash my last three git commits into one commit?",
+    "squash the last three git commits into one - how?",
+    "How would I combine my last three git commits into one?",
+]
+# Each mode gets its own wordings, so no timed query is already in the embedder's LRU.
+PARAPHRASE_PREFIXES = {False: ["", "hey, ", "quick one: "],
+                       True: ["please tell me: ", "so, ", "question: "]}
+PARAPHRASE_SUFFIXES = ["", " thanks", " cheers"]
+
+
+def http_hits(rounds: int) -> dict[str, Any]:
+    """Cache hits as a client sees them: request sent -> response complete, over HTTP."""
+    import asyncio
+    import multiprocessing
+
+    import httpx
+
+    from bench.loopback import run_upstream
+    from bench.overhead import free_port, start_lynkr
+
+    upstream_port = free_port()
+    upstream = multiprocessing.Process(target=run_upstream, args=(upstream_port,), daemon=True)
+    upstream.start()
+    variants = {stream: [p + stem + s for stem in PARAPHRASE_STEMS for p in prefixes
+                         for s in PARAPHRASE_SUFFIXES if p + stem + s != PARAPHRASE_STEMS[0]]
+                for stream, prefixes in PARAPHRASE_PREFIXES.items()}
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="lynkr-bench-http-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "lynkr.env").write_text("")
+        proc, port = start_lynkr(upstream_port, workdir, cache=True)
+        url = f"http://127.0.0.1:{port}/v1/messages"
+
+        def body(question: str, stream: bool) -> dict[str, Any]:
+            return {"model": "claude-sonnet-4-6", "max_tokens": 64, "stream": stream,
+                    "messages": [{"role": "user", "content": question}]}
+
+        async def run() -> None:
+            async with httpx.AsyncClient(timeout=30) as client:
+                first = await client.post(url, json=body(PARAPHRASE_STEMS[0], False))
+                assert first.headers["x-lynkr-cache"] == "miss", first.headers
+                await asyncio.sleep(1.0)  # answers are stored in the background
+                for stream in (False, True):
+                    mode = "streaming" if stream else "non_streaming"
+                    for kind, questions in (("exact", [PARAPHRASE_STEMS[0]] * rounds),
+                                            ("semantic", variants[stream])):
+                        samples, hits = [], 0
+                        for question in questions:
+                            started = time.perf_counter()
+                            response = await client.post(url, json=body(question, stream))
+                            await response.aread()
+                            samples.append((time.perf_counter() - started) * 1000)
+                            hits += response.headers.get("x-lynkr-cache") == "hit"
+                        result[f"{kind}_{mode}"] = {**percentiles(samples),
+                                                    "hit_rate": hits / len(questions),
+                                                    "n": len(questions)}
+
+        try:
+            asyncio.run(run())
+        finally:
+            proc.terminate()
+            upstream.terminate()
+    return result
+
+
 def print_table(result: dict[str, Any]) -> None:
     lat, qual, mem = result["latency"], result["quality"], result["memory"]
     print(f"\nsemantic cache lookup() in-process, {lat['entries']} entries")
@@ -256,6 +327,12 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"  {case:<18}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['hit_rate']:>10.2f}")
     emb = lat["embed_one_query"]
     print(f"  {'embed 1 query':<18}{emb['p50_ms']:>9.2f}{emb['p99_ms']:>9.2f}")
+    print("\ncache hits end to end over HTTP (request sent -> response complete)")
+    print(f"  {'case':<26}{'p50 ms':>9}{'p99 ms':>9}{'hit rate':>10}{'n':>6}")
+    for case, row in result["http"].items():
+        print(f"  {case:<26}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['hit_rate']:>10.2f}"
+              f"{row['n']:>6}")
+    print("  target: p50 <= 15 ms")
     print(f"\nquality (threshold tuned on train: {qual['tuning_on_train']['chosen']})")
     print(f"  {'threshold':<12}{'split':<7}{'pairs':>6}{'false hits':>12}{'para recall':>13}")
     for label in ("default", "tuned"):
@@ -286,6 +363,7 @@ def main() -> None:
             "latency": latency(replace(settings, namespace="bench-latency"), embedder,
                                args.entries, args.rounds),
             "quality": quality(settings, embedder),
+            "http": http_hits(min(args.rounds, 200)),
             "memory": memory(settings, embedder),
         }
     print_table(result)

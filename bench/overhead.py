@@ -59,13 +59,14 @@ def wait_http(url: str, seconds: float, proc: subprocess.Popen | None = None) ->
     raise RuntimeError(f"{url} did not come up in {seconds}s")
 
 
-def start_lynkr(upstream: int, workdir: Path) -> tuple[subprocess.Popen, int]:
+def start_lynkr(upstream: int, workdir: Path, *, cache: bool = False
+                ) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "MODEL_PROVIDER": "openai", "OPENAI_API_KEY": "sk-bench",
            "OPENAI_ENDPOINT": f"http://127.0.0.1:{upstream}/v1", "OPENAI_MODEL": "gpt-fake",
            "PORT": str(port), "LOG_LEVEL": "warning", "LYNKR_DATA_DIR": str(workdir / "data"),
            # identical requests would all be cache hits: measure the forwarding path
-           "SEMANTIC_CACHE_ENABLED": "false"}
+           "SEMANTIC_CACHE_ENABLED": "true" if cache else "false"}
     proc = subprocess.Popen([sys.executable, "-m", "lynkr", "start", "--env-file",
                              str(workdir / "lynkr.env")], env=env, cwd=workdir,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
