@@ -173,7 +173,8 @@ def print_table(rows: list[dict], summary: dict, *, litellm_missing: bool) -> No
     for r in rows:
         print(f"| {r['target']} | {'yes' if r['stream'] else 'no'} | {r['concurrency']} | "
               f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rps']:.0f} | {r['errors']} |")
-    print("\n| mode | lynkr added p50 (c=1) | LiteLLM added p50 (c=1) | lynkr/LiteLLM req/s (c=16) |")
+    print("\n| mode | lynkr added p50 (c=1) | LiteLLM added p50 (c=1) "
+          "| lynkr/LiteLLM req/s (c=16) |")
     print("|---|---|---|---|")
     for mode, s in summary.items():
         print(f"| {mode} | {s['lynkr_added_p50_ms_c1']:.2f} ms | "
