@@ -25,7 +25,8 @@ def wait_for(url: str, proc: subprocess.Popen[str], seconds: float = 20) -> http
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"lynkr exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+            output = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"lynkr exited early:\n{output}")
         try:
             return httpx.get(url, timeout=1)
         except httpx.TransportError:
