@@ -17,18 +17,20 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graph.facts import FileFacts, Import
+import orjson
+
+from graph.facts import FileFacts, Import, facts_from_rows
 from graph.languages import BY_NAME, is_test_path, same_language
-from graph.parse import Parsed, Progress, Work, content_digest, default_workers, parse_files
-from graph.resolve import (
-    ModuleIndex,
-    RepoTables,
-    link_file,
-    pack_defs,
-    resolve_import,
-    symbol_ids,
-    unpack_defs,
+from graph.parse import (
+    Extracted,
+    Parsed,
+    Progress,
+    Work,
+    content_digest,
+    default_workers,
+    parse_files,
 )
+from graph.resolve import ModuleIndex, RepoTables, link_file, resolve_import, unpack_defs
 from graph.scan import DEFAULT_MAX_BYTES, SourceFile, scan_repository
 from graph.store import (
     FileRecord,
@@ -36,6 +38,7 @@ from graph.store import (
     StoreError,
     decode_blob,
     encode_blob,
+    encode_facts,
     load_stored,
     save_graph,
     store_path,
@@ -136,7 +139,7 @@ def _build(root: str | Path, workers: int | None, progress: Progress | None, ful
                 continue
         to_parse.append(Work(sf.path, sf.abs_path, sf.language, sf.size))
 
-    fresh: dict[str, FileFacts] = {}
+    fresh: dict[str, Extracted] = {}
     digests: dict[str, str] = {}
     for parsed in parse_files(to_parse, workers=workers, progress=progress):
         _take(parsed, fresh, digests, skipped, summary.warnings)
@@ -151,14 +154,11 @@ def _build(root: str | Path, workers: int | None, progress: Progress | None, ful
 
     relink = _files_to_relink(old, files, fresh, removed, summary.full)
     added = any(path not in old.files for path in fresh)
-    for path, facts in fresh.items():
+    for path, ext in fresh.items():
         sf = stats[path]
-        ids = symbol_ids(path, facts.symbols)
         files[path] = FileRecord(
-            digests[path], sf.mtime_ns, sf.size, facts.language,
-            pack_defs(zip((s.name for s in facts.symbols), ids, strict=True)),
-            "", (), (), (), (len(facts.symbols), 0, 0, 0), is_test_path(path),
-            facts.comment_lines, facts.lines, b"",
+            digests[path], sf.mtime_ns, sf.size, ext.language, ext.defs, "", (), (), (),
+            (ext.symbols, 0, 0, 0), is_test_path(path), ext.comment_lines, ext.lines, b"",
         )
     files = dict(sorted(files.items()))
 
@@ -189,19 +189,19 @@ def _digest_of(sf: SourceFile) -> str:
         return ""
 
 
-def _take(parsed: Parsed, fresh: dict[str, FileFacts], digests: dict[str, str],
+def _take(parsed: Parsed, fresh: dict[str, Extracted], digests: dict[str, str],
           skipped: Counter[str], warnings: list[str]) -> None:
     if parsed.warning:
         warnings.append(parsed.warning)
-    if parsed.facts is None:
+    if parsed.extracted is None:
         skipped[parsed.skipped] += 1
         return
-    fresh[parsed.path] = parsed.facts
+    fresh[parsed.path] = parsed.extracted
     digests[parsed.path] = parsed.digest
 
 
 def _files_to_relink(old: StoredGraph, kept: dict[str, FileRecord],
-                     fresh: dict[str, FileFacts], removed: list[str], full: bool) -> set[str]:
+                     fresh: dict[str, Extracted], removed: list[str], full: bool) -> set[str]:
     """Files whose edges may have changed (see the module docstring)."""
     if full:
         return set(kept) | set(fresh)
@@ -209,10 +209,9 @@ def _files_to_relink(old: StoredGraph, kept: dict[str, FileRecord],
     changed_files: set[str] = set(removed)
     for path in removed:
         changed_names.update(name for name, _ in unpack_defs(old.files[path].defs))
-    for path, facts in fresh.items():
+    for path, ext in fresh.items():
         before = set(unpack_defs(old.files[path].defs)) if path in old.files else set()
-        after = set(zip((s.name for s in facts.symbols),
-                        symbol_ids(path, facts.symbols), strict=True))
+        after = set(unpack_defs(ext.defs))
         if before != after:
             changed_files.add(path)
             changed_names.update(name for name, _ in before ^ after)
@@ -248,12 +247,12 @@ def _tables(files: dict[str, FileRecord]) -> RepoTables:
 
 
 # Linking state handed to forked link workers by inheritance (never pickled).
-_LINK_STATE: tuple[dict[str, FileRecord], dict[str, FileFacts], ModuleIndex, RepoTables] | None
+_LINK_STATE: tuple[dict[str, FileRecord], dict[str, Extracted], ModuleIndex, RepoTables] | None
 _LINK_STATE = None
 PARALLEL_LINK_MIN_FILES = 400
 
 
-def _link_all(paths: list[str], files: dict[str, FileRecord], fresh: dict[str, FileFacts],
+def _link_all(paths: list[str], files: dict[str, FileRecord], fresh: dict[str, Extracted],
               index: ModuleIndex, tables: RepoTables, workers: int | None
               ) -> dict[str, FileRecord]:
     """Link files; a big batch (a full build) is split across forked processes, which see
@@ -286,20 +285,24 @@ class _CorruptBlob(Exception):
     """A stored file record that does not decode: the build starts over from scratch."""
 
 
-def _link_one(path: str, files: dict[str, FileRecord], fresh: dict[str, FileFacts],
+def _link_one(path: str, files: dict[str, FileRecord], fresh: dict[str, Extracted],
               index: ModuleIndex, tables: RepoTables) -> FileRecord:
     rec = files[path]
-    facts = fresh.get(path)
-    if facts is None:
-        try:
+    ext = fresh.get(path)
+    try:
+        if ext is not None:
+            facts_json = ext.encoded
+            facts = facts_from_rows(orjson.loads(facts_json))
+        else:
             facts = decode_blob(rec.blob)[0]
-        except (ValueError, TypeError) as exc:
-            raise _CorruptBlob(f"record of {path} is corrupt: {exc}") from exc
-    return _linked_record(path, rec, facts, index, tables)
+            facts_json = encode_facts(facts)
+    except (ValueError, TypeError) as exc:
+        raise _CorruptBlob(f"record of {path} is corrupt: {exc}") from exc
+    return _linked_record(path, rec, facts, facts_json, index, tables)
 
 
-def _linked_record(path: str, rec: FileRecord, facts: FileFacts, index: ModuleIndex,
-                   tables: RepoTables) -> FileRecord:
+def _linked_record(path: str, rec: FileRecord, facts: FileFacts, facts_json: bytes,
+                   index: ModuleIndex, tables: RepoTables) -> FileRecord:
     linked = link_file(path, facts, BY_NAME[rec.language].import_style, index, tables)
     targets = sorted({e.target.split("::", 1)[0] for e in linked.edges} - {path})
     called = sorted({c.name for c in facts.calls} | {h.base for h in facts.inherits})
@@ -309,7 +312,7 @@ def _linked_record(path: str, rec: FileRecord, facts: FileFacts, index: ModuleIn
         unresolved_imports=linked.unresolved_imports, targets=tuple(targets),
         counts=(len(facts.symbols), kinds["calls"], kinds["inherits"],
                 len(linked.unresolved)),
-        blob=encode_blob(facts, linked.edges, linked.unresolved),
+        blob=encode_blob(facts_json, linked.edges, linked.unresolved),
     )
 
 

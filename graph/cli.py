@@ -168,7 +168,8 @@ def run_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(orjson.dumps(stats, option=orjson.OPT_INDENT_2).decode())
         return 0
-    print(f"Graph of {stats['root']} ({stats['store_bytes'] / 1e6:.1f} MB in {stats['store']})")
+    size = int(stats["store_bytes"])  # type: ignore[call-overload]
+    print(f"Graph of {stats['root']} ({size / 1e6:.1f} MB in {stats['store']})")
     print(f"Files: {stats['files']}   Symbols: {stats['symbols']}")
     for key in ("languages", "symbol_kinds", "edges"):
         values: dict[str, int] = stats[key]  # type: ignore[assignment]

@@ -21,6 +21,8 @@ from typing import NamedTuple
 from graph.extract import extract_facts
 from graph.facts import FileFacts
 from graph.languages import refine_language
+from graph.resolve import pack_defs, symbol_ids
+from graph.store import encode_facts
 
 Progress = Callable[[int, int], None]
 
@@ -41,14 +43,37 @@ class Work(NamedTuple):
     size: int
 
 
+class Extracted(NamedTuple):
+    """One parsed file as the build needs it. The facts travel JSON-encoded: cheaper to
+    send between processes than pickled records, stored as they are, and decoded only
+    where a file is linked."""
+
+    language: str
+    encoded: bytes  # store.encode_facts
+    defs: str  # resolve.pack_defs of (name, node id)
+    symbols: int
+    comment_lines: int
+    lines: int
+
+
 class Parsed(NamedTuple):
-    """Outcome for one file: facts, or a skip reason / warning explaining why none."""
+    """Outcome for one file: its extraction, or a skip reason / warning explaining why none."""
 
     path: str
     digest: str
-    facts: FileFacts | None
+    extracted: Extracted | None
     skipped: str  # "", "binary", "generated", "unreadable", "failed"
     warning: str
+
+
+def extracted(path: str, facts: FileFacts) -> Extracted:
+    """The build's view of one file's facts."""
+    ids = symbol_ids(path, facts.symbols)
+    return Extracted(
+        facts.language, encode_facts(facts),
+        pack_defs(zip((s.name for s in facts.symbols), ids, strict=True)),
+        len(facts.symbols), facts.comment_lines, facts.lines,
+    )
 
 
 def content_digest(data: bytes) -> str:
@@ -81,7 +106,7 @@ def parse_one(work: Work) -> Parsed:
         return Parsed(work.path, digest, None, "failed", f"cannot parse {work.path}: {exc}")
     if facts.error_count and not warning:
         warning = f"syntax errors ({facts.error_count}), kept what parsed: {work.path}"
-    return Parsed(work.path, digest, facts, "", warning)
+    return Parsed(work.path, digest, extracted(work.path, facts), "", warning)
 
 
 def parse_batch(batch: Sequence[Work]) -> list[Parsed]:

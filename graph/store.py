@@ -65,10 +65,17 @@ def store_path(root: Path) -> Path:
     return root / STORE_DIR / STORE_NAME
 
 
-def encode_blob(facts: FileFacts, edges: tuple[Edge, ...], unresolved: tuple[int, ...]
+def encode_facts(facts: FileFacts) -> bytes:
+    """One file's facts as JSON (the first element of its stored blob)."""
+    return orjson.dumps(facts_to_rows(facts))
+
+
+def encode_blob(facts_json: bytes, edges: tuple[Edge, ...], unresolved: tuple[int, ...]
                 ) -> bytes:
-    """Facts, resolved edges and unresolved call indices of one file as JSON bytes."""
-    return orjson.dumps([facts_to_rows(facts), [tuple(e) for e in edges], unresolved])
+    """Encoded facts, resolved edges and unresolved call indices as one JSON array; the
+    facts are spliced in as they are, not encoded again."""
+    tail = orjson.dumps([[tuple(e) for e in edges], unresolved])
+    return b"[" + facts_json + b"," + tail[1:]
 
 
 def decode_blob(blob: bytes) -> tuple[FileFacts, tuple[Edge, ...], tuple[int, ...]]:
