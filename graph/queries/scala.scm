@@ -6,8 +6,8 @@
 (function_definition name: (identifier) @name) @def.function
 (function_declaration name: (identifier) @name) @def.function
 
-(extends_clause type: (type_identifier) @inherit)
-(extends_clause type: (generic_type type: (type_identifier) @inherit))
+(extends_clause (type_identifier) @inherit)
+(extends_clause (generic_type type: (type_identifier) @inherit))
 
 (call_expression function: (identifier) @call)
 (call_expression function: (field_expression value: (_) @call.receiver field: (identifier) @call))

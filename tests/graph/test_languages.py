@@ -180,14 +180,16 @@ CASES = [
             package com.x
             import com.x.util.Helper
             trait Base
-            class App extends Base { def run(): Int = Helper.scale(1) }
+            trait Logging
+            class App extends Base with Logging { def run(): Int = Helper.scale(1) }
             """},
         {("object", "com/x/util/Helper.scala::Helper"),
          ("method", "com/x/util/Helper.scala::Helper.scale"),
          ("trait", "com/x/App.scala::Base"), ("method", "com/x/App.scala::App.run")},
         {("com/x/App.scala", "com/x/util/Helper.scala")},
         {("com/x/App.scala::App.run", "com/x/util/Helper.scala::Helper.scale")},
-        {("com/x/App.scala::App", "com/x/App.scala::Base")}),
+        {("com/x/App.scala::App", "com/x/App.scala::Base"),
+         ("com/x/App.scala::App", "com/x/App.scala::Logging")}),
     Case("bash", {
         "lib/util.sh": "helper() {\n  echo hi\n}\n",
         "main.sh": "#!/bin/bash\nsource ./lib/util.sh\nmain() {\n  helper\n}\nmain\n"},
