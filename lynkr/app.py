@@ -29,6 +29,7 @@ from lynkr.ops import admin, dashboard
 from lynkr.ops.guard import Guard
 from lynkr.ops.redact import redact
 from lynkr.ops.reload import Reloader, components_unchanged
+from lynkr.ops.shedding import SheddingLimits
 from lynkr.ops.state import Ops
 from lynkr.pipeline import Pipeline, RequestRecord
 from lynkr.providers.registry import build_providers
@@ -71,7 +72,10 @@ def create_app(settings: Settings, env_file: Path | None = None) -> Starlette:
         old: AppState = app.state.lynkr
         app.state.lynkr = await _build_state(new, old.client, old.responses, old)
 
-    ops = Ops.create(lambda: _breakers_of(app))
+    ops = Ops.create(lambda: _breakers_of(app), SheddingLimits(
+        max_in_flight=settings.ops.shed_max_in_flight,
+        max_loop_lag=settings.ops.shed_max_loop_lag_ms / 1000,
+        max_rss_bytes=settings.ops.shed_max_rss_mb * 2**20))
     reloader = Reloader(env_file, rebuild, lambda r: ops.metrics.reloads.labels(r).inc())
 
     routes = [

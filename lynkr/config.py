@@ -87,6 +87,9 @@ class OpsSettings:
     api_key: str | None = None
     admin_token: str | None = None
     load_shedding_enabled: bool = False
+    shed_max_in_flight: int = 1024
+    shed_max_loop_lag_ms: int = 500
+    shed_max_rss_mb: int = 4096
     rate_limit_rpm: int = 0
 
 
@@ -270,6 +273,9 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
             api_key=r.str("LYNKR_API_KEY", "") or None,
             admin_token=r.str("LYNKR_ADMIN_TOKEN", "") or None,
             load_shedding_enabled=r.bool("LOAD_SHEDDING_ENABLED", False),
+            shed_max_in_flight=r.int("LOAD_SHEDDING_MAX_IN_FLIGHT", 1024, lo=1),
+            shed_max_loop_lag_ms=r.int("LOAD_SHEDDING_MAX_LOOP_LAG_MS", 500, lo=1),
+            shed_max_rss_mb=r.int("LOAD_SHEDDING_MAX_RSS_MB", 4096, lo=64),
             rate_limit_rpm=r.int("RATE_LIMIT_RPM", 0, lo=0),
         ),
     )

@@ -235,6 +235,7 @@ class Pipeline:
                    record: RequestRecord) -> Outcome:
         record.cache, record.similarity = "hit", similarity
         record.provider, record.model, record.tier = "cache", kind, None
+        record.saved_by["semantic_cache"] = request_tokens(request)  # never sent upstream
         record.tokens_in, record.tokens_out = 0, 0
         response.usage = Usage()
         if request.stream:

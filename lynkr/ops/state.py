@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from lynkr.ops.metrics import Metrics
 from lynkr.ops.ratelimit import RateLimiter
-from lynkr.ops.shedding import LoadShedder
+from lynkr.ops.shedding import LoadShedder, SheddingLimits
 from lynkr.ops.stats import LiveStats
 from lynkr.pipeline import RequestRecord
 
@@ -24,8 +24,11 @@ class Ops:
     shedder: LoadShedder = field(default_factory=LoadShedder)
 
     @classmethod
-    def create(cls, breakers: Callable[[], Mapping[str, Mapping[str, object]]]) -> Ops:
+    def create(cls, breakers: Callable[[], Mapping[str, Mapping[str, object]]],
+               limits: SheddingLimits | None = None) -> Ops:
         ops = cls(Metrics(breakers))
+        if limits is not None:
+            ops.shedder.limits = limits
         ops.shedder.on_in_flight = ops.metrics.in_flight.set
         return ops
 
