@@ -55,10 +55,10 @@ class _UpstreamProtocol(asyncio.Protocol):
                 return
             head = self.buffer[:head_end].lower()
             length = 0
-            marker = head.find(b"content-length:")
+            marker = head.find(b"\r\ncontent-length:")
             if marker >= 0:
-                line_end = head.find(b"\r\n", marker)
-                length = int(head[marker + 15:line_end if line_end >= 0 else len(head)])
+                line_end = head.find(b"\r\n", marker + 2)
+                length = int(head[marker + 17:line_end if line_end >= 0 else len(head)])
             if len(self.buffer) < head_end + 4 + length:
                 return
             body = self.buffer[head_end + 4:head_end + 4 + length]
@@ -110,11 +110,11 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     lower = head.lower()
-    marker = lower.find(b"content-length:")
+    marker = lower.find(b"\r\ncontent-length:")  # at a line start: not x-foo-content-length
     if marker >= 0:
-        end = lower.find(b"\r\n", marker)
-        await reader.readexactly(int(lower[marker + 15:end].strip()))
-    elif b"chunked" in lower:
+        end = lower.find(b"\r\n", marker + 2)
+        await reader.readexactly(int(lower[marker + 17:end].strip()))
+    elif b"\r\ntransfer-encoding: chunked" in lower:
         while True:
             size = int((await reader.readline()).split(b";")[0].strip(), 16)
             if size == 0:
@@ -141,7 +141,13 @@ async def load(host: str, port: int, path: str, body: bytes, *, concurrency: int
                     count is not None and done < count):
                 started = time.perf_counter()
                 writer.write(request)
-                status = await _read_response(reader)
+                try:
+                    status = await _read_response(reader)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    # The server closed the keep-alive connection: count it, reconnect.
+                    status = 0
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, port)
                 if record:
                     if status == 200:
                         result.latencies.append(time.perf_counter() - started)

@@ -2,7 +2,9 @@
 
 All three sit in front of the same fake OpenAI upstream (a separate process answering a canned
 completion) and are driven by the same keep-alive load generator, side by side in one run:
-non-streaming and streaming, concurrency 1 and 16, one worker process each.
+non-streaming and streaming, concurrency 1 and 16, one worker process each. lynkr runs twice:
+with one upstream (no tier routing, the default) and with TIER_* set, so every request is
+also scored by the complexity router.
 
     uv run --extra bench python bench/overhead.py [--seconds 5] [--no-litellm]
 
@@ -38,6 +40,11 @@ STREAM_BODY = json.dumps({"model": "gpt-fake", "max_tokens": 64, "stream": True,
                          ).encode()
 
 
+MASTER_KEY = "sk-bench-master-key"
+# Every target gets the same headers; only LiteLLM checks the key (as a real deployment does).
+HEADERS = {"authorization": f"Bearer {MASTER_KEY}"}
+
+
 def free_port() -> int:
     import socket
 
@@ -59,7 +66,7 @@ def wait_http(url: str, seconds: float, proc: subprocess.Popen | None = None) ->
     raise RuntimeError(f"{url} did not come up in {seconds}s")
 
 
-def start_lynkr(upstream: int, workdir: Path, *, cache: bool = False
+def start_lynkr(upstream: int, workdir: Path, *, cache: bool = False, tiers: bool = False
                 ) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "MODEL_PROVIDER": "openai", "OPENAI_API_KEY": "sk-bench",
@@ -67,6 +74,9 @@ def start_lynkr(upstream: int, workdir: Path, *, cache: bool = False
            "PORT": str(port), "LOG_LEVEL": "warning", "LYNKR_DATA_DIR": str(workdir / "data"),
            # identical requests would all be cache hits: measure the forwarding path
            "SEMANTIC_CACHE_ENABLED": "true" if cache else "false"}
+    if tiers:  # every request is scored; all tiers share the one fake upstream
+        env.update({f"TIER_{t}": "openai:gpt-fake"
+                    for t in ("SIMPLE", "MEDIUM", "COMPLEX", "REASONING")})
     proc = subprocess.Popen([sys.executable, "-m", "lynkr", "start", "--env-file",
                              str(workdir / "lynkr.env")], env=env, cwd=workdir,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -84,7 +94,8 @@ def start_litellm(upstream: int, workdir: Path) -> tuple[subprocess.Popen, int] 
         "model_list:\n  - model_name: gpt-fake\n    litellm_params:\n"
         f"      model: openai/gpt-fake\n      api_base: http://127.0.0.1:{upstream}/v1\n"
         "      api_key: sk-bench\nlitellm_settings:\n  telemetry: false\n")
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR",
+           "LITELLM_MASTER_KEY": MASTER_KEY}  # LiteLLM refuses to start without one
     proc = subprocess.Popen([exe, "--config", str(config), "--port", str(port),
                              "--num_workers", "1"], env=env, cwd=workdir,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,7 +105,7 @@ def start_litellm(upstream: int, workdir: Path) -> tuple[subprocess.Popen, int] 
 
 def measure(port: int, path: str, body: bytes, concurrency: int, seconds: float) -> dict:
     result = asyncio.run(load("127.0.0.1", port, path, body, concurrency=concurrency,
-                              seconds=seconds))
+                              seconds=seconds, headers=HEADERS))
     return {"p50_ms": round(result.percentile(50), 3), "p99_ms": round(result.percentile(99), 3),
             "rps": round(result.rps, 1), "requests": len(result.latencies),
             "errors": result.errors}
@@ -116,7 +127,9 @@ def main() -> None:
         (workdir / "lynkr.env").write_text("")
         lynkr, lynkr_port = start_lynkr(upstream_port, workdir)
         procs.append(lynkr)
-        targets = {"direct": upstream_port, "lynkr": lynkr_port}
+        tiered, tiered_port = start_lynkr(upstream_port, workdir, tiers=True)
+        procs.append(tiered)
+        targets = {"direct": upstream_port, "lynkr": lynkr_port, "lynkr+tiers": tiered_port}
         litellm = None if args.no_litellm else start_litellm(upstream_port, workdir)
         if litellm:
             procs.append(litellm[0])
@@ -144,7 +157,7 @@ def run_matrix(targets: dict[str, int], seconds: float) -> list[dict]:
                 cell = measure(port, "/v1/chat/completions", body, concurrency, seconds)
                 rows.append({"target": name, "stream": stream, "concurrency": concurrency,
                              **cell})
-                print(f"  {name:8} stream={stream!s:5} c={concurrency:<3} {cell}", flush=True)
+                print(f"  {name:11} stream={stream!s:5} c={concurrency:<3} {cell}", flush=True)
     return rows
 
 
@@ -157,7 +170,9 @@ def summarize(rows: list[dict]) -> dict:
     for stream in (False, True):
         key = "streaming" if stream else "non_streaming"
         direct, lynkr, litellm = (cell(t, stream, 1) for t in ("direct", "lynkr", "litellm"))
-        entry = {"lynkr_added_p50_ms_c1": round(lynkr["p50_ms"] - direct["p50_ms"], 3)}
+        tiered = cell("lynkr+tiers", stream, 1)
+        entry = {"lynkr_added_p50_ms_c1": round(lynkr["p50_ms"] - direct["p50_ms"], 3),
+                 "lynkr_tiers_added_p50_ms_c1": round(tiered["p50_ms"] - direct["p50_ms"], 3)}
         if litellm:
             entry["litellm_added_p50_ms_c1"] = round(litellm["p50_ms"] - direct["p50_ms"], 3)
             l16, ll16 = cell("lynkr", stream, 16), cell("litellm", stream, 16)
@@ -173,11 +188,12 @@ def print_table(rows: list[dict], summary: dict, *, litellm_missing: bool) -> No
     for r in rows:
         print(f"| {r['target']} | {'yes' if r['stream'] else 'no'} | {r['concurrency']} | "
               f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rps']:.0f} | {r['errors']} |")
-    print("\n| mode | lynkr added p50 (c=1) | LiteLLM added p50 (c=1) "
+    print("\n| mode | lynkr added p50 (c=1) | with tier scoring | LiteLLM added p50 (c=1) "
           "| lynkr/LiteLLM req/s (c=16) |")
-    print("|---|---|---|---|")
+    print("|---|---|---|---|---|")
     for mode, s in summary.items():
         print(f"| {mode} | {s['lynkr_added_p50_ms_c1']:.2f} ms | "
+              f"{s['lynkr_tiers_added_p50_ms_c1']:.2f} ms | "
               f"{s.get('litellm_added_p50_ms_c1', float('nan')):.2f} ms | "
               f"{s.get('throughput_ratio_c16', 'n/a')}x |")
     if litellm_missing:

@@ -90,6 +90,8 @@ def create_app(settings: Settings, env_file: Path | None = None) -> Starlette:
         Route("/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/responses", responses, methods=["POST"]),
         Route("/responses", responses, methods=["POST"]),
+        Route("/routing/analyze", routing_analyze, methods=["POST"]),
+        Route("/routing/stats", routing_stats, methods=["GET"]),
         Route("/metrics", dashboard.metrics, methods=["GET"]),
         Route("/v1/stats", dashboard.stats, methods=["GET"]),
         Route("/dashboard", dashboard.page, methods=["GET"]),
@@ -173,6 +175,42 @@ async def count_tokens(request: HTTPRequest) -> HTTPResponse:
     except LynkrError as err:
         return JSONResponse(ANTHROPIC.error(err), status_code=err.status)
     return JSONResponse({"input_tokens": request_tokens(parsed)})
+
+
+async def routing_analyze(request: HTTPRequest) -> HTTPResponse:
+    """Explain the tier a request would get: score and every dimension's contribution.
+
+    The body is a request in any client format (``?format=openai_chat|openai_responses``;
+    Anthropic Messages by default); nothing is sent upstream.
+    """
+    state = _state(request)
+    fmt = {"openai_chat": OPENAI_CHAT, "openai_responses": OPENAI_RESPONSES}.get(
+        request.query_params.get("format", ""), ANTHROPIC)
+    scorer = state.pipeline.parts.scorer
+    try:
+        if scorer is None:
+            raise LynkrError("routing is disabled (ROUTING_ENABLED=false)", status=400,
+                             kind="invalid_request_error")
+        body = await read_json(request, max_bytes=state.settings.policy.max_body_bytes,
+                               max_depth=state.settings.policy.max_json_depth)
+        if fmt is ANTHROPIC:
+            body.setdefault("max_tokens", 1)
+        decision = scorer.score(fmt.parse(body))
+    except LynkrError as err:
+        return JSONResponse(fmt.error(err), status_code=err.status)
+    target = state.settings.tiers.get(decision.tier)
+    return JSONResponse({
+        "tier": decision.tier, "score": round(decision.score, 4), "reason": decision.reason,
+        "forced": decision.forced, "target": str(target) if target else None,
+        "dimensions": [{"name": d.name, "value": round(d.value, 4), "weight": d.weight,
+                        "contribution": round(d.contribution, 4), "reason": d.reason}
+                       for d in decision.dimensions]})
+
+
+async def routing_stats(request: HTTPRequest) -> HTTPResponse:
+    state = _state(request)
+    return JSONResponse({**state.pipeline.parts.routing_stats.snapshot(),
+                         "tiers": {t: str(v) for t, v in state.settings.tiers.items()}})
 
 
 # --- completions ------------------------------------------------------------------------

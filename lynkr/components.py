@@ -16,6 +16,7 @@ from lynkr.optimize.memory import MemoryStore, project_of
 from lynkr.optimize.semantic_cache import SemanticCache
 from lynkr.routing.affinity import Affinity
 from lynkr.routing.scorer import Scorer, make_graph_signals
+from lynkr.routing.stats import RoutingStats
 from lynkr.tokens import count_tokens
 
 log = logging.getLogger("lynkr")
@@ -28,6 +29,7 @@ class Components:
     scorer: Scorer | None = None
     affinity: Affinity = field(default_factory=Affinity)
     expand_store: ExpandStore = field(default_factory=ExpandStore)
+    routing_stats: RoutingStats = field(default_factory=RoutingStats)
     warnings: list[str] = field(default_factory=list)
 
     @classmethod

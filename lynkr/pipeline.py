@@ -187,9 +187,9 @@ class Pipeline:
             request = report.request
             if report.stats:
                 record.saved_by["tool_results"] = report.tokens_saved
-        if parts.scorer is not None:
-            decision = parts.scorer.score(request)
-            decision = parts.affinity.apply(conversation, decision)
+        if parts.scorer is not None and settings.tiers:  # nothing to choose between otherwise
+            decision = parts.affinity.apply(conversation, parts.scorer.score(request))
+            parts.routing_stats.record(decision)
             record.tier, record.score = decision.tier, decision.score
         record.tokens_in = request_tokens(request)
         record.conversation = conversation

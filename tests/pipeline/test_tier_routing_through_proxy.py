@@ -61,3 +61,29 @@ def test_provider_colon_model_pins_the_upstream(tiered_proxy: str,
                                                 upstream: FakeUpstream) -> None:
     send(tiered_proxy, "hi", model="openai:pinned-model")
     assert upstream.last.body["model"] == "pinned-model"
+
+
+def test_analyze_explains_the_decision_dimension_by_dimension(tiered_proxy: str,
+                                                             upstream: FakeUpstream) -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content":
+            "Refactor the auth middleware across all services and prove it stays secure"}]}
+    analysis = httpx.post(f"{tiered_proxy}/routing/analyze", json=body).json()
+    assert analysis["tier"] in ("COMPLEX", "REASONING")
+    assert analysis["target"] in ("openai:large-model", "openai:reasoning-model")
+    contributions = {d["name"]: d["contribution"] for d in analysis["dimensions"]}
+    assert contributions["domain_risk"] > 0
+    assert abs(sum(contributions.values()) - analysis["score"]) < 0.05 or analysis["forced"]
+    assert upstream.received == []  # analysis never reaches the upstream
+
+
+def test_routing_stats_count_decisions_per_tier(tiered_proxy: str) -> None:
+    send(tiered_proxy, "quick question: what does `ls -a` show?")
+    stats = httpx.get(f"{tiered_proxy}/routing/stats").json()
+    assert stats["decisions"] == 1 and stats["by_tier"]["SIMPLE"] == 1
+    assert stats["tiers"]["SIMPLE"] == "openai:small-model"
+
+
+def test_without_tiers_no_scoring_happens_and_no_tier_header(proxy: str) -> None:
+    response = send(proxy, "hi")
+    assert "x-lynkr-tier" not in response.headers
+    assert httpx.get(f"{proxy}/routing/stats").json()["decisions"] == 0
