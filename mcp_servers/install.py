@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -16,12 +18,20 @@ from typing import Any
 SERVER_NAME = "lynkr"
 
 
-def server_entry(root: str | None = None, url: str | None = None) -> dict[str, Any]:
+def server_entry(root: str | None = None, url: str | None = None,
+                 command: str = "lynkr") -> dict[str, Any]:
     """The ``mcpServers`` entry (Claude / Cursor JSON shape) that starts or reaches lynkr."""
     if url:
         return {"type": "http", "url": url}
     args = ["mcp"] + (["--root", root] if root else [])
-    return {"command": "lynkr", "args": args}
+    return {"command": command, "args": args}
+
+
+def lynkr_command() -> str:
+    """The absolute path of the ``lynkr`` script of the running environment: installed with
+    uv, lynkr is rarely on the PATH a client starts servers with."""
+    script = Path(sys.executable).parent / "lynkr"
+    return str(script) if script.exists() else (shutil.which("lynkr") or "lynkr")
 
 
 def merge_mcp_json(existing: str | None, entry: dict[str, Any]) -> str:
@@ -99,7 +109,7 @@ def snippet(client: str, entry: dict[str, Any]) -> str:
 def install(client: str, *, write: bool, root: str | None, home: Path, cwd: Path,
             http_url: str | None = None) -> str:
     """Print-or-write: returns the snippet, or writes the merged file and says where."""
-    entry = server_entry(root, http_url)
+    entry = server_entry(root, http_url, command=lynkr_command())
     if not write:
         return snippet(client, entry)
     path = config_path(client, home=home, cwd=cwd)
