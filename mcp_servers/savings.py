@@ -1,7 +1,7 @@
 """Tool results that report their own savings.
 
-Every lynkr tool answers with compact text for the model and, in ``structured_content``, the
-tokens the raw equivalent would have cost (``raw_tokens``: the whole file, every match, the full
+Every lynkr tool answers with compact text for the model and, in ``structured_content``, that
+same text (``result``) with the tokens the raw equivalent would have cost (``raw_tokens``: the whole file, every match, the full
 test log) against what was sent (``sent_tokens``). Counting both makes the savings checkable
 per call instead of claimed.
 """
@@ -26,7 +26,9 @@ def tool_result(text: str, *, raw_text: str | None = None, raw_tokens: int | Non
     sent = count_tokens(text)
     if raw_tokens is None:
         raw_tokens = count_tokens(raw_text) if raw_text is not None else sent
-    structured = {"raw_tokens": raw_tokens, "sent_tokens": sent, **details}
+    # The output itself goes in the structured content too: per the MCP spec that *is* the
+    # result, and some clients (Claude Code 2.1) show the model only the structured part.
+    structured = {"result": text, "raw_tokens": raw_tokens, "sent_tokens": sent, **details}
     return CallToolResult(content=[TextContent(type="text", text=text)],
                           structured_content=structured)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,24 @@ def test_codex_runs_a_command_through_lynkr(upstream: FakeUpstream, proxy: str,
     assert "NOTES.md says lynkr carried the line." in out, out
     tool_turn = [m for m in upstream.last.body["messages"] if m["role"] == "tool"]
     assert tool_turn and "carried this line end to end" in tool_turn[-1]["content"]
+
+
+def test_claude_code_uses_lynkr_mcp_tools_and_the_model_sees_their_output(
+        upstream: FakeUpstream, proxy: str, workspace: Path, tmp_path: Path) -> None:
+    claude = find_cli("claude")
+    if claude is None:
+        pytest.skip("Claude Code CLI not installed")
+    (workspace / "app.py").write_text("def handler():\n    # TODO: fix error handling\n")
+    env = {"HOME": str(tmp_path), "ANTHROPIC_BASE_URL": proxy,
+           "ANTHROPIC_API_KEY": "sk-ant-unused", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    run([claude, "mcp", "add", "lynkr", "--", sys.executable, "-m", "lynkr", "mcp"],
+        workspace, env)
+    upstream.queue(Reply(text="", tool_calls=[ToolCall("mcp__lynkr__grep", {"pattern": "TODO"},
+                                                       id="toolu_m1")]),
+                   Reply(text="Found one TODO."))
+    out = run([claude, "-p", "Find TODOs", "--allowedTools", "mcp__lynkr__grep"], workspace, env)
+    assert "Found one TODO." in out, out
+    offered = [t["function"]["name"] for t in upstream.received[0].body["tools"]]
+    assert "mcp__lynkr__grep" in offered
+    tool_turn = [m for m in upstream.last.body["messages"] if m["role"] == "tool"]
+    assert "TODO: fix error handling" in tool_turn[-1]["content"]
