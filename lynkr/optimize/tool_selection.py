@@ -20,7 +20,8 @@ Safety rules, in every mode: a tool used in the history, named in the user's tex
 kept; if nothing would be kept, everything is (we cannot tell what is needed). MCP tools
 (``mcp__server__tool``) ride on the always-needed read/search set only through the rules
 above: they are kept when their server is mentioned ("github"; "PR" for forges) or for a
-non-core capability the task needs, since the core set means the client's own file tools.
+non-core capability the task needs, since the core set means the client's own file tools
+(lynkr's own MCP server is the exception: its read/search tools are core).
 
 Stability: the selection is a pure function of the user's typed turns (``<system-reminder>``
 blocks removed), the tool names used so far and ``pinned``. Conversations only append, so the
@@ -307,7 +308,7 @@ def _kept_names(request: Request, mode: str, pinned: frozenset[str]) -> frozense
         if (
             tool.name in must
             or tool.raw is not None
-            or caps & (needed if server is None else needed - CORE)
+            or caps & (needed if server is None or server in _CORE_SERVERS else needed - CORE)
             or _named_in(text, tool.name)
             or (server is not None and _mentions_server(lowered, server))
             or (mode == "conservative" and not caps and server is None)
@@ -315,6 +316,11 @@ def _kept_names(request: Request, mode: str, pinned: frozenset[str]) -> frozense
         ):
             keep.add(tool.name)
     return frozenset(keep) if keep else frozenset(t.name for t in request.tools)
+
+
+# lynkr's own MCP server (``lynkr mcp``) exists to make reading and searching cheaper than
+# the client's file tools, so its tools count as core read/search tools, not as extras.
+_CORE_SERVERS = frozenset({"lynkr"})
 
 
 def _shell_is_the_search_tool(tools: Iterable[Tool]) -> bool:

@@ -231,3 +231,12 @@ def test_provider_native_tools_are_not_slimmed() -> None:
 def test_lynkrs_own_expand_tool_is_never_dropped() -> None:
     request = ask("What does main.py do?", tool_list=tools("Read", "Bash", "lynkr_expand"))
     assert "lynkr_expand" in select_tools(request, "aggressive").kept
+
+
+def test_lynkr_mcp_read_and_search_tools_count_as_core() -> None:
+    catalog = tools("Read", "Bash", "mcp__lynkr__grep", "mcp__lynkr__read",
+                    "mcp__github__search_code")
+    kept = select_tools(ask("Find the TODOs in this repo", tool_list=catalog),
+                        "conservative").kept
+    assert {"mcp__lynkr__grep", "mcp__lynkr__read"} <= set(kept)
+    assert "mcp__github__search_code" not in kept
