@@ -323,12 +323,16 @@ def _log(http: HTTPRequest, record: RequestRecord) -> None:
     latency = seconds * 1000
     if record.error:
         record.error = redact(record.error)
-    log.info(
-        "method=%s path=%s format=%s provider=%s model=%s tier=%s cache=%s status=%s "
-        "latency_ms=%.1f tokens_in=%s tokens_out=%s tokens_saved=%s%s",
-        http.method, http.url.path, record.client_format, record.provider, record.model,
-        record.tier, record.cache, record.status, latency, record.tokens_in, record.tokens_out,
-        record.tokens_saved, f' error="{record.error}"' if record.error else "")
+    if log.isEnabledFor(logging.INFO):
+        # tokens_in is what went upstream; saved_by says what each optimizer took off before.
+        saved_by = ",".join(f"{k}:{v}" for k, v in record.saved_by.items())
+        log.info(
+            "method=%s path=%s format=%s provider=%s model=%s tier=%s cache=%s status=%s "
+            "latency_ms=%.1f tokens_in=%s tokens_out=%s tokens_saved=%s%s%s",
+            http.method, http.url.path, record.client_format, record.provider, record.model,
+            record.tier, record.cache, record.status, latency, record.tokens_in,
+            record.tokens_out, record.tokens_saved, f" saved_by={saved_by}" if saved_by else "",
+            f' error="{record.error}"' if record.error else "")
     state = _state(http)
     http.app.state.ops.observe(http.url.path, record, seconds,
                                state.pipeline.parts.cache is not None)

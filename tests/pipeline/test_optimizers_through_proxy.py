@@ -109,3 +109,15 @@ def test_lynkr_expand_is_answered_by_the_proxy_without_a_client_round_trip(
     assert len(upstream.received) == 2
     expanded = upstream.last.body["messages"][-1]
     assert expanded["role"] == "tool" and "line 1000: step 1000 finished ok" in expanded["content"]
+
+
+def test_request_log_line_counts_tokens_saved_per_optimizer(optimizing_proxy: str,
+                                                           caplog: pytest.LogCaptureFixture
+                                                           ) -> None:
+    caplog.set_level("INFO", logger="lynkr.request")
+    httpx.post(f"{optimizing_proxy}/v1/messages", timeout=30, json={
+        "model": "claude-sonnet-4-6", "max_tokens": 100, "tools": TOOLS,
+        "messages": [{"role": "user", "content": "What does the README say?"}]})
+    line = next(r.getMessage() for r in caplog.records if r.name == "lynkr.request")
+    assert "saved_by=tool_selection:" in line and "tokens_in=" in line
+    assert "sk-" not in line
