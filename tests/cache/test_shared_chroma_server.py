@@ -85,3 +85,26 @@ def test_an_unreachable_server_raises_store_unavailable(embedder: Embedder) -> N
     settings = Settings(chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(StoreUnavailable, match="127.0.0.1"):
         open_store(settings, embedder)
+
+
+def test_two_lynkr_apps_share_the_cache_through_the_chroma_server(
+        chroma_port: int, proxy_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.server import serve
+    from tests.fakes.upstream import FakeUpstream, Reply
+
+    upstream = FakeUpstream(Reply(text="Use `git stash push -m msg` to name a stash."))
+    question = {"model": "claude-sonnet-4-6", "max_tokens": 50,
+                "messages": [{"role": "user", "content": "How do I name a git stash?"}]}
+    with serve(upstream.app) as upstream_url:
+        env = dict(MODEL_PROVIDER="openai", OPENAI_API_KEY="k", SEMANTIC_CACHE_ENABLED="true",
+                   OPENAI_ENDPOINT=f"{upstream_url}/v1", CHROMA_HOST="127.0.0.1",
+                   CHROMA_PORT=str(chroma_port), LYNKR_NAMESPACE="two-apps")
+        with proxy_factory(**env, LYNKR_DATA_DIR=str(tmp_path / "a")) as replica_a, \
+                proxy_factory(**env, LYNKR_DATA_DIR=str(tmp_path / "b")) as replica_b:
+            first = httpx.post(f"{replica_a}/v1/messages", json=question, timeout=30)
+            assert first.headers["x-lynkr-cache"] == "miss"
+            time.sleep(1.0)  # stored in the background after the answer
+            second = httpx.post(f"{replica_b}/v1/messages", json=question, timeout=30)
+    assert second.headers["x-lynkr-cache"] == "hit"
+    assert second.json()["content"][0]["text"] == first.json()["content"][0]["text"]
+    assert len(upstream.received) == 1

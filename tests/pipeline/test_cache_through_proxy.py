@@ -86,3 +86,15 @@ def test_tool_calls_are_never_cached(cached_proxy: str, upstream: FakeUpstream) 
         sdk.chat.completions.create(model="gpt-4o", tools=tools,
                                     messages=[{"role": "user", "content": "open a.py"}])
     assert len(upstream.received) == 2
+
+
+def test_unusable_data_dir_means_no_cache_not_a_crash(upstream: FakeUpstream, proxy_factory,
+                                                      tmp_path) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data directory should be")
+    with proxy_factory(MODEL_PROVIDER="openai", OPENAI_API_KEY="k",
+                       OPENAI_ENDPOINT=f"{upstream.url}/v1", SEMANTIC_CACHE_ENABLED="true",
+                       LYNKR_DATA_DIR=str(blocker)) as url:
+        response = ask(url, "What is a monad?")
+    assert response.status_code == 200
+    assert response.json()["content"][0]["text"] == "Hello from the fake upstream."
