@@ -27,6 +27,7 @@ from lynkr.http import EventStreamResponse, JSONResponse, read_json, upstream_cl
 from lynkr.model import Request, Response
 from lynkr.ops import admin, dashboard
 from lynkr.ops.guard import Guard
+from lynkr.ops.metrics import load_pricing
 from lynkr.ops.redact import redact
 from lynkr.ops.reload import Reloader, components_unchanged
 from lynkr.ops.shedding import SheddingLimits
@@ -75,7 +76,8 @@ def create_app(settings: Settings, env_file: Path | None = None) -> Starlette:
     ops = Ops.create(lambda: _breakers_of(app), SheddingLimits(
         max_in_flight=settings.ops.shed_max_in_flight,
         max_loop_lag=settings.ops.shed_max_loop_lag_ms / 1000,
-        max_rss_bytes=settings.ops.shed_max_rss_mb * 2**20))
+        max_rss_bytes=settings.ops.shed_max_rss_mb * 2**20),
+        load_pricing(settings.ops.pricing_file))
     reloader = Reloader(env_file, rebuild, lambda r: ops.metrics.reloads.labels(r).inc())
 
     routes = [

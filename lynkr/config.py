@@ -91,6 +91,7 @@ class OpsSettings:
     shed_max_loop_lag_ms: int = 500
     shed_max_rss_mb: int = 4096
     rate_limit_rpm: int = 0
+    pricing_file: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +278,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
             shed_max_loop_lag_ms=r.int("LOAD_SHEDDING_MAX_LOOP_LAG_MS", 500, lo=1),
             shed_max_rss_mb=r.int("LOAD_SHEDDING_MAX_RSS_MB", 4096, lo=64),
             rate_limit_rpm=r.int("RATE_LIMIT_RPM", 0, lo=0),
+            pricing_file=r.str("PRICING_FILE", "") or None,
         ),
     )
 

@@ -7,12 +7,15 @@ numbers agree with the request log line. Breaker states are read at scrape time.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from lynkr.config import ConfigError
 from lynkr.pipeline import RequestRecord
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -21,7 +24,7 @@ _LOCAL_PROVIDERS = frozenset({"ollama", "llamacpp", "lmstudio", "cache", "policy
 _BREAKER_CODES = {"closed": 0, "half_open": 1, "open": 2}
 
 #: USD per million input tokens, matched by substring of the served model, most specific
-#: first. A default table until prices can be read from a file (PRICING_FILE).
+#: first. ``PRICING_FILE`` entries (see :func:`load_pricing`) are tried before these.
 PRICING: tuple[tuple[str, float], ...] = (
     ("claude-opus", 15.0), ("claude-3-opus", 15.0), ("claude-sonnet", 3.0),
     ("claude-3-5-sonnet", 3.0), ("claude-3-7-sonnet", 3.0), ("claude-haiku", 0.8),
@@ -47,9 +50,28 @@ def input_price(provider: str | None, model: str | None,
     return 0.0
 
 
-def cost_saved(record: RequestRecord) -> float:
+def cost_saved(record: RequestRecord,
+               table: Iterable[tuple[str, float]] = PRICING) -> float:
     """USD the optimizers saved on this request, at the served model's input price."""
-    return record.tokens_saved * input_price(record.provider, record.model) / 1_000_000
+    return record.tokens_saved * input_price(record.provider, record.model, table) / 1_000_000
+
+
+def load_pricing(path: str | None) -> tuple[tuple[str, float], ...]:
+    """``PRICING_FILE``: a JSON object of model-name fragment -> USD per million input tokens,
+    tried before the built-in table. A bad file is a ConfigError naming the variable."""
+    if not path:
+        return PRICING
+    try:
+        data = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"PRICING_FILE={path!r} cannot be read as JSON: {exc}") from None
+    if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, int | float) and v >= 0
+            for k, v in data.items()):
+        raise ConfigError(f"PRICING_FILE={path!r} must map model names to non-negative "
+                          "USD per million input tokens")
+    custom = sorted(((k.lower(), float(v)) for k, v in data.items()), key=lambda kv: -len(kv[0]))
+    return (*custom, *PRICING)
 
 
 class Metrics:
@@ -57,6 +79,7 @@ class Metrics:
 
     def __init__(self, breakers: Callable[[], Mapping[str, Mapping[str, object]]]
                  = dict) -> None:
+        self.pricing: tuple[tuple[str, float], ...] = PRICING
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("lynkr_requests", "Requests answered",
@@ -103,7 +126,7 @@ class Metrics:
         for optimizer, saved in record.saved_by.items():
             if saved > 0:
                 self.tokens_saved.labels(optimizer).inc(saved)
-        saved_usd = cost_saved(record)
+        saved_usd = cost_saved(record, self.pricing)
         if saved_usd > 0:
             self.cost_saved.labels(tier).inc(saved_usd)
         if record.cache == "hit":

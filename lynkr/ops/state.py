@@ -25,8 +25,11 @@ class Ops:
 
     @classmethod
     def create(cls, breakers: Callable[[], Mapping[str, Mapping[str, object]]],
-               limits: SheddingLimits | None = None) -> Ops:
+               limits: SheddingLimits | None = None,
+               pricing: tuple[tuple[str, float], ...] | None = None) -> Ops:
         ops = cls(Metrics(breakers))
+        if pricing is not None:
+            ops.metrics.pricing = ops.stats.pricing = pricing
         if limits is not None:
             ops.shedder.limits = limits
         ops.shedder.on_in_flight = ops.metrics.in_flight.set

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lynkr.ops.metrics import cost_saved
+from lynkr.ops.metrics import PRICING, cost_saved
 from lynkr.ops.redact import redact
 from lynkr.pipeline import RequestRecord
 
@@ -44,6 +44,7 @@ class LiveStats:
     saved_by: Counter[str] = field(default_factory=Counter)
     by_tier: Counter[str] = field(default_factory=Counter)
     cost_saved_by_tier: dict[str, float] = field(default_factory=dict)
+    pricing: tuple[tuple[str, float], ...] = PRICING
     _series: deque[_Bucket] = field(default_factory=lambda: deque(maxlen=BUCKETS))
     _latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
     _recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT))
@@ -63,7 +64,7 @@ class LiveStats:
         self.saved_by.update({k: v for k, v in record.saved_by.items() if v > 0})
         tier = record.tier or ("cache" if record.cache == "hit" else "default")
         self.by_tier[tier] += 1
-        usd = cost_saved(record)
+        usd = cost_saved(record, self.pricing)
         if usd:
             self.cost_saved_by_tier[tier] = self.cost_saved_by_tier.get(tier, 0.0) + usd
         if record.cache == "hit":

@@ -128,3 +128,21 @@ def test_live_stats_bucket_traffic_by_interval_and_keep_recent_bounded() -> None
     assert [p["requests"] for p in snap["series"]["points"]] == [10] * 12
     assert snap["tokens"]["saved_by"] == {"toon": 240}
     assert len(snap["recent"]) == 50
+
+
+def test_pricing_file_prices_come_first_and_a_bad_file_is_a_config_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from lynkr.config import ConfigError
+    from lynkr.ops.metrics import load_pricing
+
+    good = tmp_path / "prices.json"
+    good.write_text('{"my-finetune": 4.0, "gpt-4o": 2.0}')
+    table = load_pricing(str(good))
+    assert input_price("openai", "ft:my-finetune-v2", table) == 4.0
+    assert input_price("openai", "gpt-4o", table) == 2.0  # overrides the built-in 2.5
+    assert input_price("anthropic", "claude-sonnet-4-5", table) == 3.0  # built-in still there
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"gpt-4o": "cheap"}')
+    with pytest.raises(ConfigError, match="PRICING_FILE"):
+        load_pricing(str(bad))
