@@ -12,11 +12,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lynkr.config import Settings, load_settings
-from lynkr.optimize.memory import Memory, MemoryStore
-from lynkr.optimize.semantic_cache import SemanticCache
-from lynkr.stores import Store, StoreUnavailable, open_store
+
+if TYPE_CHECKING:  # the store stack (chromadb) loads only when a command runs, not for --help
+    from lynkr.optimize.memory import Memory, MemoryStore
+    from lynkr.optimize.semantic_cache import SemanticCache
 
 
 def add_memory_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -76,43 +78,39 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(Path(env_file) if env_file else Path(".env"))
 
 
-def _open(args: argparse.Namespace) -> tuple[Settings, Store] | None:
-    settings = _settings(args)
-    try:
-        return settings, open_store(settings)
-    except StoreUnavailable as err:
-        print(f"lynkr: {err}", file=sys.stderr)
-        return None
+def _with_store(build: Callable[[Any, Any], Any], action: Callable[[argparse.Namespace, Any], int]
+                ) -> Callable[[argparse.Namespace], int]:
+    """A command that opens the configured store, builds its part on it and runs ``action``;
+    an unusable store is one clear line and exit code 1."""
+    def run(args: argparse.Namespace) -> int:
+        from lynkr.stores import StoreUnavailable, open_store
+
+        settings = _settings(args)
+        try:
+            store = open_store(settings)
+            return action(args, build(settings, store))
+        except StoreUnavailable as err:
+            print(f"lynkr: {err}", file=sys.stderr)
+            return 1
+    return run
 
 
 def _with_memory(action: Callable[[argparse.Namespace, MemoryStore], int]
                  ) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        opened = _open(args)
-        if opened is None:
-            return 1
-        settings, store = opened
-        try:
-            return action(args, MemoryStore(settings, store, store.embedder))
-        except StoreUnavailable as err:
-            print(f"lynkr: {err}", file=sys.stderr)
-            return 1
-    return run
+    def build(settings: Any, store: Any) -> MemoryStore:
+        from lynkr.optimize.memory import MemoryStore
+
+        return MemoryStore(settings, store, store.embedder)
+    return _with_store(build, action)
 
 
 def _with_cache(action: Callable[[argparse.Namespace, SemanticCache], int]
                 ) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        opened = _open(args)
-        if opened is None:
-            return 1
-        settings, store = opened
-        try:
-            return action(args, SemanticCache(settings, store, store.embedder))
-        except StoreUnavailable as err:
-            print(f"lynkr: {err}", file=sys.stderr)
-            return 1
-    return run
+    def build(settings: Any, store: Any) -> SemanticCache:
+        from lynkr.optimize.semantic_cache import SemanticCache
+
+        return SemanticCache(settings, store, store.embedder)
+    return _with_store(build, action)
 
 
 def _print_memories(args: argparse.Namespace, memories: list[Memory], scored: bool) -> None:
