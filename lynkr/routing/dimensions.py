@@ -46,6 +46,9 @@ from dataclasses import dataclass
 
 from lynkr.routing import scope as _scope
 from lynkr.routing.hints import brevity_hint, user_hint
+from lynkr.routing.patterns import clamp as _clamp
+from lynkr.routing.patterns import distinct as _distinct
+from lynkr.routing.patterns import rx as _rx
 from lynkr.routing.scope import SCOPE, mechanical, scope, specified_edit, visible_failure
 
 Rule = Callable[["Features"], tuple[float, str]]
@@ -72,20 +75,10 @@ class Features:
     symbols: tuple[str, ...]
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.MULTILINE)
 
 
-def _distinct(pattern: re.Pattern[str], text: str) -> list[str]:
-    """Distinct matches, in order; repeats of one word say nothing new."""
-    seen: dict[str, None] = {}
-    for match in pattern.finditer(text):
-        seen.setdefault(match.group(0).strip(), None)
-    return list(seen)
 
 
-def _clamp(value: float) -> float:
-    return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
 
 
 def _per_hit(pattern: re.Pattern[str], text: str, step: float, label: str) -> tuple[float, str]:

@@ -8,15 +8,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
+
+from lynkr.routing.patterns import rx as _rx
 
 if TYPE_CHECKING:
     from lynkr.routing.dimensions import Features
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.MULTILINE)
 
 
 _HINT_MAX = _rx(r"\bultrathink\b|\bthink (?:super |very |really |extra )?harder\b|"

@@ -28,19 +28,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from lynkr.routing.patterns import distinct as _distinct
+from lynkr.routing.patterns import rx as _rx
+
 if TYPE_CHECKING:
     from lynkr.routing.dimensions import Features
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.MULTILINE)
 
 
-def _distinct(pattern: re.Pattern[str], text: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for match in pattern.finditer(text):
-        seen.setdefault(match.group(0).strip(), None)
-    return list(seen)
 
 
 # --- change request -------------------------------------------------------------------------

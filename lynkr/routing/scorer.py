@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from lynkr.config import ConfigError, RoutingSettings
 from lynkr.model import Block, Request, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.routing import dimensions as dims
+from lynkr.routing.patterns import clamp as _clamp
 from lynkr.routing.scope import files_listed, is_search
 from lynkr.routing.side_requests import detect_side_request
 from lynkr.routing.weights import TIER_ORDER, Weights, load_weights
@@ -357,8 +358,6 @@ def _dimension(name: str, value: float, weight: float, reason: str) -> Dimension
     return Dimension(name, value, weight, value * weight, reason)
 
 
-def _clamp(value: float) -> float:
-    return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
 
 
 def _compile_all(patterns: tuple[str, ...], variable: str) -> tuple[re.Pattern[str], ...]:
