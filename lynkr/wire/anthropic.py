@@ -28,6 +28,7 @@ from lynkr.model import (
     ToolUseBlock,
 )
 from lynkr.wire.anthropic_stream import StreamDecoder, StreamEncoder, parse_usage, render_usage
+from lynkr.wire.fields import messages_of, model_of, optional
 
 __all__ = [
     "StreamDecoder", "StreamEncoder", "build_request", "parse_request", "parse_response",
@@ -48,15 +49,8 @@ _STOP_REASONS = ("end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal
 
 def parse_request(body: Any) -> Request:
     """Parse a client's Messages body; shapes we cannot accept raise InvalidRequest."""
-    if not isinstance(body, dict):
-        raise InvalidRequest("request body must be a JSON object")
-    raw_messages = body.get("messages")
-    if not isinstance(raw_messages, list):
-        problem = "field required" if raw_messages is None else "must be a list of messages"
-        raise InvalidRequest(f"messages: {problem}", param="messages")
-    model = body.get("model", "")
-    if not isinstance(model, str):
-        raise InvalidRequest("model: must be a string", param="model")
+    raw_messages = messages_of(body)
+    model = model_of(body)
     system = _parse_system(body.get("system"))
     messages: list[Message] = []
     for i, item in enumerate(raw_messages):
@@ -78,13 +72,13 @@ def parse_request(body: Any) -> Request:
         system=system,
         tools=_parse_tools(body.get("tools")),
         tool_choice=_parse_tool_choice(body.get("tool_choice")),
-        max_tokens=_typed(body, "max_tokens", int, "an integer"),
-        temperature=_number(body, "temperature"),
-        top_p=_number(body, "top_p"),
+        max_tokens=optional(body, "max_tokens", int, "an integer"),
+        temperature=optional(body, "temperature", (int, float), "a number"),
+        top_p=optional(body, "top_p", (int, float), "a number"),
         stop=_parse_stop_sequences(body.get("stop_sequences")),
-        stream=bool(_typed(body, "stream", bool, "a boolean")),
-        thinking=_typed(body, "thinking", dict, "an object"),
-        metadata=_typed(body, "metadata", dict, "an object") or {},
+        stream=bool(optional(body, "stream", bool, "a boolean")),
+        thinking=optional(body, "thinking", dict, "an object"),
+        metadata=optional(body, "metadata", dict, "an object") or {},
         extra={k: v for k, v in body.items() if k not in _MODELLED},
         client_format="anthropic",
     )
@@ -230,20 +224,8 @@ def _field(raw: dict[str, Any], key: str, type_: type, where: str) -> Any:
     return value
 
 
-def _typed(body: dict[str, Any], key: str, type_: type, what: str) -> Any:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, type_) or (type_ is int and isinstance(value, bool)):
-        raise InvalidRequest(f"{key}: must be {what}", param=key)
-    return value
 
 
-def _number(body: dict[str, Any], key: str) -> float | None:
-    value = body.get(key)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise InvalidRequest(f"{key}: must be a number", param=key)
-    return value
 
 
 # --- internal -> upstream request -----------------------------------------------------------

@@ -33,6 +33,7 @@ from lynkr.model import (
     Usage,
 )
 from lynkr.streams import parse_tool_arguments
+from lynkr.wire.fields import messages_of, model_of, optional
 from lynkr.wire.openai_chat_stream import (
     FINISH_REASONS,
     STOP_REASONS,
@@ -58,19 +59,12 @@ _MODELLED = frozenset({
 
 def parse_request(body: Any) -> Request:
     """Parse a client's chat.completions body; shapes we cannot accept raise InvalidRequest."""
-    if not isinstance(body, dict):
-        raise InvalidRequest("request body must be a JSON object")
-    raw_messages = body.get("messages")
-    if not isinstance(raw_messages, list):
-        problem = "field required" if raw_messages is None else "must be a list of messages"
-        raise InvalidRequest(f"messages: {problem}", param="messages")
-    model = body.get("model", "")
-    if not isinstance(model, str):
-        raise InvalidRequest("model: must be a string", param="model")
+    raw_messages = messages_of(body)
+    model = model_of(body)
     system, messages = _parse_messages(raw_messages)
-    max_tokens = _optional(body, "max_completion_tokens", int, "an integer")
+    max_tokens = optional(body, "max_completion_tokens", int, "an integer")
     if max_tokens is None:
-        max_tokens = _optional(body, "max_tokens", int, "an integer")
+        max_tokens = optional(body, "max_tokens", int, "an integer")
     stream = body.get("stream", False)
     if not isinstance(stream, bool) and stream is not None:
         raise InvalidRequest("stream: must be a boolean", param="stream")
@@ -82,8 +76,8 @@ def parse_request(body: Any) -> Request:
         tools=_parse_tools(body.get("tools")),
         tool_choice=_parse_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
         max_tokens=max_tokens,
-        temperature=_optional(body, "temperature", (int, float), "a number"),
-        top_p=_optional(body, "top_p", (int, float), "a number"),
+        temperature=optional(body, "temperature", (int, float), "a number"),
+        top_p=optional(body, "top_p", (int, float), "a number"),
         stop=_parse_stop(body.get("stop")),
         stream=bool(stream),
         metadata={"user_id": user} if isinstance(user, str) and user else {},
@@ -280,11 +274,6 @@ def _parse_stop(raw: Any) -> list[str]:
     raise InvalidRequest("stop: must be a string or a list of strings", param="stop")
 
 
-def _optional(body: dict[str, Any], key: str, types: type | tuple[type, ...], what: str) -> Any:
-    value = body.get(key)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
-        raise InvalidRequest(f"{key}: must be {what}", param=key)
-    return value
 
 
 # --- internal -> upstream request -----------------------------------------------------------
