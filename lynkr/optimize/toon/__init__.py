@@ -19,8 +19,9 @@ from typing import Any
 
 import orjson
 
-from lynkr.optimize.toon.decoder import Decoder, ToonDecodeError
+from lynkr.optimize.toon.decoder import Decoder
 from lynkr.optimize.toon.encoder import DELIMITER_SYMBOL, Encoder
+from lynkr.optimize.toon.syntax import ToonDecodeError
 
 __all__ = ["ToonDecodeError", "decode", "encode", "toon_or_json"]
 

@@ -2,106 +2,24 @@
 
 from __future__ import annotations
 
-import math
-import re
 from bisect import bisect_right
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from lynkr.optimize.toon._common import IDENT_SEGMENT, Field
-
-
-class ToonDecodeError(ValueError):
-    """Malformed TOON; ``line`` is the 1-based line number when known."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(f"line {line}: {message}" if line is not None else message)
-        self.line = line
-
-
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
-_BRACKET = re.compile(r"\[(0|[1-9][0-9]*)(:?)([\t|]?)\]")
-_PLAIN_RUN = re.compile(r'[^"\\]*')
-_UNESCAPES = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
-
-
-@dataclass(frozen=True, slots=True)
-class _Line:
-    number: int
-    depth: int
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Head:
-    """What a line's content is: an array header, a ``key: rest`` pair, or a bare value."""
-
-    kind: str  # "header" | "pair" | "value"
-    key: str | None = None
-    quoted: bool = False
-    rest: str = ""
-    length: int = 0
-    keyed: bool = False
-    delimiter: str = ","
-    fields: tuple[Field, ...] | None = None
-
-
-class _Malformed(Exception):
-    """A header-shaped line that is not a valid header; non-strict decoders fall through."""
-
-
-def _find_unquoted(text: str, target: str, start: int = 0) -> int:
-    in_quotes = False
-    i = start
-    while i < len(text):
-        char = text[i]
-        if in_quotes:
-            if char == "\\":
-                i += 1
-            elif char == '"':
-                in_quotes = False
-        elif char == '"':
-            in_quotes = True
-        elif char == target:
-            return i
-        i += 1
-    return -1
-
-
-def _split(text: str, delimiter: str) -> list[str]:
-    parts, start = [], 0
-    while (cut := _find_unquoted(text, delimiter, start)) != -1:
-        parts.append(text[start:cut])
-        start = cut + 1
-    parts.append(text[start:])
-    return parts
-
-
-def _literal(token: str) -> Any:
-    if token in ("true", "false", "null"):
-        return {"true": True, "false": False, "null": None}[token]
-    if _NUMBER.match(token):
-        if not any(c in token for c in ".eE"):
-            return int(token)
-        number = float(token)
-        if math.isinf(number):
-            return token
-        return 0.0 if number == 0 else number
-    return token
-
-
-def _count_leaves(fields: tuple[Field, ...]) -> int:
-    return sum(1 if f.children is None else _count_leaves(f.children) for f in fields)
-
-
-def _build_row(fields: tuple[Field, ...], cells: Iterator[Any]) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for field in fields:
-        row[field.name] = (
-            next(cells) if field.children is None else _build_row(field.children, cells)
-        )
-    return row
+from lynkr.optimize.toon.syntax import (
+    BRACKET,
+    PLAIN_RUN,
+    UNESCAPES,
+    Head,
+    Line,
+    Malformed,
+    ToonDecodeError,
+    build_row,
+    count_leaves,
+    find_unquoted,
+    literal,
+    split_cells,
+)
 
 
 class Decoder:
@@ -110,7 +28,7 @@ class Decoder:
     def __init__(self, text: str, indent: int, strict: bool, expand: bool) -> None:
         self.strict = strict
         self.expand = expand
-        self.lines: list[_Line] = []
+        self.lines: list[Line] = []
         self.blanks: list[int] = []  # line numbers of blank lines, for the in-array check
         self.pos = 0
         for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), 1):
@@ -128,7 +46,7 @@ class Decoder:
             spaces = len(raw) - len(raw.lstrip(" "))
             if strict and spaces % indent:
                 raise ToonDecodeError(f"indentation is not a multiple of {indent}", number)
-            self.lines.append(_Line(number, spaces // indent, content.rstrip(" ")))
+            self.lines.append(Line(number, spaces // indent, content.rstrip(" ")))
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -158,12 +76,12 @@ class Decoder:
 
     # -- tokens ----------------------------------------------------------------------------
 
-    def _quoted(self, text: str, start: int, line: _Line) -> tuple[str, int]:
+    def _quoted(self, text: str, start: int, line: Line) -> tuple[str, int]:
         """Unescape the quoted string at ``text[start]``; return it and the index after it."""
         out: list[str] = []
         i = start + 1
         while True:
-            run = _PLAIN_RUN.match(text, i)
+            run = PLAIN_RUN.match(text, i)
             assert run is not None
             out.append(run.group())
             i = run.end()
@@ -172,8 +90,8 @@ class Decoder:
             if text[i] == '"':
                 return "".join(out), i + 1
             escape = text[i + 1 : i + 2]
-            if escape in _UNESCAPES and escape:
-                out.append(_UNESCAPES[escape])
+            if escape in UNESCAPES and escape:
+                out.append(UNESCAPES[escape])
                 i += 2
             elif escape == "u":
                 code, i = self._code_unit(text, i, line)
@@ -188,22 +106,22 @@ class Decoder:
                 raise ToonDecodeError(f"invalid escape \\{escape}", line.number)
 
     @staticmethod
-    def _code_unit(text: str, i: int, line: _Line) -> tuple[int, int]:
+    def _code_unit(text: str, i: int, line: Line) -> tuple[int, int]:
         digits = text[i + 2 : i + 6]
         if len(digits) != 4 or any(c not in "0123456789abcdefABCDEF" for c in digits):
             raise ToonDecodeError("\\u needs four hex digits", line.number)
         return int(digits, 16), i + 6
 
-    def _value(self, token: str, line: _Line) -> Any:
+    def _value(self, token: str, line: Line) -> Any:
         token = token.strip(" ")
         if token.startswith('"'):
             value, end = self._quoted(token, 0, line)
             if token[end:].strip(" "):
                 raise ToonDecodeError("unexpected text after quoted string", line.number)
             return value
-        return _literal(token)
+        return literal(token)
 
-    def _key_token(self, token: str, line: _Line) -> tuple[str, bool]:
+    def _key_token(self, token: str, line: Line) -> tuple[str, bool]:
         token = token.strip(" ")
         if token.startswith('"'):
             key, end = self._quoted(token, 0, line)
@@ -212,39 +130,39 @@ class Decoder:
             return key, True
         return token, False
 
-    def _cells(self, text: str, delimiter: str, line: _Line) -> list[Any]:
-        return [self._value(token, line) for token in _split(text, delimiter)]
+    def _cells(self, text: str, delimiter: str, line: Line) -> list[Any]:
+        return [self._value(token, line) for token in split_cells(text, delimiter)]
 
     # -- line heads ------------------------------------------------------------------------
 
-    def _head(self, text: str, line: _Line) -> _Head:
+    def _head(self, text: str, line: Line) -> Head:
         if text.startswith('"'):
             key, end = self._quoted(text, 0, line)
             after = text[end : end + 1]
             if after == ":":
-                return _Head("pair", key, True, text[end + 1 :].strip(" "))
+                return Head("pair", key, True, text[end + 1 :].strip(" "))
             if after == "[":
                 return self._header(text, end, key, True, line)
-            return _Head("value")
+            return Head("value")
         cut = next((i for i, c in enumerate(text) if c in ":["), -1)
         if cut == -1:
-            return _Head("value")
+            return Head("value")
         if text[cut] == ":":
-            return _Head("pair", text[:cut].rstrip(" "), False, text[cut + 1 :].strip(" "))
+            return Head("pair", text[:cut].rstrip(" "), False, text[cut + 1 :].strip(" "))
         return self._header(text, cut, text[:cut] or None, False, line)
 
-    def _header(self, text: str, start: int, key: str | None, quoted: bool, line: _Line) -> _Head:
+    def _header(self, text: str, start: int, key: str | None, quoted: bool, line: Line) -> Head:
         try:
-            bracket = _BRACKET.match(text, start)
+            bracket = BRACKET.match(text, start)
             if bracket is None:
-                raise _Malformed("malformed array length")
+                raise Malformed("malformed array length")
             delimiter = bracket.group(3) or ","
             end, fields = bracket.end(), None
             if text[end : end + 1] == "{":
                 fields, end = self._fields(text, end, delimiter, line)
             if text[end : end + 1] != ":":
-                raise _Malformed("array header must end with ':'")
-            return _Head(
+                raise Malformed("array header must end with ':'")
+            return Head(
                 "header",
                 key,
                 quoted,
@@ -254,16 +172,16 @@ class Decoder:
                 delimiter,
                 fields,
             )
-        except _Malformed as problem:
-            colon = _find_unquoted(text, ":", start)
+        except Malformed as problem:
+            colon = find_unquoted(text, ":", start)
             if colon == -1:
-                return _Head("value")
+                return Head("value")
             if self.strict:
                 raise ToonDecodeError(str(problem), line.number) from None
-            return _Head("pair", text[:colon].rstrip(" "), False, text[colon + 1 :].strip(" "))
+            return Head("pair", text[:colon].rstrip(" "), False, text[colon + 1 :].strip(" "))
 
     def _fields(
-        self, text: str, start: int, delimiter: str, line: _Line
+        self, text: str, start: int, delimiter: str, line: Line
     ) -> tuple[tuple[Field, ...], int]:
         """Parse ``{a,b{c,d}}`` at ``text[start]``; return the fields and the index after."""
         fields: list[Field] = []
@@ -279,7 +197,7 @@ class Decoder:
                     j += 1
                 name, i = text[i:j].strip(" "), j
                 if not name and text[i : i + 1] == "}" and not fields:
-                    raise _Malformed("empty fields segment")
+                    raise Malformed("empty fields segment")
             children = None
             if text[i : i + 1] == "{":
                 children, i = self._fields(text, i, delimiter, line)
@@ -291,12 +209,12 @@ class Decoder:
             if text[i : i + 1] == "}":
                 return tuple(fields), i + 1
             if text[i : i + 1] != delimiter:
-                raise _Malformed("unterminated fields segment")
+                raise Malformed("unterminated fields segment")
             i += 1
 
     # -- structures ------------------------------------------------------------------------
 
-    def _peek(self) -> _Line | None:
+    def _peek(self) -> Line | None:
         return self.lines[self.pos] if self.pos < len(self.lines) else None
 
     def _object(self, depth: int, into: dict[str, Any]) -> dict[str, Any]:
@@ -307,7 +225,7 @@ class Decoder:
             self._field(self._head(line.text, line), line, depth + 1, into)
         return into
 
-    def _field(self, head: _Head, line: _Line, child: int, into: dict[str, Any]) -> None:
+    def _field(self, head: Head, line: Line, child: int, into: dict[str, Any]) -> None:
         """Decode one ``key...`` line whose nested content sits at depth ``child``."""
         if head.kind == "value" or head.key is None:
             problem = "missing ':' after key" if head.kind == "value" else "keyless array header"
@@ -331,7 +249,7 @@ class Decoder:
         self._assign(into, head.key, value, head.quoted, line)
 
     def _assign(
-        self, into: dict[str, Any], key: str, value: Any, quoted: bool, line: _Line
+        self, into: dict[str, Any], key: str, value: Any, quoted: bool, line: Line
     ) -> None:
         segments = key.split(".")
         if (
@@ -349,7 +267,7 @@ class Decoder:
             key = segments[-1]
         self._put(into, key, value, line)
 
-    def _put(self, into: dict[str, Any], key: str, value: Any, line: _Line) -> None:
+    def _put(self, into: dict[str, Any], key: str, value: Any, line: Line) -> None:
         if key in into:
             old = into[key]
             if self.expand and isinstance(old, dict) and isinstance(value, dict):
@@ -368,15 +286,15 @@ class Decoder:
         if index < len(self.blanks) and self.blanks[index] < last:
             raise ToonDecodeError("blank line inside an array", self.blanks[index])
 
-    def _check_count(self, head: _Head, found: int, line: _Line) -> None:
+    def _check_count(self, head: Head, found: int, line: Line) -> None:
         if self.strict and found != head.length:
             raise ToonDecodeError(f"declared {head.length} items, found {found}", line.number)
 
-    def _span(self, before: int, header: _Line) -> None:
+    def _span(self, before: int, header: Line) -> None:
         if self.pos > before:
             self._check_blanks(self.lines[before].number, self.lines[self.pos - 1].number)
 
-    def _array_body(self, head: _Head, line: _Line, child: int, allow_tabular: bool) -> list[Any]:
+    def _array_body(self, head: Head, line: Line, child: int, allow_tabular: bool) -> list[Any]:
         if head.fields is not None:
             if not allow_tabular:
                 raise ToonDecodeError("keyless tabular header inside a list", line.number)
@@ -401,7 +319,7 @@ class Decoder:
         self._span(before, line)
         return items
 
-    def _list_item(self, line: _Line, depth: int) -> Any:
+    def _list_item(self, line: Line, depth: int) -> Any:
         if line.text == "-":
             return {}
         body = line.text[2:]
@@ -418,35 +336,35 @@ class Decoder:
         self._field(head, line, depth + 2, item)
         return self._object(depth + 1, item)
 
-    def _rows(self, head: _Head, line: _Line, child: int) -> list[Any]:
+    def _rows(self, head: Head, line: Line, child: int) -> list[Any]:
         assert head.fields is not None
-        width, before, rows = _count_leaves(head.fields), self.pos, []
+        width, before, rows = count_leaves(head.fields), self.pos, []
         while (row := self._peek()) is not None and row.depth >= child:
             if row.depth > child:
                 raise ToonDecodeError("unexpected indentation", row.number)
-            colon = _find_unquoted(row.text, ":")
-            split_at = _find_unquoted(row.text, head.delimiter)
+            colon = find_unquoted(row.text, ":")
+            split_at = find_unquoted(row.text, head.delimiter)
             if colon != -1 and (split_at == -1 or colon < split_at):
                 break  # a `key: value` line at row depth ends the rows (§9.3)
             cells = self._cells(row.text, head.delimiter, row)
             if len(cells) != width:
                 raise ToonDecodeError(f"row has {len(cells)} values, header {width}", row.number)
             self.pos += 1
-            rows.append(_build_row(head.fields, iter(cells)))
+            rows.append(build_row(head.fields, iter(cells)))
         self._check_count(head, len(rows), line)
         self._span(before, line)
         return rows
 
-    def _keyed_body(self, head: _Head, line: _Line, child: int) -> dict[str, Any]:
+    def _keyed_body(self, head: Head, line: Line, child: int) -> dict[str, Any]:
         if head.fields is None:
             raise ToonDecodeError("keyed header needs a fields segment", line.number)
         if head.rest and self.strict:
             raise ToonDecodeError("keyed header carries no inline values", line.number)
-        width, before, entries, count = _count_leaves(head.fields), self.pos, {}, 0
+        width, before, entries, count = count_leaves(head.fields), self.pos, {}, 0
         while (row := self._peek()) is not None and row.depth >= child:
             if row.depth > child:
                 raise ToonDecodeError("unexpected indentation", row.number)
-            colon = _find_unquoted(row.text, ":")
+            colon = find_unquoted(row.text, ":")
             if colon == -1:
                 raise ToonDecodeError("entry row needs 'key: values'", row.number)
             key, _ = self._key_token(row.text[:colon], row)
@@ -458,7 +376,7 @@ class Decoder:
             count += 1
             if key in entries and self.strict:
                 raise ToonDecodeError(f"duplicate entry key {key!r}", row.number)
-            entries[key] = _build_row(head.fields, iter(cells))
+            entries[key] = build_row(head.fields, iter(cells))
         self._check_count(head, count, line)
         self._span(before, line)
         return entries
