@@ -24,7 +24,7 @@ from lynkr.model import (
     ToolUseBlock,
 )
 from lynkr.streams import ResponseBuilder, parse_tool_arguments
-from lynkr.wire.openai_responses import (
+from lynkr.wire.openai_responses_render import (
     arguments_text,
     is_custom_tool,
     item_id,

@@ -1,0 +1,163 @@
+"""OpenAI Responses rendering: a complete internal response -> the Responses object, and the
+output items the stream encoder also emits. Re-exported by ``openai_responses``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from lynkr.model import (
+    Block,
+    ImageBlock,
+    Message,
+    RedactedThinkingBlock,
+    Request,
+    Response,
+    TextBlock,
+    ThinkingBlock,
+    Tool,
+    ToolChoice,
+    ToolResultBlock,
+    ToolUseBlock,
+)
+
+
+def render_response(response: Response, *, request: Request | None, response_id: str,
+                    created_at: int) -> dict[str, Any]:
+    """The Responses API object for a complete answer (``status`` completed or incomplete)."""
+    items: list[dict[str, Any]] = []
+    for block in response.content:
+        item = output_item(block, item_id(response_id, len(items), block), request)
+        if item is not None:
+            items.append(item)
+    incomplete = response.stop_reason == "max_tokens"
+    body = response_shell(response_id, response.model, created_at, request,
+                           status="incomplete" if incomplete else "completed")
+    body["output"] = items
+    body["usage"] = _usage(response)
+    if incomplete:
+        body["incomplete_details"] = {"reason": "max_output_tokens"}
+    return body
+
+
+def response_to_history(request: Request, response: Response) -> list[Message]:
+    """The conversation after this turn (request messages + the assistant's answer), which is
+    what a later ``previous_response_id`` continues from."""
+    messages = [Message(m.role, list(m.content)) for m in request.messages]
+    answer = [b for b in response.content if not isinstance(b, ImageBlock | ToolResultBlock)]
+    if answer:
+        if messages and messages[-1].role == "assistant":
+            messages[-1].content.extend(answer)
+        else:
+            messages.append(Message("assistant", answer))
+    return messages
+
+
+def response_shell(response_id: str, model: str, created_at: int, request: Request | None,
+                    *, status: str) -> dict[str, Any]:
+    extra = request.extra if request else {}
+    choice = request.tool_choice if request else None
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": created_at,
+        "status": status,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": (request.system_text or None) if request else None,
+        "max_output_tokens": request.max_tokens if request else None,
+        "model": model or (request.model if request else ""),
+        "output": [],
+        "parallel_tool_calls": not (choice and choice.disable_parallel),
+        "previous_response_id": extra.get("previous_response_id"),
+        "reasoning": extra.get("reasoning") if isinstance(extra.get("reasoning"), dict) else None,
+        "store": extra.get("store", True),
+        "temperature": request.temperature if request else None,
+        "text": extra.get("text") or {"format": {"type": "text"}},
+        "tool_choice": _render_tool_choice(choice),
+        "tools": [_render_tool(t) for t in request.tools] if request else [],
+        "top_p": request.top_p if request else None,
+        "truncation": extra.get("truncation", "disabled"),
+        "usage": None,
+        "user": extra.get("user"),
+        "metadata": request.metadata if request else {},
+    }
+
+
+def _render_tool(tool: Tool) -> dict[str, Any]:
+    if tool.raw is not None:
+        return tool.raw
+    return {"type": "function", "name": tool.name, "description": tool.description,
+            "parameters": tool.input_schema, "strict": False}
+
+
+def _render_tool_choice(choice: ToolChoice | None) -> Any:
+    if choice is None or choice.type == "auto":
+        return "auto"
+    if choice.type == "tool":
+        return {"type": "function", "name": choice.name}
+    return "required" if choice.type == "any" else "none"
+
+
+def _usage(response: Response) -> dict[str, Any]:
+    usage = response.usage
+    # OpenAI counts cached prompt tokens inside input_tokens; Anthropic reports them apart.
+    input_tokens = (usage.input_tokens + usage.cache_read_input_tokens
+                    + usage.cache_creation_input_tokens)
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": usage.cache_read_input_tokens,
+                                 "cache_write_tokens": usage.cache_creation_input_tokens},
+        "output_tokens": usage.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": input_tokens + usage.output_tokens,
+    }
+
+
+def item_id(response_id: str, index: int, block: Block) -> str:
+    """Deterministic item ids, so a streamed answer and its final object agree."""
+    prefix = {"text": "msg", "tool_use": "fc", "thinking": "rs", "redacted_thinking": "rs"}
+    return f"{prefix.get(block.type, 'item')}_{response_id.removeprefix('resp_')}_{index}"
+
+
+def is_custom_tool(name: str, request: Request | None) -> bool:
+    return bool(request) and any(t.name == name and t.raw is not None
+                                 and t.raw.get("type") == "custom" for t in request.tools)
+
+
+def arguments_text(arguments: dict[str, Any]) -> str:
+    if set(arguments) == {"_raw"}:  # the model's invalid JSON, passed on as it was
+        return str(arguments["_raw"])
+    return orjson.dumps(arguments).decode()
+
+
+def output_item(block: Block, item_id: str, request: Request | None,
+                 *, status: str = "completed") -> dict[str, Any] | None:
+    if isinstance(block, TextBlock):
+        content = [text_part(block.text)] if status == "completed" else []
+        return {"id": item_id, "type": "message", "status": status, "role": "assistant",
+                "content": content}
+    if isinstance(block, ToolUseBlock):
+        done = status == "completed"
+        if is_custom_tool(block.name, request):
+            return {"id": item_id, "type": "custom_tool_call", "status": status,
+                    "call_id": block.id, "name": block.name,
+                    "input": str(block.input.get("input", "")) if done else ""}
+        return {"id": item_id, "type": "function_call", "status": status, "call_id": block.id,
+                "name": block.name, "arguments": arguments_text(block.input) if done else ""}
+    if isinstance(block, ThinkingBlock):
+        item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
+        if status == "completed":
+            item["summary"] = [{"type": "summary_text", "text": block.thinking}]
+            if block.signature:
+                item["encrypted_content"] = block.signature
+        return item
+    if isinstance(block, RedactedThinkingBlock):
+        return {"id": item_id, "type": "reasoning", "summary": [],
+                "encrypted_content": block.data}
+    return None  # images and tool results never appear in assistant output
+
+
+def text_part(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": []}
