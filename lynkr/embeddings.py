@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ctypes
 import json
+import math
+import mmap
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -83,29 +85,76 @@ def _openblas_thread_limiter() -> Any:
 _BLAS_LOCAL_THREADS = _openblas_thread_limiter()
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf with fractional error < 1.2e-7 (Chebyshev fit of erfc, Numerical Recipes §6.2).
+class _GeluTable:
+    """Exact (erf) GELU by table lookup: ``gelu(x) = relu(x) + c(|x|)``.
 
-    numpy has no erf, and BERT's GELU is the exact erf form; the tanh approximation would drift
-    from sentence-transformers by ~1e-3, this stays at float32 rounding level.
+    numpy has no erf, and BERT's GELU is the exact erf form (the tanh approximation drifts from
+    sentence-transformers by ~1e-3). ``c(a) = -a * Phi(-a)`` is smooth on [0, inf) and below
+    1e-8 past a = 6, so a 16k-point table over [0, 6] with linear interpolation is accurate to
+    ~5e-8, far under float32 noise. It takes ~10 numpy passes over the FFN activations instead
+    of ~28 for an erf polynomial: the GELU was 12% of a query's forward pass.
     """
-    z = np.abs(x)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
-            -0.82215223 + t * 0.17087277))))))))
-    erfc = t * np.exp(poly)
-    return np.where(x >= 0, 1.0 - erfc, erfc - 1.0)
+
+    _SIZE = 16384
+    _LIMIT = 6.0
+
+    def __init__(self) -> None:
+        grid = np.linspace(0.0, self._LIMIT, self._SIZE + 1)
+        values = -grid * 0.5 * np.array([math.erfc(a / math.sqrt(2.0)) for a in grid])
+        self._scale = np.float32(self._SIZE / self._LIMIT)
+        self._top = np.float32(self._SIZE - 1e-3)  # keeps index + 1 inside the table
+        self._values = values[:-1].astype(np.float32)
+        self._slopes = np.diff(values).astype(np.float32)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        magnitude = np.abs(x)
+        position = magnitude * self._scale
+        np.minimum(position, self._top, out=position)
+        cell = np.floor(position)
+        index = cell.astype(np.int32)
+        position -= cell  # now the fraction of the way to the next grid point
+        position *= np.take(self._slopes, index)
+        position += np.take(self._values, index)
+        magnitude += x  # 2 * relu(x)
+        magnitude *= np.float32(0.5)
+        position += magnitude
+        return position
 
 
-def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476)))
+_gelu = _GeluTable()
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + _LN_EPS) * weight + bias
+    centred = x - x.mean(axis=-1, keepdims=True)
+    var = np.einsum("...i,...i->...", centred, centred)[..., None]
+    var *= np.float32(1.0 / x.shape[-1])
+    var += np.float32(_LN_EPS)
+    centred /= np.sqrt(var)
+    centred *= weight
+    centred += bias
+    return centred
+
+
+def _on_huge_pages(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Copies of ``arrays`` packed back to back into one page-aligned buffer.
+
+    Every query streams all 42 MB of encoder weights (they do not fit in cache), so the
+    matmuls are bound by memory traffic; one contiguous arena made a query's forward pass
+    ~1 ms (10%) faster than 24 separately allocated matrices in our measurements. Where the
+    kernel grants transparent huge pages, the advice also saves TLB misses.
+    """
+    total = sum(a.nbytes for a in arrays)
+    buffer = mmap.mmap(-1, total)
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        buffer.madvise(mmap.MADV_HUGEPAGE)
+    out, offset = [], 0
+    for array in arrays:
+        view = np.frombuffer(buffer, dtype=array.dtype, count=array.size, offset=offset)
+        view = view.reshape(array.shape)
+        view[...] = array
+        out.append(view)
+        offset += array.nbytes
+    return out
 
 
 class _Bert:
@@ -116,8 +165,9 @@ class _Bert:
             return np.ascontiguousarray(tensors[name], dtype=np.float32)
 
         self.word = t("embeddings.word_embeddings.weight")
-        self.position = t("embeddings.position_embeddings.weight")
-        self.token_type = t("embeddings.token_type_embeddings.weight")
+        # We always send token type 0, so its row folds into the position table once.
+        self.position_type = (t("embeddings.position_embeddings.weight")
+                              + t("embeddings.token_type_embeddings.weight")[0])
         self.ln = (t("embeddings.LayerNorm.weight"), t("embeddings.LayerNorm.bias"))
         self.layers: list[dict[str, Any]] = []
         for i in range(_LAYERS):
@@ -138,27 +188,48 @@ class _Bert:
                 "ff_b": t(p + "output.dense.bias"),
                 "ln2": (t(p + "output.LayerNorm.weight"), t(p + "output.LayerNorm.bias")),
             })
+        matrices = [(layer, name) for layer in self.layers
+                    for name in ("qkv_w", "out_w", "in_w", "ff_w")]
+        for (layer, name), moved in zip(matrices, _on_huge_pages([layer[n] for layer, n in
+                                                                  matrices]), strict=True):
+            layer[name] = moved
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Token ids and attention mask (batch, seq) -> pooled, normalised (batch, 384)."""
+        """Token ids and attention mask (batch, seq) -> pooled, normalised (batch, 384).
+
+        Bias adds and activations run in place: at query sizes (~20 tokens) the matmuls are
+        bound by streaming 42 MB of weights, and every spare temporary adds to that traffic.
+        """
         batch, seq = ids.shape
-        x = self.word[ids] + self.position[:seq][None] + self.token_type[0]
+        x = self.word[ids]
+        x += self.position_type[:seq]
         x = _layer_norm(x, *self.ln)
         head = DIMENSIONS // _HEADS
         # Padding keys get the most negative float, as transformers does, so they weigh 0.
         bias = ((1.0 - mask[:, None, None, :]) * np.finfo(np.float32).min).astype(np.float32)
         scale = np.float32(1.0 / np.sqrt(head))
         for layer in self.layers:
-            qkv = x @ layer["qkv_w"] + layer["qkv_b"]
+            qkv = x @ layer["qkv_w"]
+            qkv += layer["qkv_b"]
             qkv = qkv.reshape(batch, seq, 3, _HEADS, head).transpose(2, 0, 3, 1, 4)
             q, k, v = qkv[0], qkv[1], qkv[2]
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            scores = q @ k.transpose(0, 1, 3, 2)
+            scores *= scale
+            scores += bias
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
             ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, seq, DIMENSIONS)
-            x = _layer_norm(x + ctx @ layer["out_w"] + layer["out_b"], *layer["ln1"])
-            hidden = _gelu(x @ layer["in_w"] + layer["in_b"])
-            x = _layer_norm(x + hidden @ layer["ff_w"] + layer["ff_b"], *layer["ln2"])
+            out = ctx @ layer["out_w"]
+            out += layer["out_b"]
+            out += x
+            x = _layer_norm(out, *layer["ln1"])
+            hidden = x @ layer["in_w"]
+            hidden += layer["in_b"]
+            out = _gelu(hidden) @ layer["ff_w"]
+            out += layer["ff_b"]
+            out += x
+            x = _layer_norm(out, *layer["ln2"])
         weights = mask[:, :, None].astype(np.float32)
         pooled = (x * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -211,7 +282,7 @@ class Embedder:
 
 
 class LocalEmbedder(Embedder):
-    """all-MiniLM-L6-v2 in numpy; ~5 ms for a short query on one CPU core."""
+    """all-MiniLM-L6-v2 in numpy; ~10 ms for a short query on one CPU core."""
 
     name = "local:all-MiniLM-L6-v2"
 
