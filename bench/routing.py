@@ -14,7 +14,9 @@ the test set and is recorded in the rubric's evaluation log. Held-out numbers ar
 original test split (items without ``origin``) and for the enlarged one (plus the items added
 later, split by the same seeded stratified rule).
 
-Each split reports accuracy, under-routing (label above the chosen tier) in total and by two
+The default scorer (the learned stage when its coefficients file exists, see
+``bench/fit_router.py``) is shown beside the hand-set path (thresholds and gate). Each split
+reports accuracy, under-routing (label above the chosen tier) in total and by two
 tiers or more, and a length-only baseline whose bounds are fitted on train (the same chance to
 tune as the scorer). Then decision latency p50/p99 with no graph, a fake graph, and a real
 graph built from a temporary copy of this repository's packages, token-count cache cleared
@@ -217,6 +219,9 @@ def main() -> None:
     scored = items if args.report else train
     scorer = Scorer(RoutingSettings())
     decisions = {i.id: scorer.score(i.request) for i in scored}
+    # The hand-set path (thresholds and gate) side by side with the learned stage.
+    hand = Scorer(RoutingSettings(), learned=None)
+    hand_tiers = {i.id: hand.score(i.request).tier for i in scored}
     bounds = fit_length_bounds(train)
     splits: dict[str, list[Item]] = {
         "train_original": [i for i in train if not i.origin], "train": train}
@@ -230,10 +235,14 @@ def main() -> None:
         labels = [i.tier for i in chosen]
         ours = evaluate(labels, [decisions[i.id].tier for i in chosen])
         base = evaluate(labels, [length_baseline(i.request, bounds) for i in chosen])
-        report["splits"][name] = {"scorer": ours, "length_baseline": base}
-        rows += [(name, "scorer", ours), (name, "length-only", base)]
+        hand_set = evaluate(labels, [hand_tiers[i.id] for i in chosen])
+        report["splits"][name] = {"scorer": ours, "hand_set": hand_set, "length_baseline": base}
+        rows += [(name, "scorer", ours), (name, "hand-set", hand_set), (name, "length-only", base)]
 
     print(f"routing set: {len(items)} requests ({len(train)} train); rules: {RULES}")
+    path = "learned stage (lynkr/routing/learned_weights.json)" if scorer.learned else "hand-set"
+    report["scorer_path"] = path
+    print(f"scorer path: {path}; 'hand-set' rows: thresholds and gate of routing/weights.py")
     print(f"length baseline bounds fitted on train: {bounds}")
     print_table(rows)
     print_metrics("scorer, train", report["splits"]["train"]["scorer"])

@@ -13,6 +13,18 @@ the thresholds of :mod:`lynkr.routing.weights`. On top of the score, in this ord
    hard" at COMPLEX; a MEDIUM with strong reasoning markers (``reasoning`` ≥ 0.4) is raised to
    COMPLEX, since a reasoning task sent two tiers low is the costly mistake.
 
+Which path decides the tier (step 3's thresholds are the *hand-set* path): when
+``lynkr/routing/learned_weights.json`` exists (written by ``bench/fit_router.py`` from the train
+split) and no ``ROUTING_WEIGHTS_FILE`` is set, a multinomial logistic regression over the
+dimension values picks the tier instead of the thresholds and gate (see
+:mod:`lynkr.routing.learned`). Steps 1–2, the hint floors and (if the fit chose it) the
+reasoning-marker raise still apply on top, and a firing code graph (which the labelled set
+cannot teach) can raise the tier to the hand-set path's. A ``ROUTING_WEIGHTS_FILE`` means an
+operator tuned the hand weights, so the hand-set path is used. Either way ``score`` is the
+hand-weighted sum (affinity compares it with the thresholds); on the learned path each
+dimension's ``weight`` is its coefficient toward the chosen tier, so ``contribution`` is its
+push toward that tier.
+
 The only I/O-ish input is the optional code-graph callable, which maps mentioned files and
 symbols to AST complexity and blast radius; it can only raise the score.
 """
@@ -20,13 +32,15 @@ symbols to AST complexity and blast radius; it can only raise the score.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from lynkr.config import ConfigError, RoutingSettings
 from lynkr.model import Block, Request, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.routing import dimensions as dims
+from lynkr.routing.learned import LearnedModel, load_learned
+from lynkr.routing.mentions import extract_mentions
 from lynkr.routing.patterns import clamp as _clamp
 from lynkr.routing.scope import files_listed, is_search
 from lynkr.routing.side_requests import detect_side_request
@@ -38,7 +52,6 @@ _CODE_CAP = 6_000  # chars of the task scanned for code, traces and mentions
 _EXACT_TOKENS_CAP = 4_000  # beyond this many chars, tokens are estimated as chars / 4
 _RECENT = 8  # messages whose tool calls and results count as "recent"
 _HISTORY = 400  # messages walked for whole-conversation counts
-_MAX_MENTIONS = 8
 
 
 class GraphSignals(Protocol):
@@ -54,6 +67,9 @@ class GraphSignals(Protocol):
 
 
 GraphSignalsFn = Callable[[list[str], list[str]], GraphSignals | None]
+
+LEARNED: LearnedModel | None = load_learned()
+_DEFAULT = object()  # "learned stage unless a weights file is set"
 
 
 @dataclass(frozen=True)
@@ -78,8 +94,12 @@ class Scorer:
     """Scores requests with the weights of ``routing.weights_file`` (or the defaults)."""
 
     def __init__(self, routing: RoutingSettings, graph_signals: GraphSignalsFn | None = None,
-                 weights: Weights | None = None) -> None:
+                 weights: Weights | None = None,
+                 learned: LearnedModel | None | object = _DEFAULT) -> None:
         self._weights = weights if weights is not None else load_weights(routing.weights_file)
+        if learned is _DEFAULT:
+            learned = None if (routing.weights_file or weights is not None) else LEARNED
+        self._learned = learned if isinstance(learned, LearnedModel) else None
         self._graph_signals = graph_signals
         self._force_local = _compile_all(routing.force_local, "ROUTING_FORCE_LOCAL")
         self._force_reasoning = _compile_all(routing.force_reasoning, "ROUTING_FORCE_REASONING")
@@ -87,6 +107,11 @@ class Scorer:
     @property
     def weights(self) -> Weights:
         return self._weights
+
+    @property
+    def learned(self) -> LearnedModel | None:
+        """The learned stage in use, or None on the hand-set path."""
+        return self._learned
 
     def score(self, request: Request) -> Decision:
         """Decide the tier of ``request``; never raises on any well-typed request."""
@@ -100,11 +125,38 @@ class Scorer:
             hit = next((p.pattern for p in patterns if p.search(features.task)), None)
             if hit is not None:
                 return Decision(tier, score, dimensions, f"forced {tier} by pattern {hit!r}", True)
-        tier, why = self._tier(score, {d.name: d.value for d in dimensions})
+        values = {d.name: d.value for d in dimensions}
+        if self._learned is not None:
+            return self._learned_decision(score, values, dimensions)
+        tier, why = self._tier(score, values)
         top = sorted((d for d in dimensions if d.contribution > 0),
                      key=lambda d: -d.contribution)[:3]
         drivers = "; ".join(f"{d.name} +{d.contribution:.2f} ({d.reason})" for d in top)
         return Decision(tier, score, dimensions, f"{tier} at {score:.2f}{why}: {drivers}", False)
+
+    def _learned_decision(self, score: float, values: dict[str, float],
+                          dimensions: tuple[Dimension, ...]) -> Decision:
+        model = self._learned
+        assert model is not None
+        values["score"] = score
+        probabilities = model.probabilities(values)
+        tier, why = apply_overrides(model.predict(values), values,
+                                    reasoning_rule=model.reasoning_rule)
+        if values.get("code_graph", 0.0) > 0.0:
+            # The labelled set has no code graph to learn from, so the graph keeps its hand-set
+            # effect: it can raise the tier to what the hand path gives, never lower it.
+            hand, _ = self._tier(score, values)
+            if TIER_ORDER.index(hand) > TIER_ORDER.index(tier):
+                tier, why = hand, ", raised by the code graph (hand-set path)"
+        row = model.coefficients[tier]
+        toward = tuple(_dimension(d.name, d.value, row.get(d.name, 0.0), d.reason)
+                       for d in dimensions)
+        top = sorted((d for d in toward if d.contribution > 0), key=lambda d: -d.contribution)[:3]
+        drivers = "; ".join(f"{d.name} +{d.contribution:.2f} ({d.reason})" for d in top)
+        odds = "/".join(f"{probabilities[t]:.2f}" for t in TIER_ORDER)
+        return Decision(tier, score, toward,
+                        f"{tier} by learned stage (p S/M/C/R {odds}, score {score:.2f}){why}: "
+                        f"{drivers}", False)
 
     def _dimensions(self, f: dims.Features) -> tuple[Dimension, ...]:
         weights = self._weights.dimensions
@@ -155,13 +207,23 @@ class Scorer:
         else:
             tier = "COMPLEX" if score >= t.complex else "MEDIUM" if score >= t.medium else "SIMPLE"
             why = ""
-        floor = "REASONING" if hint >= 1.0 else "COMPLEX" if hint >= 0.7 else "SIMPLE"
-        if TIER_ORDER.index(floor) > TIER_ORDER.index(tier):
-            return floor, ", raised by user hint"
-        if tier == "MEDIUM" and values.get("reasoning", 0.0) >= 0.4:
-            # Sending a reasoning task two tiers low is the costly mistake (rubric).
-            return "COMPLEX", ", raised by reasoning markers"
-        return tier, why
+        raised, raised_why = apply_overrides(tier, values)
+        return (raised, raised_why) if raised != tier else (tier, why)
+
+
+def apply_overrides(tier: str, values: dict[str, float], *, reasoning_rule: bool = True
+                    ) -> tuple[str, str]:
+    """Raise ``tier`` to the user-hint floor ("ultrathink" → REASONING, "think hard" →
+    COMPLEX) and, with ``reasoning_rule``, a MEDIUM with strong reasoning markers to COMPLEX;
+    the reason suffix says which raised it."""
+    hint = values.get("user_hint", 0.0)
+    floor = "REASONING" if hint >= 1.0 else "COMPLEX" if hint >= 0.7 else "SIMPLE"
+    if TIER_ORDER.index(floor) > TIER_ORDER.index(tier):
+        return floor, ", raised by user hint"
+    if reasoning_rule and tier == "MEDIUM" and values.get("reasoning", 0.0) >= 0.4:
+        # Sending a reasoning task two tiers low is the costly mistake (rubric).
+        return "COMPLEX", ", raised by reasoning markers"
+    return tier, ""
 
 
 def extract_features(request: Request) -> dims.Features:
@@ -223,44 +285,6 @@ def extract_features(request: Request) -> dims.Features:
         files=files,
         symbols=symbols,
     )
-
-
-_FILE = re.compile(
-    r"(?<![\w@/.-])((?:\.{1,2}/)?(?:[\w.-]+/)*[\w-]+(?:\.[\w-]+)*\.(?:pyi?|tsx?|jsx?|mjs|cjs|go|"
-    r"rs|java|kts?|rb|php|c|h|cc|cpp|hpp|cs|swift|scala|sql|ya?ml|json|toml|ini|cfg|md|sh|"
-    r"bash|proto|vue|svelte|exs?|erl|lua|dart|tf|gradle|xml|html|css|scss|jl|zig|hs|ml|ipynb))"
-    r"(?![\w/-])|\b(Dockerfile|Makefile|Jenkinsfile|Procfile|Gemfile|Cargo\.toml)\b")
-_NOT_FILES = frozenset({"node.js", "next.js", "vue.js", "react.js", "nuxt.js", "express.js",
-                        "three.js", "d3.js", "chart.js", "nest.js", "deno.js"})
-_BACKTICKED = re.compile(r"`([A-Za-z_][\w.]*)(?:\(\))?`")
-_CALLED = re.compile(r"\b([A-Za-z_]\w*)\(")
-_SYMBOLISH = re.compile(r"_|[a-z][A-Z]")
-
-
-def extract_mentions(text: str, tool_paths: Sequence[str] = ()
-                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Files (paths with a code extension, tool ``file_path``/``path`` inputs) and symbols
-    (snake_case / camelCase names called or backticked) mentioned; at most 8 of each."""
-    found: dict[str, None] = {}
-    for match in _FILE.finditer(text):
-        name = match.group(1) or match.group(2)
-        if name.lower() not in _NOT_FILES:
-            found.setdefault(name, None)
-    for path in tool_paths:
-        # "tools/gen.py" in the prompt and "/repo/tools/gen.py" read by a tool are one file.
-        same = next((f for f in found if path.endswith("/" + f) or f.endswith("/" + path)), None)
-        if same is not None:
-            del found[same]
-        found.setdefault(path, None)
-    symbols: dict[str, None] = {}
-    for match in _BACKTICKED.finditer(text):
-        name = match.group(1)
-        if name not in found and not _FILE.fullmatch(name):
-            symbols.setdefault(name, None)
-    for match in _CALLED.finditer(text):
-        if _SYMBOLISH.search(match.group(1)):
-            symbols.setdefault(match.group(1), None)
-    return tuple(list(found)[:_MAX_MENTIONS]), tuple(list(symbols)[:_MAX_MENTIONS])
 
 
 def make_graph_signals(workspace: str) -> GraphSignalsFn | None:
@@ -356,8 +380,6 @@ def _bounded(text: str, cap: int) -> str:
 def _dimension(name: str, value: float, weight: float, reason: str) -> Dimension:
     value = _clamp(value)
     return Dimension(name, value, weight, value * weight, reason)
-
-
 
 
 def _compile_all(patterns: tuple[str, ...], variable: str) -> tuple[re.Pattern[str], ...]:

@@ -32,6 +32,11 @@ def scorer(**routing: Any) -> Scorer:
     return Scorer(RoutingSettings(**routing))
 
 
+def hand_scorer(**routing: Any) -> Scorer:
+    """The hand-set path (thresholds and gate), as with a ``ROUTING_WEIGHTS_FILE``."""
+    return Scorer(RoutingSettings(**routing), learned=None)
+
+
 def value(request: Request, dimension: str, **routing: Any) -> float:
     decision = scorer(**routing).score(request)
     return next(d.value for d in decision.dimensions if d.name == dimension)

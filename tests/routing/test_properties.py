@@ -40,7 +40,8 @@ REQUEST = st.builds(
     max_tokens=st.one_of(st.none(), st.integers(min_value=0, max_value=64_000)),
 )
 SCORERS = [Scorer(RoutingSettings()),
-           Scorer(RoutingSettings(), graph_signals=lambda f, s: Signals(blast_radius=40))]
+           Scorer(RoutingSettings(), graph_signals=lambda f, s: Signals(blast_radius=40)),
+           Scorer(RoutingSettings(), learned=None)]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,7 +7,7 @@ import pytest
 
 from lynkr.routing.weights import TIER_ORDER
 
-from .helpers import agent_loop, ask, scorer, value
+from .helpers import agent_loop, ask, hand_scorer, scorer, value
 
 
 @pytest.mark.parametrize(("dimension", "fires", "quiet"), [
@@ -93,7 +93,7 @@ def test_naming_hard_concepts_in_a_definition_question_is_not_reasoning() -> Non
     assert definition < analysis
 
 
-def test_a_medium_score_with_strong_reasoning_markers_is_raised_to_complex() -> None:
-    decision = scorer().score(ask("Can two workers deadlock here?"))
+def test_on_the_hand_path_a_medium_score_with_strong_reasoning_markers_is_raised() -> None:
+    decision = hand_scorer().score(ask("Can two workers deadlock here?"))
     assert decision.tier == "COMPLEX"
     assert "raised by reasoning markers" in decision.reason

@@ -1,0 +1,98 @@
+"""The learned second stage of the tier router: a multinomial logistic regression over the
+scorer's dimension values, with coefficients fitted on the train split by ``bench/fit_router.py``.
+
+Why linear: every tier's logit is ``intercept + sum(coefficient * value)``, so a decision still
+explains itself dimension by dimension (the scorer reports each dimension's push toward the
+chosen tier). The coefficients are centred across tiers (L2 makes the fitted ones so), which
+means a positive coefficient pulls *toward* that tier relative to the average tier.
+
+Inputs are the dimension values (0–1) plus ``score``, the hand-weighted sum, through which the
+code-graph dimension (absent from the labelled set, so not learnable) still counts.
+
+The coefficients live in ``learned_weights.json`` next to this module; a missing file means no
+learned stage. The file is data written by the fit script, never edited by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from lynkr.routing.weights import TIER_ORDER, WeightsError
+
+LEARNED_WEIGHTS_PATH = Path(__file__).with_name("learned_weights.json")
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedModel:
+    """Per-tier intercepts and per-feature coefficients (tier -> feature -> coefficient)."""
+
+    features: tuple[str, ...]
+    intercepts: Mapping[str, float]
+    coefficients: Mapping[str, Mapping[str, float]]
+    # Whether the scorer's "MEDIUM with strong reasoning markers -> COMPLEX" rule stays on top
+    # (chosen by cross-validation like everything else).
+    reasoning_rule: bool = True
+
+    def logits(self, values: Mapping[str, float]) -> dict[str, float]:
+        """Each tier's logit; features missing from ``values`` count as 0."""
+        return {tier: self.intercepts[tier] + sum(self.coefficients[tier][f] * values.get(f, 0.0)
+                                                  for f in self.features)
+                for tier in TIER_ORDER}
+
+    def probabilities(self, values: Mapping[str, float]) -> dict[str, float]:
+        logits = self.logits(values)
+        top = max(logits.values())
+        exp = {t: math.exp(v - top) for t, v in logits.items()}
+        total = sum(exp.values())
+        return {t: v / total for t, v in exp.items()}
+
+    def predict(self, values: Mapping[str, float]) -> str:
+        """The tier with the highest logit; ties go to the higher tier (under-routing costs
+        more than over-routing)."""
+        logits = self.logits(values)
+        return max(reversed(TIER_ORDER), key=lambda t: logits[t])
+
+
+def parse_learned(data: object, source: str = "learned weights") -> LearnedModel:
+    """Build a model from the fit script's JSON; raise :class:`WeightsError` on any flaw."""
+    if not isinstance(data, dict):
+        raise WeightsError(f"{source}: expected a JSON object")
+    features, intercepts, coefficients = (data.get(k) for k in
+                                          ("features", "intercepts", "coefficients"))
+    if not (isinstance(features, list) and all(isinstance(f, str) for f in features)):
+        raise WeightsError(f"{source}: 'features' must be a list of names")
+    if not isinstance(intercepts, dict) or set(intercepts) != set(TIER_ORDER):
+        raise WeightsError(f"{source}: 'intercepts' must have one number per tier")
+    if not isinstance(coefficients, dict) or set(coefficients) != set(TIER_ORDER):
+        raise WeightsError(f"{source}: 'coefficients' must have one object per tier")
+    table: dict[str, Mapping[str, float]] = {}
+    for tier in TIER_ORDER:
+        row = coefficients[tier]
+        if not isinstance(row, dict) or set(row) != set(features):
+            raise WeightsError(f"{source}: coefficients.{tier} must name every feature")
+        table[tier] = MappingProxyType({f: _number(row[f], f"{source}: {tier}.{f}")
+                                        for f in features})
+    return LearnedModel(tuple(features),
+                        MappingProxyType({t: _number(intercepts[t], f"{source}: {t}")
+                                          for t in TIER_ORDER}),
+                        MappingProxyType(table), bool(data.get("reasoning_rule", True)))
+
+
+def load_learned(path: Path = LEARNED_WEIGHTS_PATH) -> LearnedModel | None:
+    """The model in ``path``, or None when the file does not exist (no learned stage)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return parse_learned(json.loads(text), str(path))
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise WeightsError(f"{where}: expected a number, got {value!r}")
+    return float(value)
