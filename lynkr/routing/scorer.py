@@ -20,10 +20,9 @@ dimension values picks the tier instead of the thresholds and gate (see
 :mod:`lynkr.routing.learned`). Steps 1–2, the hint floors and (if the fit chose it) the
 reasoning-marker raise still apply on top, and a firing code graph (which the labelled set
 cannot teach) can raise the tier to the hand-set path's. A ``ROUTING_WEIGHTS_FILE`` means an
-operator tuned the hand weights, so the hand-set path is used. Either way ``score`` is the
-hand-weighted sum (affinity compares it with the thresholds); on the learned path each
-dimension's ``weight`` is its coefficient toward the chosen tier, so ``contribution`` is its
-push toward that tier.
+operator tuned the hand weights, so the hand-set path is used. Either way ``dimensions`` carry
+the hand weights and ``score`` is their sum (affinity compares it with the thresholds); on the
+learned path ``Decision.learned`` adds each input's push toward the chosen tier.
 
 The only I/O-ish input is the optional code-graph callable, which maps mentioned files and
 symbols to AST complexity and blast radius; it can only raise the score.
@@ -88,6 +87,9 @@ class Decision:
     dimensions: tuple[Dimension, ...]
     reason: str
     forced: bool
+    # On the learned path: each input's push toward the chosen tier (weight = its coefficient
+    # for that tier, contribution = value * weight), the hand score included; else empty.
+    learned: tuple[Dimension, ...] = ()
 
 
 class Scorer:
@@ -150,13 +152,14 @@ class Scorer:
                 tier, why = hand, ", raised by the code graph (hand-set path)"
         row = model.coefficients[tier]
         toward = tuple(_dimension(d.name, d.value, row.get(d.name, 0.0), d.reason)
-                       for d in dimensions)
+                       for d in dimensions) + (
+            _dimension("score", score, row.get("score", 0.0), "hand-weighted sum"),)
         top = sorted((d for d in toward if d.contribution > 0), key=lambda d: -d.contribution)[:3]
         drivers = "; ".join(f"{d.name} +{d.contribution:.2f} ({d.reason})" for d in top)
         odds = "/".join(f"{probabilities[t]:.2f}" for t in TIER_ORDER)
-        return Decision(tier, score, toward,
+        return Decision(tier, score, dimensions,
                         f"{tier} by learned stage (p S/M/C/R {odds}, score {score:.2f}){why}: "
-                        f"{drivers}", False)
+                        f"{drivers}", False, toward)
 
     def _dimensions(self, f: dims.Features) -> tuple[Dimension, ...]:
         weights = self._weights.dimensions

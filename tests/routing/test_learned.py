@@ -48,11 +48,14 @@ def test_a_learned_decision_shows_each_dimensions_push_toward_the_chosen_tier(ta
     decision = scorer().score(ask(task, tools=CLAUDE_CODE_TOOLS))
     assert "learned stage" in decision.reason and not decision.forced
     row = learned.coefficients[decision.tier]
-    for dimension in decision.dimensions:
-        assert dimension.weight == row.get(dimension.name, 0.0)
-        assert dimension.contribution == pytest.approx(dimension.value * dimension.weight)
-    # score stays the hand-weighted sum that affinity compares with the thresholds
-    assert decision.score == hand_scorer().score(ask(task, tools=CLAUDE_CODE_TOOLS)).score
+    assert {d.name for d in decision.learned} == {d.name for d in decision.dimensions} | {"score"}
+    for push in decision.learned:
+        assert push.weight == row.get(push.name, 0.0)
+        assert push.contribution == pytest.approx(push.value * push.weight)
+    # dimensions and score stay the hand-weighted ones that affinity and the API report
+    hand = hand_scorer().score(ask(task, tools=CLAUDE_CODE_TOOLS))
+    assert decision.score == hand.score and decision.dimensions == hand.dimensions
+    assert hand.learned == ()
 
 
 def test_learned_decisions_are_deterministic_and_follow_the_highest_logit() -> None:
@@ -61,7 +64,7 @@ def test_learned_decisions_are_deterministic_and_follow_the_highest_logit() -> N
     for task in TASKS:
         first, again = (scorer().score(ask(task, tools=CLAUDE_CODE_TOOLS)) for _ in range(2))
         assert first == again
-        values = {d.name: d.value for d in first.dimensions} | {"score": first.score}
+        values = {d.name: d.value for d in first.learned}
         assert first.tier == learned.predict(values) or "raised" in first.reason
         assert sum(learned.probabilities(values).values()) == pytest.approx(1.0)
 
