@@ -11,6 +11,8 @@ We always pass explicit embeddings, and also attach :class:`LynkrEmbeddingFuncti
 (registered with Chroma) so a collection reopened by any client rebuilds our function from its
 stored config instead of falling back to the downloading default.
 
+:class:`LocalVectors` is the in-memory index the cache searches before querying Chroma.
+
 Every Chroma failure (corrupt or locked data dir, server down) surfaces as
 :class:`StoreUnavailable`; the pipeline turns it into a warning and serves without cache.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -167,6 +170,76 @@ class Store:
             count = existing.count()
             self.client.delete_collection(name)
             return count
+
+
+@dataclass(slots=True)
+class LocalEntry:
+    """An entry of :class:`LocalVectors`: its group (the cache's context hash), its vector and
+    the tokens the caller compares before trusting a match (the cache's salient tokens)."""
+
+    group: str
+    vector: np.ndarray
+    tags: frozenset[str]
+
+
+class LocalVectors:
+    """Vectors this process wrote to Chroma, grouped, for an in-memory nearest neighbour
+    search that costs one matrix-vector product instead of a Chroma query. Bounded (oldest
+    dropped first), thread-safe, no I/O: callers confirm matches against Chroma."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._max = max_entries
+        self._entries: OrderedDict[str, LocalEntry] = OrderedDict()
+        self._by_group: dict[str, dict[str, None]] = {}
+        # Per group: (keys, stacked vectors), rebuilt on the first search after a change.
+        self._matrices: dict[str, tuple[list[str], np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, key: str, entry: LocalEntry) -> None:
+        with self._lock:
+            self._drop(key)
+            self._entries[key] = entry
+            self._by_group.setdefault(entry.group, {})[key] = None
+            self._matrices.pop(entry.group, None)
+            while len(self._entries) > self._max:
+                self._drop(next(iter(self._entries)))
+
+    def discard(self, keys: list[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._drop(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._by_group.clear()
+            self._matrices.clear()
+
+    def nearest(self, group: str, vector: np.ndarray, threshold: float
+                ) -> list[tuple[str, float, LocalEntry]]:
+        """(key, similarity, entry) of every entry in ``group`` at or above ``threshold``,
+        most similar first."""
+        with self._lock:
+            matrix = self._matrices.get(group)
+            if matrix is None:
+                keys = list(self._by_group.get(group, ()))
+                if not keys:
+                    return []
+                matrix = self._matrices[group] = (
+                    keys, np.stack([self._entries[k].vector for k in keys]))
+            keys, vectors = matrix
+            similarities = vectors @ vector
+            order = np.flatnonzero(similarities >= threshold)
+            order = order[np.argsort(-similarities[order], kind="stable")]
+            return [(keys[i], float(similarities[i]), self._entries[keys[i]]) for i in order]
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._by_group[entry.group].pop(key, None)
+            if not self._by_group[entry.group]:
+                del self._by_group[entry.group]
+            self._matrices.pop(entry.group, None)
 
 
 def open_store(settings: Settings, embedder: Embedder | None = None) -> Store:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lynkr.config import Settings
@@ -23,7 +24,7 @@ from lynkr.optimize.semantic_cache import (
     is_cacheable_request,
     is_cacheable_response,
 )
-from lynkr.stores import StoreUnavailable, open_store
+from lynkr.stores import LocalEntry, LocalVectors, Store, StoreUnavailable, open_store
 from tests.cache.conftest import answer, ask
 
 QUESTION = "How do I sort a list of dictionaries by a key in Python?"
@@ -208,3 +209,44 @@ def test_a_data_dir_that_is_a_file_raises_store_unavailable(tmp_path: Path,
     (tmp_path / "file" / "chroma").write_text("not a directory")
     with pytest.raises(StoreUnavailable, match="not a directory"):
         open_store(Settings(data_dir=str(tmp_path / "file")), embedder)
+
+
+def test_local_vectors_return_matches_above_threshold_most_similar_first() -> None:
+    index = LocalVectors(max_entries=10)
+    for key, vector in (("a", [1.0, 0.0]), ("b", [0.8, 0.6]), ("c", [0.0, 1.0])):
+        index.add(key, LocalEntry("ctx", np.array(vector, dtype=np.float32), frozenset()))
+    index.add("d", LocalEntry("other", np.array([1.0, 0.0], dtype=np.float32), frozenset()))
+    found = index.nearest("ctx", np.array([0.8, 0.6], dtype=np.float32), 0.7)
+    assert [key for key, _, _ in found] == ["b", "a"]
+    assert index.nearest("missing", np.array([1.0, 0.0], dtype=np.float32), 0.0) == []
+
+
+def test_local_vectors_drop_the_oldest_beyond_their_bound_and_forget_discarded_keys() -> None:
+    index = LocalVectors(max_entries=2)
+    for key in ("a", "b", "c"):
+        index.add(key, LocalEntry("ctx", np.array([1.0, 0.0], dtype=np.float32), frozenset()))
+    assert {key for key, _, _ in index.nearest("ctx", np.array([1.0, 0.0]), 0.5)} == {"b", "c"}
+    index.discard(["c"])
+    assert [key for key, _, _ in index.nearest("ctx", np.array([1.0, 0.0]), 0.5)] == ["b"]
+
+
+def test_a_paraphrase_of_an_answer_another_replica_overwrote_gets_the_new_answer(
+        cache: SemanticCache, make_settings: Callable[..., Settings], store: Store,
+        embedder: Embedder) -> None:
+    other = SemanticCache(make_settings(), store, embedder)
+    question = "How do I undo the last git commit but keep my changes?"
+    cache.store(ask(question), answer("old answer"))
+    other.store(ask(question), answer("git reset --soft HEAD~1"))
+    hit = cache.lookup(ask("How can I undo my last git commit while keeping the changes?"))
+    assert hit is not None and hit.kind == "semantic"
+    assert hit.response.text == "git reset --soft HEAD~1"
+
+
+def test_a_paraphrase_is_not_served_once_another_replica_cleared_the_cache(
+        cache: SemanticCache, make_settings: Callable[..., Settings], store: Store,
+        embedder: Embedder) -> None:
+    cache.store(ask("How do I undo the last git commit but keep my changes?"),
+                answer("git reset --soft HEAD~1"))
+    assert SemanticCache(make_settings(), store, embedder).clear() == 1
+    assert cache.lookup(ask("How can I undo my last git commit while keeping the changes?")
+                        ) is None
