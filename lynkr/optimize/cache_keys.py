@@ -293,10 +293,13 @@ def context_hash(request: Request) -> str:
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def exact_key(request: Request) -> str:
-    """The exact-match key: the context hash plus the normalised final question."""
+def exact_key(request: Request, context: str | None = None) -> str:
+    """The exact-match key: the context hash plus the normalised final question. Pass
+    ``context`` when the caller already holds :func:`context_hash` of ``request``: with a
+    coding agent's system prompt and tool schemas, hashing the context is the costly part."""
     question = normalize_question(final_question(request))
-    return hashlib.sha256(f"{context_hash(request)}\x00{question}".encode()).hexdigest()
+    context = context_hash(request) if context is None else context
+    return hashlib.sha256(f"{context}\x00{question}".encode()).hexdigest()
 
 
 def final_question(request: Request) -> str:

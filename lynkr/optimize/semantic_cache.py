@@ -133,16 +133,18 @@ class SemanticCache:
         if not is_cacheable_request(request):
             self._count("not_cacheable")
             return None
-        key = exact_key(request)
+        context = context_hash(request)
+        key = exact_key(request, context)
+        # Cacheable already holds, so a single message means a semantic (first-turn) request.
         question = (normalize_question(final_question(request))
-                    if is_semantic_request(request) else None)
+                    if len(request.messages) == 1 else None)
         if self.prompt_cache:
             hit = self._recent(key) or self._stored(key)
             if hit is not None:
                 self._count("exact_hits")
                 return hit
         if question is not None:
-            hit = self._semantic(request, question, self._embedder.embed([question]))
+            hit = self._semantic(context, question, self._embedder.embed([question]))
             if hit is not None:
                 self._count("semantic_hits")
                 return hit
@@ -172,9 +174,7 @@ class SemanticCache:
         self._remember(key, str(meta["response"]), float(meta["created"]))  # type: ignore[arg-type]
         return CacheHit(_response_from_json(str(meta["response"])), 1.0, "exact", key)
 
-    def _semantic(self, request: Request, question: str, vector: np.ndarray
-                  ) -> CacheHit | None:
-        context = context_hash(request)
+    def _semantic(self, context: str, question: str, vector: np.ndarray) -> CacheHit | None:
         wanted = salient_tokens(question)
         now = self._clock()
         hit = self._confirmed(self._local.nearest(context, vector[0], self.threshold), wanted,
@@ -232,12 +232,12 @@ class SemanticCache:
         """Store ``response`` as the answer to ``request``; False when either is not cacheable."""
         if not (is_cacheable_request(request) and is_cacheable_response(response)):
             return False
-        key = exact_key(request)
+        context = context_hash(request)
+        key = exact_key(request, context)
         question = normalize_question(final_question(request))
         payload = _response_to_json(response)
         now = self._clock()
         vector = self._embedder.embed([question])
-        context = context_hash(request)
         metadata = {"context": context, "created": now, "response": payload,
                     "model": request.model}
         self._store.call("cache", "store", lambda c: c.upsert(
