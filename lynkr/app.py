@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -204,9 +205,14 @@ async def routing_analyze(request: HTTPRequest) -> HTTPResponse:
     return JSONResponse({
         "tier": decision.tier, "score": round(decision.score, 4), "reason": decision.reason,
         "forced": decision.forced, "target": str(target) if target else None,
-        "dimensions": [{"name": d.name, "value": round(d.value, 4), "weight": d.weight,
-                        "contribution": round(d.contribution, 4), "reason": d.reason}
-                       for d in decision.dimensions]})
+        "dimensions": [_dimension_json(d) for d in decision.dimensions],
+        # On the learned path: each input's push toward the chosen tier.
+        "learned": [_dimension_json(d) for d in decision.learned]})
+
+
+def _dimension_json(d: Any) -> dict[str, Any]:
+    return {"name": d.name, "value": round(d.value, 4), "weight": d.weight,
+            "contribution": round(d.contribution, 4), "reason": d.reason}
 
 
 async def routing_stats(request: HTTPRequest) -> HTTPResponse:

@@ -73,6 +73,7 @@ def test_analyze_explains_the_decision_dimension_by_dimension(tiered_proxy: str,
     contributions = {d["name"]: d["contribution"] for d in analysis["dimensions"]}
     assert contributions["domain_risk"] > 0
     assert abs(sum(contributions.values()) - analysis["score"]) < 0.05 or analysis["forced"]
+    assert isinstance(analysis["learned"], list)  # the learned stage's pushes, when it decides
     assert upstream.received == []  # analysis never reaches the upstream
 
 
