@@ -263,9 +263,10 @@ PARAPHRASE_STEMS = [
     "How would I combine my last three git commits into one?",
 ]
 # Each mode gets its own wordings, so no timed query is already in the embedder's LRU.
-PARAPHRASE_PREFIXES = {False: ["", "hey, ", "quick one: "],
-                       True: ["please tell me: ", "so, ", "question: "]}
-PARAPHRASE_SUFFIXES = ["", " thanks", " cheers"]
+PARAPHRASE_PREFIXES = {False: ["", "hey, ", "quick one: ", "hi, ", "ok so ", "help: "],
+                       True: ["please tell me: ", "so, ", "question: ", "hello, ", "well, ",
+                              "quick question: "]}
+PARAPHRASE_SUFFIXES = ["", " thanks", " cheers", " please", " thank you"]
 
 
 def http_hits(rounds: int) -> dict[str, Any]:
