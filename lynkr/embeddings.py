@@ -17,6 +17,7 @@ import json
 import math
 import mmap
 import threading
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -234,7 +235,7 @@ class _Bert:
         return pooled / np.maximum(norms, 1e-12)
 
 
-class Embedder:
+class Embedder(ABC):
     """Turns texts into unit-length vectors; rows of the result follow the input order.
 
     Recent single texts are kept in an LRU so a query embedded for the cache lookup is not
@@ -275,8 +276,9 @@ class Embedder:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         return np.stack([row for row in out if row is not None]).astype(np.float32, copy=False)
 
+    @abstractmethod
     def _compute(self, texts: list[str]) -> np.ndarray:
-        raise NotImplementedError
+        """Embed texts the LRU did not have (one unit-length row each)."""
 
 
 class LocalEmbedder(Embedder):
