@@ -144,6 +144,17 @@ class ChainExhausted(UpstreamError):
     attempts: list[Attempt]
 
 
+def describe_attempts(attempts: list[Attempt]) -> str:
+    """``target (error)`` per distinct failure, in order; retries of the same failure are
+    counted rather than repeated."""
+    counts: dict[tuple[str, str | None], int] = {}
+    for attempt in attempts:
+        key = (str(attempt.target), attempt.error)
+        counts[key] = counts.get(key, 0) + 1
+    return "; ".join(f"{target} ({error})" + (f" x{n}" if n > 1 else "")
+                     for (target, error), n in counts.items())
+
+
 async def call_with_fallback(
     chain: list[tuple[str | None, TierTarget]],
     call: Callable[[TierTarget], Awaitable[T]],
@@ -187,7 +198,7 @@ async def call_with_fallback(
                 breaker.record_success()
                 attempts.append(Attempt(tier, target))
                 return Served(value, tier, target, attempts)
-    tried = "; ".join(f"{a.target} ({a.error})" for a in attempts) or "no target configured"
+    tried = describe_attempts(attempts) or "no target configured"
     exhausted = ChainExhausted(
         f"all upstreams failed: {tried}",
         status=last.status if last else 503,
