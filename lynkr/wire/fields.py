@@ -3,9 +3,11 @@ InvalidRequest naming the field (``param``), never a KeyError or TypeError downs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lynkr.errors import InvalidRequest
+from lynkr.model import ToolChoice
 
 
 def messages_of(body: Any) -> list[Any]:
@@ -36,3 +38,24 @@ def optional(body: dict[str, Any], key: str, types: type | tuple[type, ...], wha
     if not isinstance(value, types) or (isinstance(value, bool) and not wants_bool):
         raise InvalidRequest(f"{key}: must be {what}", param=key)
     return value
+
+
+def openai_tool_choice(value: Any, parallel: Any, named: Callable[[dict[str, Any]], str | None]
+                       ) -> ToolChoice | None:
+    """OpenAI's ``tool_choice`` (chat and Responses alike): ``auto`` / ``none`` / ``required``
+    or an object naming one tool, which ``named`` reads (the formats nest the name
+    differently). Other objects (``allowed_tools``, hosted tools) leave the choice to the
+    model. ``parallel_tool_calls: false`` becomes ``disable_parallel``."""
+    disable = parallel is False
+    if value is None:
+        return ToolChoice("auto", disable_parallel=True) if disable else None
+    if value in ("auto", "none"):
+        return ToolChoice(value, disable_parallel=disable)
+    if value == "required":
+        return ToolChoice("any", disable_parallel=disable)
+    if isinstance(value, dict):
+        name = named(value)
+        return ToolChoice("tool", name, disable) if name else ToolChoice(
+            "auto", disable_parallel=disable)
+    raise InvalidRequest('tool_choice: must be "auto", "none", "required" or an object naming '
+                         "a tool", param="tool_choice")

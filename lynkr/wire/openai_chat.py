@@ -33,7 +33,7 @@ from lynkr.model import (
     Usage,
 )
 from lynkr.streams import parse_tool_arguments
-from lynkr.wire.fields import messages_of, model_of, optional
+from lynkr.wire.fields import messages_of, model_of, openai_tool_choice, optional
 from lynkr.wire.openai_chat_stream import (
     FINISH_REASONS,
     STOP_REASONS,
@@ -74,7 +74,8 @@ def parse_request(body: Any) -> Request:
         messages=messages,
         system=system,
         tools=_parse_tools(body.get("tools")),
-        tool_choice=_parse_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
+        tool_choice=openai_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"),
+                                       _chat_choice_name),
         max_tokens=max_tokens,
         temperature=optional(body, "temperature", (int, float), "a number"),
         top_p=optional(body, "top_p", (int, float), "a number"),
@@ -245,23 +246,15 @@ def _parse_tools(raw: Any) -> list[Tool]:
     return tools
 
 
-def _parse_tool_choice(raw: Any, parallel: Any) -> ToolChoice | None:
-    disable_parallel = parallel is False
-    if raw is None:
-        return ToolChoice("auto", disable_parallel=True) if disable_parallel else None
-    if raw in ("auto", "none"):
-        return ToolChoice(raw, disable_parallel=disable_parallel)
-    if raw == "required":
-        return ToolChoice("any", disable_parallel=disable_parallel)
-    if isinstance(raw, dict):
-        function = raw.get("function")
-        if raw.get("type") == "function" and isinstance(function, dict) \
-                and isinstance(function.get("name"), str):
-            return ToolChoice("tool", function["name"], disable_parallel)
-        if raw.get("type") == "allowed_tools":
-            return ToolChoice("auto", disable_parallel=disable_parallel)
-    raise InvalidRequest('tool_choice: must be "auto", "none", "required" or '
-                         '{"type": "function", "function": {"name": ...}}', param="tool_choice")
+
+
+def _chat_choice_name(choice: dict[str, Any]) -> str | None:
+    """``{"type": "function", "function": {"name": ...}}`` names a tool in chat completions."""
+    function = choice.get("function")
+    if choice.get("type") == "function" and isinstance(function, dict):
+        name = function.get("name")
+        return name if isinstance(name, str) else None
+    return None
 
 
 def _parse_stop(raw: Any) -> list[str]:

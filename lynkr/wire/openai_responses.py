@@ -41,11 +41,11 @@ from lynkr.model import (
     TextBlock,
     ThinkingBlock,
     Tool,
-    ToolChoice,
     ToolResultBlock,
     ToolUseBlock,
 )
 from lynkr.streams import parse_tool_arguments
+from lynkr.wire.fields import openai_tool_choice
 
 # One import path per wire format: rendering and streaming live in their own modules.
 from lynkr.wire.openai_responses_render import render_response as render_response
@@ -97,7 +97,8 @@ def parse_request(body: Any, *, history: list[Message] | None = None) -> Request
         messages=_merge_turns([(m.role, b) for m in history or [] for b in m.content] + turns),
         system=system + leading_system,
         tools=_parse_tools(body.get("tools")),
-        tool_choice=_parse_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
+        tool_choice=openai_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"),
+                                       _responses_choice_name),
         max_tokens=_number(body, "max_output_tokens", integer=True),  # type: ignore[arg-type]
         temperature=_number(body, "temperature"),
         top_p=_number(body, "top_p"),
@@ -257,20 +258,12 @@ def _parse_tools(tools: Any) -> list[Tool]:
     return parsed
 
 
-def _parse_tool_choice(value: Any, parallel: Any) -> ToolChoice | None:
-    disable = parallel is False
-    if value is None:
-        return ToolChoice("auto", disable_parallel=True) if disable else None
-    if value in ("auto", "none"):
-        return ToolChoice(value, disable_parallel=disable)
-    if value == "required":
-        return ToolChoice("any", disable_parallel=disable)
-    if isinstance(value, dict):
-        if value.get("type") in ("function", "custom") and isinstance(value.get("name"), str):
-            return ToolChoice("tool", value["name"], disable_parallel=disable)
-        return ToolChoice("auto", disable_parallel=disable)  # allowed_tools, hosted tools
-    raise InvalidRequest("`tool_choice` must be auto, none, required or an object",
-                         param="tool_choice")
+
+
+def _responses_choice_name(choice: dict[str, Any]) -> str | None:
+    """``{"type": "function" | "custom", "name": ...}`` names a tool in the Responses API."""
+    name = choice.get("name")
+    return name if choice.get("type") in ("function", "custom") and isinstance(name, str) else None
 
 
 def _thinking(reasoning: Any) -> dict[str, Any] | None:
