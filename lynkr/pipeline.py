@@ -170,7 +170,10 @@ class Pipeline:
 
     async def _optimize(self, request: Request, record: RequestRecord) -> Request:
         settings, parts = self.settings, self.parts
-        conversation = conversation_id(request)
+        routed = parts.scorer is not None and bool(settings.tiers)  # nothing to choose otherwise
+        # Only tool selection and tier affinity key on the conversation; hash it (before memory
+        # changes the system prompt) only when one of them runs.
+        conversation = conversation_id(request) if request.tools or routed else ""
         if parts.memory is not None:
             request = await anyio.to_thread.run_sync(parts.memory_inject, request)
         if request.tools and settings.optimizers.tool_selection != "off":
@@ -187,12 +190,13 @@ class Pipeline:
             request = report.request
             if report.stats:
                 record.saved_by["tool_results"] = report.tokens_saved
-        if parts.scorer is not None and settings.tiers:  # nothing to choose between otherwise
+        if routed:
+            assert parts.scorer is not None
             decision = parts.affinity.apply(conversation, parts.scorer.score(request))
             parts.routing_stats.record(decision)
             record.tier, record.score = decision.tier, decision.score
         record.tokens_in = request_tokens(request)
-        record.conversation = conversation
+        record.conversation = conversation or None
         record.routed_at = time.perf_counter()
         return request
 
