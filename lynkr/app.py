@@ -160,6 +160,10 @@ async def models(request: HTTPRequest) -> HTTPResponse:
     ids += [str(t) for t in settings.tiers.values()]
     default = settings.provider(settings.model_provider)
     ids.append(f"{default.name}:{default.model}")
+    provider = _state(request).pipeline.providers.get(default.name)
+    if provider is not None:  # what the default upstream really has (Ollama: /api/tags)
+        with contextlib.suppress(Exception), anyio.move_on_after(2):
+            ids += [f"{default.name}:{m}" for m in await provider.list_models()]
     created = int(time.time())
     data = [{"id": i, "object": "model", "created": created, "owned_by": "lynkr",
              "type": "model", "display_name": i, "created_at": "2025-01-01T00:00:00Z"}

@@ -12,7 +12,6 @@ reason and usage. Every provider adapter yields these; every wire renderer consu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -241,4 +240,3 @@ StreamEvent = (
     MessageStart | BlockStart | TextDelta | ToolArgsDelta | ThinkingDelta | BlockStop
     | MessageDelta | MessageStop | Flush
 )
-EventStream = AsyncIterator[StreamEvent]

@@ -4,9 +4,9 @@ Providers speak httpx (one shared ``AsyncClient``), but profiling the proxy unde
 httpcore's pool bookkeeping costing more CPU per proxied request than the rest of lynkr
 together; aiohttp's C-accelerated client does the same work for much less (an A/B during
 development, not a committed benchmark; bench/overhead.py measures the proxy as built). This
-module maps one to the other: URLs are sent exactly as built (AWS SigV4 signs the percent-encoded path), bodies and
-streams pass through unbuffered, and aiohttp's errors become the httpx exceptions the
-providers already classify (connect error, timeout, read error).
+module maps one to the other: URLs are sent exactly as built (AWS SigV4 signs the
+percent-encoded path), bodies and streams pass through unbuffered, and aiohttp's errors become
+the httpx exceptions the providers already classify (connect error, timeout, read error).
 """
 
 from __future__ import annotations

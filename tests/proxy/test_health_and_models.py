@@ -34,3 +34,9 @@ def test_unknown_route_is_a_json_error_not_html(proxy: str) -> None:
     response = httpx.get(f"{proxy}/v1/nope")
     assert response.status_code == 404
     assert response.json()["error"]["message"].startswith("no route")
+
+
+def test_models_include_what_an_ollama_upstream_has_installed(upstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    with proxy_factory(MODEL_PROVIDER="ollama", OLLAMA_ENDPOINT=upstream.url) as url:
+        ids = [m["id"] for m in httpx.get(f"{url}/v1/models").json()["data"]]
+    assert "ollama:llama3.1:8b" in ids  # from the upstream's /api/tags, not from config
