@@ -1,9 +1,9 @@
 """Tool results that report their own savings.
 
 Every lynkr tool answers with compact text for the model and, in ``structured_content``, that
-same text (``result``) with the tokens the raw equivalent would have cost (``raw_tokens``: the whole file, every match, the full
-test log) against what was sent (``sent_tokens``). Counting both makes the savings checkable
-per call instead of claimed.
+same text (``result``) with the tokens the raw equivalent would have cost (``raw_tokens``: the
+whole file, every match, the full test log) against what was sent (``sent_tokens``). Counting
+both makes the savings checkable per call instead of claimed.
 """
 
 from __future__ import annotations
