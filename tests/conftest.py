@@ -7,15 +7,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.fakes.server import serve
+from tests.fakes.server import serve, serving
 from tests.fakes.upstream import FakeUpstream
 
 
 @pytest.fixture
 def upstream() -> Iterator[FakeUpstream]:
-    fake = FakeUpstream()
-    with serve(fake.app) as url:
-        fake.url = url  # type: ignore[attr-defined]
+    with serving(FakeUpstream()) as fake:
         yield fake
 
 

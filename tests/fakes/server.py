@@ -7,8 +7,11 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any, TypeVar
 
 import uvicorn
+
+F = TypeVar("F")
 
 
 def free_port() -> int:
@@ -36,3 +39,12 @@ def serve(app: object, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def serving(fake: F) -> Iterator[F]:
+    """Serve a fake upstream's ``app`` on loopback; its base URL is set as ``fake.url``."""
+    app: Any = getattr(fake, "app")  # noqa: B009 - every fake exposes its Starlette app
+    with serve(app) as url:
+        fake.url = url  # type: ignore[attr-defined]
+        yield fake

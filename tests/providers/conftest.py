@@ -9,28 +9,22 @@ import pytest
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.paths import PathsUpstream
-from tests.fakes.server import serve
+from tests.fakes.server import serving
 
 
 @pytest.fixture
 def fake_bedrock() -> Iterator[FakeBedrock]:
-    fake = FakeBedrock()
-    with serve(fake.app) as url:
-        fake.url = url  # type: ignore[attr-defined]
+    with serving(FakeBedrock()) as fake:
         yield fake
 
 
 @pytest.fixture
 def fake_gemini() -> Iterator[FakeGemini]:
-    fake = FakeGemini()
-    with serve(fake.app) as url:
-        fake.url = url  # type: ignore[attr-defined]
+    with serving(FakeGemini()) as fake:
         yield fake
 
 
 @pytest.fixture
 def paths_upstream() -> Iterator[PathsUpstream]:
-    fake = PathsUpstream()
-    with serve(fake.app) as url:
-        fake.url = url  # type: ignore[attr-defined]
+    with serving(PathsUpstream()) as fake:
         yield fake
