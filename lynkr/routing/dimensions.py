@@ -17,7 +17,9 @@ Rules, in short (weights live in :mod:`lynkr.routing.weights`):
 - ``scope``, ``change_request``, ``mechanical``, ``specified_edit``, ``visible_failure``: see
   :mod:`lynkr.routing.scope` (the last three have negative weights).
 - ``reasoning``: 0.45 per strong marker (prove, invariant, trade-offs, architecture, race
-  condition, deadlock, correctness …), 0.2 per weak one (why, compare, should we, strategy …).
+  condition, deadlock, correctness, interleavings, "is this sound" …), 0.2 per weak one (why,
+  compare, should we, strategy …); halved in a short definition question ("difference between
+  COPY and ADD?").
 - ``analysis_depth``: 0.3 per marker (analyse, investigate, root cause, audit, profile, debug,
   memory leak, flaky, walk me through …).
 - ``domain_risk``: 0.35 per distinct risky domain (security, auth, crypto, payments, data loss,
@@ -216,7 +218,8 @@ _REASON_STRONG = _rx(
     r"stale (?:data|reads?)|trust boundar|\battacks?\b|\battacker\b|reorder|happens[- ]before|"
     r"\brace\b|lost updates?|double[- ]spend|recommendation|reason about|explain exactly|"
     r"^\s*design\b|\bdesign (?:the|a|an|our)\b|sharding|partition|\bconsistency\b|"
-    r"\bcorrect if\b|\bsafe to\b|is (?:it|this) (?:correct|safe)|prove it|either way|"
+    r"\bcorrect if\b|\bsafe to\b|is (?:it|this) (?:correct|safe|sound)|prove it|either way|"
+    r"interleavings?\b|\bargue\b|\brule (?:it|them|each(?: one)?) out\b|\bsoundness\b|"
     r"counter-?example|propose (?:a |an )?(?:\w+ )?(?:design|architecture|scheme)|"
     r"read[- ]your[- ]writes|\bcausal(?:ity| consistency)?\b")
 _REASON_WEAK = _rx(
@@ -230,7 +233,8 @@ _REASON_WEAK = _rx(
 # "What's the difference between a race condition and a deadlock?": naming hard concepts in a
 # short question of definition asks for a definition, not for reasoning about them.
 _DEFINITION = _rx(r"^\s*(?:what(?:'s| is| are| does)|define|explain what)\b[^\n]{0,40}"
-                  r"\b(?:difference between|mean|means|meaning|definition|stand for|is an?)\b")
+                  r"\b(?:difference between|mean|means|meaning|definition|stand for|is an?)\b|"
+                  r"^\s*(?:the )?difference between\b")
 
 
 def reasoning(f: Features) -> tuple[float, str]:

@@ -10,17 +10,20 @@ MEDIUM change to one unit described by its behaviour ("close the modal on Escape
 - ``change_request``: the task (or a clause of it) is an imperative asking for a change,
   after fillers such as "ok", "now", "also", "please", "can you" → 1; a described failure
   ("returns a 500", "crashes", an exception name) is an implicit fix request → 0.8;
-  explaining a pasted snippet of 10+ lines counts as one unit of work → 0.8.
+  explaining a pasted snippet of 10+ lines, or a named file ("read retry.ts and explain how it
+  works"), counts as one unit of work → 0.8.
 - ``scope``: 0.6 per breadth marker ("everywhere", "all public API endpoints", "the whole
-  test suite", "across services"), 0.6 when the user counts 3+ units, and 0.6 / 1 when recent
-  search results (Glob, Grep, rg, find) list 5+ / 15+ files: the agent measured the breadth.
+  test suite", "across services", a file of thousands of lines), 0.6 when the user counts 3+
+  units, and 0.6 / 1 when recent search results (Glob, Grep, rg, find) list 5+ / 15+ files:
+  the agent measured the breadth.
 - ``visible_failure`` (negative weight): a fix asked with its one failure in view (a pasted
   trace, a single failing run), nothing intermittent or repeated → 1.
 - ``mechanical`` (negative weight): 0.5 per lookup question form ("how do I", "what does") or
-  mechanical-edit marker (typo, rename, bump, whitespace, log level, "thanks").
+  mechanical-edit marker (typo, rename, bump, whitespace, sorting keys, log level, "thanks").
 - ``specified_edit`` (negative weight): 0.7 per cue that the user already gave the literal
   change: "from 30 to 60", "'A' -> 'B'", "= False", "on line 42", a quoted string to put in,
-  formatting-only words (indentation, trailing newline, (un)comment, unused/missing import).
+  formatting-only words (indentation, tabs to spaces, wrapping a line, trailing newline,
+  (un)comment, unused/missing import), a literal import statement to add.
 """
 
 from __future__ import annotations
@@ -65,6 +68,9 @@ _FAILURE = _rx(r"\breturns? (?:an? )?(?:5\d\d|4\d\d|500|error|null|undefined|nan
                r"\b\w*(?:error|exception)\b: |\bhangs?\b|\bbreaks? when\b|\bis (?:wrong|broken)\b|"
                r"\bsays \S+ is (?:invalid|wrong)\b|\bdoesn'?t (?:close|work|save|load|show|update|"
                r"render|compile|build)\b|\bkeeps? (?:running|failing|crashing)\b")
+# "read src/lib/retry.ts and explain how it works": a whole file to explain (rubric: MEDIUM).
+_EXPLAIN_MODULE = _rx(r"\bexplain (?:how|what|the|this|it)\b|\bwalk me through\b|"
+                      r"\bhow (?:does|do) (?:it|this|the \w+) work\b")
 _EXPLAIN = _rx(r"\bexplain\b|\bwhat (?:does|is) (?:this|that|the following)\b|"
                r"\bwalk me through\b|\bhow does (?:this|that)\b|\bwhy (?:does|is) (?:this|my)\b")
 
@@ -90,6 +96,8 @@ def change_request(f: Features) -> tuple[float, str]:
     code_lines = _fenced_lines(f.task_code)
     if code_lines >= 10 and _EXPLAIN.search(f.task):
         return 0.8, f"explain {code_lines} lines of code"
+    if f.files and not code_lines and _EXPLAIN_MODULE.search(f.task):
+        return 0.8, f"explain a module: {f.files[0]}"
     return 0.0, "no change asked"
 
 
@@ -143,11 +151,13 @@ SCOPE = _rx(
     r"\bmulti-?(?:file|tenan|region|platform)\w*|\bmonorepo\b|\bcodebase\b|"
     r"\bboth (?:the )?\w+ (?:and|&)\b|\bwhatever (?:breaks|fails)\b|"
     r"\b(?:several|many|multiple) (?:\w+ )?" + _UNITS + r"\b|"
-    r"\bcohesive modules\b|\binto (?:separate|smaller|several) (?:modules|services|packages)\b")
+    r"\bcohesive modules\b|\binto (?:separate|smaller|several) (?:modules|services|packages)\b|"
+    r"\b\d{1,3},?\d{3}[- ]lines?\b")  # "OrderService.java is 2,500 lines"
 # "for products, orders and customers", "in the API client, the updater and the uploader":
 # three or more named parts of the system.
-_ENUMERATED = _rx(r"\b(?:for|in|across|to|on|from) (?:both )?(?:the |our |all )?[\w-]+(?: [\w-]+)?"
-                  r"(?: \([^)]{1,20}\))?, (?:the |our )?[\w-]+(?: [\w-]+)?(?: \([^)]{1,20}\))?,? "
+_ENUMERATED = _rx(r"\b(?:for|in|into|across|to|on|from) (?:both )?(?:the |our |all )?"
+                  r"[\w-]+(?: [\w-]+)?(?: \([^)]{1,20}\))?, "
+                  r"(?:the |our )?[\w-]+(?: [\w-]+)?(?: \([^)]{1,20}\))?,? "
                   r"(?:and|&) (?:the |our )?[\w-]+")
 # "9 services", "about 40 call sites": the user counted the scope for us.
 _COUNTED = _rx(rf"\b(\d{{1,4}}) (?:\w+ )?{_UNITS}\b")
@@ -206,7 +216,8 @@ def scope(f: Features) -> tuple[float, str]:
 _LOOKUP = _rx(r"^\s*(?:how (?:do|can) i|what(?:'s| is| does| are)|which|where|is there|"
               r"is `|does|can i|show me|list|how many|print)\b|which version|what version|"
               r"\btypos?\b|\brename\b|\bbump\b|missing import|whitespace|"
-              r"\breformat|\bsort the imports\b|\blog level\b|\bcopyright\b|"
+              r"\breformat|\bsort the (?:imports|keys)\b|\balphabetical(?:ly)?\b|"
+              r"\blog level\b|\bcopyright\b|"
               r"\bchange (?:the|it|this) \w+ from\b|\bthanks\b")
 
 
@@ -225,6 +236,8 @@ _SPECIFIED = _rx(
     r"`[\w.]+ ?= ?[^`]{1,30}`|\bon line \d+|\bline \d+ of\b|"
     r"\bindentation\b|\btrailing (?:whitespace|newline|comma)|\bnewline at the end\b|"
     r"\buncomment\b|\bcomment out\b|\b(?:unused|missing) (?:`?import|dependency)|"
+    r"\badd `(?:import|from|use|require|#include)\b|\btabs? (?:with|to|for|into) (?:\d+ )?spaces\b|"
+    r"\bwrap (?:this|the) lines?\b|\bunder \d+ char|"
     r"\bto v?\d+\.\d+(?:\.\d+)?\b|\bto \d+\s*$|\b(?:add|put) \S+ to \.?\w+ignore\b|"
     r"^(?:\w+[,!]? ){0,3}use (?:an? |the )?[\w.-]+(?: [\w.-]+){0,4} instead\b|"
     r"\bconvert (?:this|the|it|these) (?:\w+ )?(?:from )?(?:json|yaml|toml|csv|xml|ini) "

@@ -97,3 +97,51 @@ def test_on_the_hand_path_a_medium_score_with_strong_reasoning_markers_is_raised
     decision = hand_scorer().score(ask("Can two workers deadlock here?"))
     assert decision.tier == "COMPLEX"
     assert "raised by reasoning markers" in decision.reason
+
+
+def test_a_definition_question_opening_with_difference_between_is_not_reasoning() -> None:
+    definition = value(ask("difference between COPY and ADD in a Dockerfile? which one should "
+                           "i use by default"), "reasoning")
+    choice = value(ask("Should we use COPY or ADD across our Dockerfiles? Compare the "
+                       "trade-offs for our build cache"), "reasoning")
+    assert definition < choice
+
+
+@pytest.mark.parametrize("analysis", [
+    "With READ COMMITTED, show an interleaving that overdraws the account or argue it can't",
+    "is this sound? I take two &mut into the Vec with unsafe",
+    "give me hypotheses ranked by likelihood and how to rule each one out",
+])
+def test_interleavings_soundness_and_elimination_are_strong_reasoning_markers(
+        analysis: str) -> None:
+    assert value(ask(analysis), "reasoning") >= 0.45
+
+
+def test_explaining_a_named_file_is_one_unit_of_work_but_a_one_line_snippet_is_not() -> None:
+    module = ask("I inherited src/lib/retry.ts. Can you read it and explain how it works?")
+    snippet = ask("explain this:\n```bash\nfind . -name '*.log' -mtime +7 -delete\n```")
+    assert value(module, "change_request") == 0.8
+    assert value(snippet, "change_request") == 0
+
+
+@pytest.mark.parametrize("edit", [
+    "add `import java.util.Optional;` to UserRepository.java",
+    "the steps block in ci.yml uses tabs, replace the tabs with 2 spaces",
+    "wrap this line under 100 chars, keep behaviour",
+])
+def test_literal_imports_and_whitespace_only_changes_are_spelled_out_edits(edit: str) -> None:
+    assert value(ask(edit), "specified_edit") > 0
+
+
+def test_sorting_keys_is_a_mechanical_edit() -> None:
+    assert value(ask("sort the keys in locales/en.json alphabetically"), "mechanical") > 0
+
+
+@pytest.mark.parametrize(("broad", "narrow"), [
+    ("Split OrderService into PricingService, InventoryService and NotificationService",
+     "Split OrderService into two classes"),
+    ("OrderService.java is 2,500 lines, break it up", "OrderService.java is long, break it up"),
+])
+def test_naming_the_parts_or_a_file_of_thousands_of_lines_is_breadth(broad: str,
+                                                                      narrow: str) -> None:
+    assert value(ask(broad), "scope") > value(ask(narrow), "scope")
