@@ -7,7 +7,8 @@ chosen tier). The coefficients are centred across tiers (L2 makes the fitted one
 means a positive coefficient pulls *toward* that tier relative to the average tier.
 
 Inputs are the dimension values (0–1) plus ``score``, the hand-weighted sum, through which the
-code-graph dimension (absent from the labelled set, so not learnable) still counts.
+code-graph dimension (absent from the labelled set, so not learnable) still counts, and, when
+the fit chose them, hashed word n-grams of the task (:mod:`lynkr.routing.ngrams`).
 
 The coefficients live in ``learned_weights.json`` next to this module; a missing file means no
 learned stage. The file is data written by the fit script, never edited by hand.
@@ -37,11 +38,18 @@ class LearnedModel:
     # Whether the scorer's "MEDIUM with strong reasoning markers -> COMPLEX" rule stays on top
     # (chosen by cross-validation like everything else).
     reasoning_rule: bool = True
+    # Hashed word n-gram buckets among the inputs (0: none; see routing/ngrams.py).
+    ngram_buckets: int = 0
+    # Cost of sending a request two or more tiers below its label, relative to any other miss;
+    # above 1 the decision minimises expected cost instead of taking the likeliest tier.
+    under_two_cost: float = 1.0
 
     def logits(self, values: Mapping[str, float]) -> dict[str, float]:
-        """Each tier's logit; features missing from ``values`` count as 0."""
-        return {tier: self.intercepts[tier] + sum(self.coefficients[tier][f] * values.get(f, 0.0)
-                                                  for f in self.features)
+        """Each tier's logit; features missing from ``values`` count as 0 (so only the inputs
+        present are summed: a few dozen of the model's n-gram buckets, not all of them)."""
+        present = [(f, v) for f, v in values.items() if v and f in self.coefficients[TIER_ORDER[0]]]
+        return {tier: self.intercepts[tier] + sum(self.coefficients[tier][f] * v
+                                                  for f, v in present)
                 for tier in TIER_ORDER}
 
     def probabilities(self, values: Mapping[str, float]) -> dict[str, float]:
@@ -52,10 +60,22 @@ class LearnedModel:
         return {t: v / total for t, v in exp.items()}
 
     def predict(self, values: Mapping[str, float]) -> str:
-        """The tier with the highest logit; ties go to the higher tier (under-routing costs
-        more than over-routing)."""
-        logits = self.logits(values)
-        return max(reversed(TIER_ORDER), key=lambda t: logits[t])
+        """The tier with the highest logit, or with ``under_two_cost`` above 1 the tier of least
+        expected cost; ties go to the higher tier (under-routing costs more than over-routing)."""
+        if self.under_two_cost == 1.0:
+            logits = self.logits(values)
+            return max(reversed(TIER_ORDER), key=lambda t: logits[t])
+        return least_cost_tier(self.probabilities(values), self.under_two_cost)
+
+
+def least_cost_tier(probabilities: Mapping[str, float], under_two_cost: float) -> str:
+    """The tier minimising expected cost when every miss costs 1 except sending a request two
+    or more tiers below its label, which costs ``under_two_cost``."""
+    def cost(chosen: int) -> float:
+        return sum(p * (0.0 if gold == chosen else under_two_cost if gold - chosen >= 2 else 1.0)
+                   for gold, p in enumerate(probabilities[t] for t in TIER_ORDER))
+    best = min(range(len(TIER_ORDER) - 1, -1, -1), key=cost)
+    return TIER_ORDER[best]
 
 
 def parse_learned(data: object, source: str = "learned weights") -> LearnedModel:
@@ -80,7 +100,9 @@ def parse_learned(data: object, source: str = "learned weights") -> LearnedModel
     return LearnedModel(tuple(features),
                         MappingProxyType({t: _number(intercepts[t], f"{source}: {t}")
                                           for t in TIER_ORDER}),
-                        MappingProxyType(table), bool(data.get("reasoning_rule", True)))
+                        MappingProxyType(table), bool(data.get("reasoning_rule", True)),
+                        int(_number(data.get("ngram_buckets", 0), f"{source}: ngram_buckets")),
+                        _number(data.get("under_two_cost", 1.0), f"{source}: under_two_cost"))
 
 
 def load_learned(path: Path = LEARNED_WEIGHTS_PATH) -> LearnedModel | None:

@@ -16,13 +16,14 @@ the thresholds of :mod:`lynkr.routing.weights`. On top of the score, in this ord
 Which path decides the tier (step 3's thresholds are the *hand-set* path): when
 ``lynkr/routing/learned_weights.json`` exists (written by ``bench/fit_router.py`` from the train
 split) and no ``ROUTING_WEIGHTS_FILE`` is set, a multinomial logistic regression over the
-dimension values picks the tier instead of the thresholds and gate (see
-:mod:`lynkr.routing.learned`). Steps 1–2, the hint floors and (if the fit chose it) the
-reasoning-marker raise still apply on top, and a firing code graph (which the labelled set
-cannot teach) can raise the tier to the hand-set path's. A ``ROUTING_WEIGHTS_FILE`` means an
-operator tuned the hand weights, so the hand-set path is used. Either way ``dimensions`` carry
-the hand weights and ``score`` is their sum (affinity compares it with the thresholds); on the
-learned path ``Decision.learned`` adds each input's push toward the chosen tier.
+dimension values (plus hashed word n-grams of the task, if the fit chose them) picks the tier
+instead of the thresholds and gate (see :mod:`lynkr.routing.learned`). Steps 1–2, the hint
+floors and (if the fit chose it) the reasoning-marker raise still apply on top, and a firing
+code graph (which the labelled set cannot teach) can raise the tier to the hand-set path's. A
+``ROUTING_WEIGHTS_FILE`` means an operator tuned the hand weights, so the hand-set path is used.
+Either way ``dimensions`` carry the hand weights and ``score`` is their sum (affinity compares
+it with the thresholds); on the learned path ``Decision.learned`` adds each input's push toward
+the chosen tier.
 
 The only I/O-ish input is the optional code-graph callable, which maps mentioned files and
 symbols to AST complexity and blast radius; it can only raise the score.
@@ -40,6 +41,7 @@ from lynkr.model import Block, Request, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.routing import dimensions as dims
 from lynkr.routing.learned import LearnedModel, load_learned
 from lynkr.routing.mentions import extract_mentions
+from lynkr.routing.ngrams import hashed_ngrams, ngram_text
 from lynkr.routing.patterns import clamp as _clamp
 from lynkr.routing.scope import files_listed, is_search
 from lynkr.routing.side_requests import detect_side_request
@@ -129,7 +131,7 @@ class Scorer:
                 return Decision(tier, score, dimensions, f"forced {tier} by pattern {hit!r}", True)
         values = {d.name: d.value for d in dimensions}
         if self._learned is not None:
-            return self._learned_decision(score, values, dimensions)
+            return self._learned_decision(score, values, dimensions, features)
         tier, why = self._tier(score, values)
         top = sorted((d for d in dimensions if d.contribution > 0),
                      key=lambda d: -d.contribution)[:3]
@@ -137,12 +139,14 @@ class Scorer:
         return Decision(tier, score, dimensions, f"{tier} at {score:.2f}{why}: {drivers}", False)
 
     def _learned_decision(self, score: float, values: dict[str, float],
-                          dimensions: tuple[Dimension, ...]) -> Decision:
+                          dimensions: tuple[Dimension, ...], f: dims.Features) -> Decision:
         model = self._learned
         assert model is not None
         values["score"] = score
-        probabilities = model.probabilities(values)
-        tier, why = apply_overrides(model.predict(values), values,
+        words = hashed_ngrams(ngram_text(f), model.ngram_buckets)
+        inputs = values | words
+        probabilities = model.probabilities(inputs)
+        tier, why = apply_overrides(model.predict(inputs), values,
                                     reasoning_rule=model.reasoning_rule)
         if values.get("code_graph", 0.0) > 0.0:
             # The labelled set has no code graph to learn from, so the graph keeps its hand-set
@@ -154,6 +158,11 @@ class Scorer:
         toward = tuple(_dimension(d.name, d.value, row.get(d.name, 0.0), d.reason)
                        for d in dimensions) + (
             _dimension("score", score, row.get("score", 0.0), "hand-weighted sum"),)
+        if words:
+            # The n-grams' summed push, reported as one input (value 1, weight = the sum).
+            push = sum(row.get(g, 0.0) * w for g, w in words.items())
+            toward += (Dimension("word_ngrams", 1.0, push, push,
+                                 f"{len(words)} hashed word n-grams"),)
         top = sorted((d for d in toward if d.contribution > 0), key=lambda d: -d.contribution)[:3]
         drivers = "; ".join(f"{d.name} +{d.contribution:.2f} ({d.reason})" for d in top)
         odds = "/".join(f"{probabilities[t]:.2f}" for t in TIER_ORDER)

@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 
 from lynkr.config import RoutingSettings
-from lynkr.routing.learned import LEARNED_WEIGHTS_PATH, load_learned, parse_learned
-from lynkr.routing.scorer import Scorer
+from lynkr.routing.learned import (
+    LEARNED_WEIGHTS_PATH,
+    least_cost_tier,
+    load_learned,
+    parse_learned,
+)
+from lynkr.routing.ngrams import hashed_ngrams, is_ngram, ngram_text
+from lynkr.routing.scorer import Scorer, extract_features
 from lynkr.routing.weights import TIER_ORDER, WeightsError
 
 from .helpers import CLAUDE_CODE_TOOLS, ask, hand_scorer, scorer
@@ -26,7 +32,8 @@ def test_the_shipped_coefficients_load_and_cover_every_tier_and_dimension() -> N
     model = load_learned()
     assert model is not None
     names = {d.name for d in hand_scorer().score(ask("fix the bug")).dimensions}
-    assert set(model.features) <= names | {"score"}
+    assert {f for f in model.features if not is_ngram(f)} <= names | {"score"}
+    assert sum(is_ngram(f) for f in model.features) == model.ngram_buckets
     assert "score" in model.features and "reasoning" in model.features
     assert set(model.coefficients) == set(TIER_ORDER) == set(model.intercepts)
 
@@ -48,9 +55,12 @@ def test_a_learned_decision_shows_each_dimensions_push_toward_the_chosen_tier(ta
     decision = scorer().score(ask(task, tools=CLAUDE_CODE_TOOLS))
     assert "learned stage" in decision.reason and not decision.forced
     row = learned.coefficients[decision.tier]
-    assert {d.name for d in decision.learned} == {d.name for d in decision.dimensions} | {"score"}
+    words = {"word_ngrams"} if learned.ngram_buckets else set()
+    assert ({d.name for d in decision.learned}
+            == {d.name for d in decision.dimensions} | {"score"} | words)
     for push in decision.learned:
-        assert push.weight == row.get(push.name, 0.0)
+        if push.name != "word_ngrams":
+            assert push.weight == row.get(push.name, 0.0)
         assert push.contribution == pytest.approx(push.value * push.weight)
     # dimensions and score stay the hand-weighted ones that affinity and the API report
     hand = hand_scorer().score(ask(task, tools=CLAUDE_CODE_TOOLS))
@@ -64,7 +74,9 @@ def test_learned_decisions_are_deterministic_and_follow_the_highest_logit() -> N
     for task in TASKS:
         first, again = (scorer().score(ask(task, tools=CLAUDE_CODE_TOOLS)) for _ in range(2))
         assert first == again
-        values = {d.name: d.value for d in first.learned}
+        request = ask(task, tools=CLAUDE_CODE_TOOLS)
+        values = ({d.name: d.value for d in first.learned if d.name != "word_ngrams"}
+                  | hashed_ngrams(ngram_text(extract_features(request)), learned.ngram_buckets))
         assert first.tier == learned.predict(values) or "raised" in first.reason
         assert sum(learned.probabilities(values).values()) == pytest.approx(1.0)
 
@@ -95,3 +107,22 @@ def test_the_shipped_file_records_that_it_was_fitted_on_train_with_cross_validat
     data = json.loads(LEARNED_WEIGHTS_PATH.read_text())
     assert "train split only" in data["about"]
     assert {"folds", "repeats", "accuracy"} <= set(data["cv"])
+
+
+def test_a_costly_two_tier_under_route_moves_a_close_call_up_a_tier() -> None:
+    # Likeliest is SIMPLE, but a quarter of the mass says COMPLEX, two tiers above it.
+    p = {"SIMPLE": 0.45, "MEDIUM": 0.3, "COMPLEX": 0.25, "REASONING": 0.0}
+    assert least_cost_tier(p, 1.0) == "SIMPLE"
+    assert least_cost_tier(p, 4.0) == "MEDIUM"
+
+
+def test_with_equal_costs_the_least_cost_tier_is_the_likeliest() -> None:
+    p = {"SIMPLE": 0.1, "MEDIUM": 0.2, "COMPLEX": 0.6, "REASONING": 0.1}
+    assert least_cost_tier(p, 1.0) == "COMPLEX"
+
+
+def test_under_two_cost_and_ngram_buckets_are_read_from_the_coefficients_file() -> None:
+    model = parse_learned({"features": ["a"], "intercepts": dict.fromkeys(TIER_ORDER, 0),
+                           "coefficients": {t: {"a": 0.0} for t in TIER_ORDER},
+                           "ngram_buckets": 64, "under_two_cost": 4})
+    assert (model.ngram_buckets, model.under_two_cost) == (64, 4.0)
