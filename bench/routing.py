@@ -11,8 +11,8 @@ train split only, so the default run never scores the test split at all and ``--
 train misses only. ``--report`` scores the held-out split, prints per-tier precision/recall and
 the confusion matrix, and writes ``bench/results/routing.json``; every report run is a look at
 the test set and is recorded in the rubric's evaluation log. Held-out numbers are given for the
-original test split (items without ``origin``) and for the enlarged one (plus the items added
-later, split by the same seeded stratified rule).
+original test split (items without ``origin``), for the enlarged one (plus the items added
+later, split by the same seeded stratified rule), and for each added batch alone (``origin``).
 
 The default scorer (the learned stage when its coefficients file exists, see
 ``bench/fit_router.py``) is shown beside the hand-set path (thresholds and gate). Each split
@@ -228,6 +228,9 @@ def main() -> None:
     if args.report:
         test = [i for i in items if i.split == "test"]
         splits |= {"test_original": [i for i in test if not i.origin], "test": test}
+        # Each batch of added items alone: the latest batch is the freshest held-out check.
+        splits |= {f"test_{origin}": [i for i in test if i.origin == origin]
+                   for origin in sorted({i.origin for i in test if i.origin})}
     report: dict[str, Any] = {"dataset": str(DATA.relative_to(ROOT.parent)), "n": len(items),
                               "rules": RULES, "length_baseline_bounds": bounds, "splits": {}}
     rows = []
@@ -247,7 +250,7 @@ def main() -> None:
     print_table(rows)
     print_metrics("scorer, train", report["splits"]["train"]["scorer"])
     if args.report:
-        for name in ("test_original", "test"):
+        for name in [n for n in splits if n.startswith("test")]:
             print_metrics(f"scorer, held-out {name}", report["splits"][name]["scorer"])
         print_metrics("length-only, held-out test", report["splits"]["test"]["length_baseline"])
         held = report["splits"]["test"]["scorer"]
