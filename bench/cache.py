@@ -6,9 +6,10 @@ Sections, one function each (an HTTP end-to-end section can be added next to the
 
 * ``latency``: in-process ``SemanticCache.lookup()`` p50/p99 over a cache of N entries, for an
   exact hit served from the in-process LRU, an exact hit read from Chroma (another replica's
-  view), a semantic hit on an entry this replica stored (found in its in-memory vectors), a
-  semantic hit on an entry another replica stored (found by the Chroma vector query) and a
-  miss. Every semantic and miss lookup embeds its query (no embedding LRU).
+  view), a semantic hit found in the store's in-memory index, a semantic hit seen from a
+  replica sharing a Chroma server (found by the Chroma vector query), a miss on the embedded
+  store (embedding + in-memory search) and the same miss on a shared store (+ the Chroma
+  vector query). Every semantic and miss lookup embeds its query (no embedding LRU).
 * ``quality``: the labelled pairs of ``bench/data/cache_pairs.jsonl``. The threshold is tuned
   on the TRAIN split only (lowest threshold with zero false hits, maximising paraphrase
   recall); both splits are then scored with the real SemanticCache at the configured default
@@ -93,6 +94,11 @@ def latency(settings: Settings, embedder: Embedder, entries: int, rounds: int) -
     # new paraphrase does in production.
     uncached = LocalEmbedder(lru_size=0)
     cache = SemanticCache(settings, store, uncached)
+    cache.index_loaded(timeout=60)
+    # A replica sharing a Chroma server keeps its own index and must ask Chroma for entries
+    # others stored: the same collection opened as a shared store shows that path.
+    shared_store = open_store(settings, embedder)
+    shared_store.shared = True
     questions = [p["cached"] for p in paraphrases] + filler[:max(0, entries - len(paraphrases))]
     started = time.perf_counter()
     for question in questions:
@@ -102,7 +108,7 @@ def latency(settings: Settings, embedder: Embedder, entries: int, rounds: int) -
     def measure(make: Any, requests: list[Request], fresh_cache: bool = False) -> dict[str, Any]:
         samples, hits = [], 0
         for i in range(rounds):
-            target = SemanticCache(settings, store, uncached) if fresh_cache else cache
+            target = SemanticCache(settings, shared_store, uncached) if fresh_cache else cache
             request = requests[i % len(requests)]
             t0 = time.perf_counter()
             hit = make(target, request)
@@ -129,6 +135,7 @@ def latency(settings: Settings, embedder: Embedder, entries: int, rounds: int) -
         "semantic_hit_other_replica": measure(lambda c, r: c.lookup(r), semantic,
                                               fresh_cache=True),
         "miss": measure(lambda c, r: c.lookup(r), misses),
+        "miss_shared_store": measure(lambda c, r: c.lookup(r), misses, fresh_cache=True),
     }
 
 
@@ -329,7 +336,7 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"\nsemantic cache lookup() in-process, {lat['entries']} entries")
     print(f"  {'case':<28}{'p50 ms':>9}{'p99 ms':>9}{'hit rate':>10}")
     for case in ("exact_hit_lru", "exact_hit_chroma", "semantic_hit", "semantic_hit_other_replica",
-                 "miss"):
+                 "miss", "miss_shared_store"):
         row = lat[case]
         print(f"  {case:<28}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['hit_rate']:>10.2f}")
     emb = lat["embed_one_query"]

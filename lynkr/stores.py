@@ -119,7 +119,10 @@ class Store:
     location: str
     embedder: Embedder
     embedding_function: LynkrEmbeddingFunction
+    # A Chroma server other replicas write to; an embedded store is written by this process.
+    shared: bool = False
     _collections: dict[str, Collection] = field(default_factory=dict)
+    _indexes: dict[str, LocalVectors] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def collection_name(self, kind: str) -> str:
@@ -141,6 +144,16 @@ class Store:
                 )
             self._collections[kind] = found
             return found
+
+    def index(self, kind: str, max_entries: int) -> tuple[LocalVectors, bool]:
+        """The in-memory vector index of the ``kind`` collection, shared by every user of this
+        store so none misses another's writes; True when this call created it."""
+        with self._lock:
+            found = self._indexes.get(kind)
+            if found is not None:
+                return found, False
+            created = self._indexes[kind] = LocalVectors(max_entries)
+            return created, True
 
     def call(self, kind: str, action: str, operation: Callable[[Collection], T]) -> T:
         """Run ``operation`` on the ``kind`` collection, mapping failures to StoreUnavailable.
@@ -183,9 +196,14 @@ class LocalEntry:
 
 
 class LocalVectors:
-    """Vectors this process wrote to Chroma, grouped, for an in-memory nearest neighbour
-    search that costs one matrix-vector product instead of a Chroma query. Bounded (oldest
-    dropped first), thread-safe, no I/O: callers confirm matches against Chroma."""
+    """Vectors of a collection's entries, grouped, for an in-memory nearest neighbour search
+    that costs one matrix-vector product instead of a Chroma query. Bounded (oldest dropped
+    first), thread-safe, no I/O: callers confirm matches against Chroma.
+
+    The index is *complete* once its owner has loaded every entry already in the collection
+    (:meth:`mark_loaded`) and has dropped none for lack of room since: then a question with no
+    close match here has none in Chroma either (for a store nobody else writes to).
+    """
 
     def __init__(self, max_entries: int) -> None:
         self._max = max_entries
@@ -194,6 +212,22 @@ class LocalVectors:
         # Per group: (keys, stacked vectors), rebuilt on the first search after a change.
         self._matrices: dict[str, tuple[list[str], np.ndarray]] = {}
         self._lock = threading.Lock()
+        self._loaded = threading.Event()
+        self._overflowed = False
+
+    @property
+    def complete(self) -> bool:
+        return self._loaded.is_set() and not self._overflowed
+
+    def mark_loaded(self) -> None:
+        self._loaded.set()
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        return self._loaded.wait(timeout)
+
+    def has_group(self, group: str) -> bool:
+        with self._lock:
+            return group in self._by_group
 
     def add(self, key: str, entry: LocalEntry) -> None:
         with self._lock:
@@ -203,6 +237,7 @@ class LocalVectors:
             self._matrices.pop(entry.group, None)
             while len(self._entries) > self._max:
                 self._drop(next(iter(self._entries)))
+                self._overflowed = True
 
     def discard(self, keys: list[str]) -> None:
         with self._lock:
@@ -267,7 +302,8 @@ def open_store(settings: Settings, embedder: Embedder | None = None) -> Store:
             client.list_collections(limit=1)
     function = LynkrEmbeddingFunction(settings.embeddings_provider, settings.embeddings_model,
                                       settings.embeddings_endpoint, embedder=embedder)
-    return Store(client, settings.namespace, location, embedder, function)
+    return Store(client, settings.namespace, location, embedder, function,
+                 shared=bool(settings.chroma_host))
 
 
 def cosine_similarity(distance: float) -> float:

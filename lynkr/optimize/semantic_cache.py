@@ -9,12 +9,15 @@ time and the serialised response. So one collection serves both layers:
    which is what lets replicas sharing a Chroma server hit each other's entries;
 2. semantic lookup: nearest questions with the same context hash, accepted when the cosine
    similarity reaches ``settings.cache.threshold`` *and* both questions have the same salient
-   tokens (see :mod:`lynkr.optimize.cache_keys`). The vectors of the entries this replica
-   stored are also kept in memory (:class:`lynkr.stores.LocalVectors`), searched first with
-   one matrix-vector product; a match found there is confirmed, and its answer read, with a
-   by-id ``get`` in Chroma. Only when that finds nothing is the Chroma vector query run,
-   which is where other replicas' entries are found. The vector query grows with the
-   collection (~10 ms at 2,000 entries in one context); the by-id get stays under ~1 ms.
+   tokens (see :mod:`lynkr.optimize.cache_keys`). The vectors of the collection's first-turn
+   entries are also kept in memory (:class:`lynkr.stores.LocalVectors`, one per store),
+   searched first with one matrix-vector product; a match found there is confirmed, and its
+   answer read, with a by-id ``get`` in Chroma. With an embedded store the index is loaded
+   from Chroma in the background at start; once it holds everything, a question whose
+   context has no entries is a miss without even being embedded, and one with no close match
+   is a miss without a Chroma vector query. With a shared Chroma server (other replicas
+   write to it) a local miss still runs the vector query (~10 ms at 2,000 entries in one
+   context), which is where other replicas' entries are found.
 
 Only single-shot questions (the first user turn) are semantic-matched; later turns hit only on
 an exact match of the whole conversation. Turns carrying tool results are never served, and
@@ -32,6 +35,7 @@ Any Chroma failure raises :class:`lynkr.stores.StoreUnavailable`.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -61,11 +65,13 @@ from lynkr.optimize.cache_keys import (
     normalize_question,
     salient_tokens,
 )
-from lynkr.stores import LocalEntry, LocalVectors, Store, as_vectors, cosine_similarity
+from lynkr.stores import LocalEntry, Store, as_vectors, cosine_similarity
+
+log = logging.getLogger("lynkr.cache")
 
 _CANDIDATES = 5
 _LRU_SIZE = 1024
-_LOCAL_VECTORS = 4096  # ~6 MB of float32 vectors
+_LOCAL_VECTORS = 4096  # at least; ~1.5 KB of float32 per entry
 _STORABLE_STOPS = frozenset({"end_turn", "stop_sequence"})
 
 
@@ -121,10 +127,43 @@ class SemanticCache:
         self._embedder = embedder
         self._clock = clock
         self._lru: OrderedDict[str, tuple[str, float]] = OrderedDict()
-        self._local = LocalVectors(_LOCAL_VECTORS)
         self._lock = threading.Lock()
         self._counts = {"exact_hits": 0, "semantic_hits": 0, "misses": 0, "stored": 0,
                         "not_cacheable": 0, "near_misses_rejected": 0, "evicted": 0}
+        # Room for every entry eviction allows, so a loaded index stays complete.
+        room = max(_LOCAL_VECTORS, self.max_entries + self.max_entries // 10 + 1)
+        self._local, created = store.index("cache", room)
+        if created and not store.shared:
+            threading.Thread(target=self._load_index, name="lynkr-cache-index",
+                             daemon=True).start()
+
+    def _load_index(self) -> None:
+        """Put every first-turn entry already in the (embedded) store into the local index.
+
+        Any failure leaves the index incomplete, which only means lookups keep querying
+        Chroma as they would without it."""
+        try:
+            found = self._store.call("cache", "index load", lambda c: c.get(
+                include=["embeddings", "documents", "metadatas"]))
+            now = self._clock()
+            vectors = found.get("embeddings")
+            rows = zip(found.get("ids") or [], [] if vectors is None else vectors,
+                       found.get("documents") or [], found.get("metadatas") or [],
+                       strict=False)
+            for key, vector, document, meta in rows:
+                if (meta and document and meta.get("semantic", True)
+                        and self._fresh(float(meta["created"]), now)):  # type: ignore[arg-type]
+                    self._local.add(key, LocalEntry(str(meta["context"]),
+                                                    np.asarray(vector, dtype=np.float32),
+                                                    salient_tokens(document)))
+        except Exception as err:  # StoreUnavailable, or an entry in an unexpected shape
+            log.warning("cache index not loaded; lookups query Chroma: %s", err)
+            return
+        self._local.mark_loaded()
+
+    def index_loaded(self, timeout: float | None = None) -> bool:
+        """Wait until the local index holds the store's earlier entries (embedded stores)."""
+        return self._local.wait_loaded(timeout)
 
     # --- lookup ---------------------------------------------------------------------------
 
@@ -143,7 +182,9 @@ class SemanticCache:
             if hit is not None:
                 self._count("exact_hits")
                 return hit
-        if question is not None:
+        # With a complete index, a context nothing was stored under needs no embedding.
+        if question is not None and (self._local.has_group(context)
+                                     or not self._local.complete):
             hit = self._semantic(context, question, self._embedder.embed([question]))
             if hit is not None:
                 self._count("semantic_hits")
@@ -179,7 +220,7 @@ class SemanticCache:
         now = self._clock()
         hit = self._confirmed(self._local.nearest(context, vector[0], self.threshold), wanted,
                               now)
-        if hit is not None:
+        if hit is not None or self._local.complete:
             return hit
         where: dict[str, Any] = {"context": context}
         if self.ttl > 0:
@@ -238,13 +279,14 @@ class SemanticCache:
         payload = _response_to_json(response)
         now = self._clock()
         vector = self._embedder.embed([question])
+        semantic = is_semantic_request(request)
         metadata = {"context": context, "created": now, "response": payload,
-                    "model": request.model}
+                    "model": request.model, "semantic": semantic}
         self._store.call("cache", "store", lambda c: c.upsert(
             ids=[key], embeddings=as_vectors(vector), documents=[question],
             metadatas=[metadata]))
         self._remember(key, payload, now)
-        if is_semantic_request(request):
+        if semantic:
             self._local.add(key, LocalEntry(context, vector[0], salient_tokens(question)))
         self._count("stored")
         if self._store.call("cache", "count", lambda c: c.count()) > self.max_entries:
