@@ -229,6 +229,10 @@ class LocalVectors:
         with self._lock:
             return group in self._by_group
 
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return key in self._entries
+
     def add(self, key: str, entry: LocalEntry) -> None:
         with self._lock:
             self._drop(key)

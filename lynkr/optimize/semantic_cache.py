@@ -13,9 +13,10 @@ time and the serialised response. So one collection serves both layers:
    entries are also kept in memory (:class:`lynkr.stores.LocalVectors`, one per store),
    searched first with one matrix-vector product; a match found there is confirmed, and its
    answer read, with a by-id ``get`` in Chroma. With an embedded store the index is loaded
-   from Chroma in the background at start; once it holds everything, a question whose
-   context has no entries is a miss without even being embedded, and one with no close match
-   is a miss without a Chroma vector query. With a shared Chroma server (other replicas
+   from Chroma in the background at start; once it holds everything, a first-turn question
+   whose exact key it lacks skips the exact ``get``, one whose context has no entries is a
+   miss without even being embedded, and one with no close match is a miss without a Chroma
+   vector query. With a shared Chroma server (other replicas
    write to it) a local miss still runs the vector query (~10 ms at 2,000 entries in one
    context), which is where other replicas' entries are found.
 
@@ -178,7 +179,11 @@ class SemanticCache:
         question = (normalize_question(final_question(request))
                     if len(request.messages) == 1 else None)
         if self.prompt_cache:
-            hit = self._recent(key) or self._stored(key)
+            hit = self._recent(key)
+            # A complete index holds every first-turn key: one it lacks is not in Chroma.
+            if hit is None and (question is None or not self._local.complete
+                                or key in self._local):
+                hit = self._stored(key)
             if hit is not None:
                 self._count("exact_hits")
                 return hit

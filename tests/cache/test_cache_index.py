@@ -42,6 +42,19 @@ def test_after_a_restart_paraphrases_hit_from_the_loaded_index(
     assert hit.response.text == "sorted(items, key=...)"
 
 
+def test_an_exact_repeat_after_a_restart_is_served_without_embedding(
+        make_settings: Callable[..., Settings], embedder: Embedder) -> None:
+    settings = make_settings()
+    SemanticCache(settings, open_store(settings, embedder), embedder).store(
+        ask(QUESTION), answer("sorted(items, key=...)"))
+    counting = CountingEmbedder(embedder)
+    restarted = SemanticCache(settings, open_store(settings, counting), counting)
+    assert restarted.index_loaded(timeout=10)
+    hit = restarted.lookup(ask(QUESTION))
+    assert hit is not None and hit.kind == "exact"
+    assert counting.texts == 0
+
+
 def test_a_question_in_a_context_with_no_entries_is_not_embedded(
         make_settings: Callable[..., Settings], embedder: Embedder) -> None:
     counting = CountingEmbedder(embedder)
