@@ -31,7 +31,9 @@ class Workspace:
     """A directory tree the tools may read; paths in and out are relative to ``root``."""
 
     root: Path
-    _ignore: pathspec.PathSpec | None = field(default=None, init=False, repr=False)
+    # Parsed .gitignore per directory (relative POSIX path, "" for the root); None: no file.
+    _ignores: dict[str, pathspec.GitIgnoreSpec | None] = field(default_factory=dict,
+                                                               init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
@@ -64,22 +66,37 @@ class Workspace:
         rel = path.relative_to(self.root).as_posix()
         return rel or "."
 
-    @property
-    def ignore(self) -> pathspec.PathSpec:
-        """The root's .gitignore patterns (read once; a tool call is a moment, not a session)."""
-        if self._ignore is None:
-            lines: list[str] = []
-            gitignore = self.root / ".gitignore"
-            if gitignore.is_file():
-                lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-            self._ignore = pathspec.PathSpec.from_lines("gitwildmatch", lines)
-        return self._ignore
+    def _gitignore(self, directory: str) -> pathspec.GitIgnoreSpec | None:
+        """The patterns of ``directory``'s own .gitignore (read once; a tool call is a moment,
+        not a session)."""
+        if directory not in self._ignores:
+            path = self.root / directory / ".gitignore"
+            spec = None
+            if path.is_file():
+                lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+                spec = pathspec.GitIgnoreSpec.from_lines(lines)
+            self._ignores[directory] = spec
+        return self._ignores[directory]
 
     def is_ignored(self, rel: str, *, is_dir: bool = False) -> bool:
-        """True when .gitignore (or the built-in list) excludes ``rel``."""
-        if any(part in ALWAYS_IGNORED for part in rel.split("/")):
+        """True when a .gitignore (or the built-in list) excludes ``rel``.
+
+        As in git, every directory's .gitignore applies below it, relative to that directory,
+        and the deepest file with a pattern matching the path decides (so a nested
+        ``!keep.log`` re-includes what the root's ``*.log`` excluded).
+        """
+        parts = rel.split("/")
+        if any(part in ALWAYS_IGNORED for part in parts):
             return True
-        return self.ignore.match_file(rel + "/" if is_dir else rel)
+        for depth in range(len(parts) - 1, -1, -1):
+            spec = self._gitignore("/".join(parts[:depth]))
+            if spec is None:
+                continue
+            below = "/".join(parts[depth:]) + ("/" if is_dir else "")
+            decided = spec.check_file(below).include
+            if decided is not None:
+                return decided
+        return False
 
     def walk(self, start: Path) -> Iterator[Path]:
         """Files under ``start`` that git would track, in a stable order, without escaping.

@@ -120,3 +120,18 @@ def test_install_write_creates_the_cursor_config(tmp_path: Path) -> None:
     message = install("cursor", write=True, root=None, home=tmp_path, cwd=tmp_path)
     written = json.loads((tmp_path / ".cursor" / "mcp.json").read_text())
     assert "lynkr" in written["mcpServers"] and ".cursor" in message
+
+
+def test_nested_gitignores_apply_below_their_directory_and_the_deepest_decides(
+        tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("*.log\n")
+    (tmp_path / "app" / "gen").mkdir(parents=True)
+    (tmp_path / "app" / ".gitignore").write_text("gen/\n!keep.log\n")
+    for rel in ("top.log", "app/keep.log", "app/other.log", "app/main.py", "app/gen/out.py",
+                "lib/gen/real.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x\n")
+    ws = Workspace(tmp_path)
+    seen = {ws.relative(p) for p in ws.walk(tmp_path)}
+    assert seen == {".gitignore", "app/.gitignore", "app/keep.log", "app/main.py",
+                    "lib/gen/real.py"}
