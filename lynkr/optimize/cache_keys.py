@@ -268,6 +268,13 @@ def _looks_like_identifier(word: str) -> bool:
     )
 
 
+# Claude Code 2.1 opens its system prompt with a line for Anthropic's billing whose suffix is a
+# fingerprint of the first user message ("x-anthropic-billing-header: cc_version=2.1.197.73f;
+# cc_entrypoint=sdk-cli;"): metadata, not an instruction, and different for every question.
+_BILLING_LINE = re.compile(r"^x-anthropic-billing-header:[^\n]*\n*", re.MULTILINE)
+_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+
+
 def context_hash(request: Request) -> str:
     """Hash of everything that changes the answer except the final question's wording: model
     (tier), system prompt, tools (names + schemas), tool choice, sampling settings, the earlier
@@ -276,7 +283,7 @@ def context_hash(request: Request) -> str:
     earlier = request.messages[:-1] if request.messages else []
     payload: dict[str, Any] = {
         "model": request.model,
-        "system": [b.text for b in request.system],
+        "system": [_BILLING_LINE.sub("", b.text) for b in request.system],
         "tools": sorted(([t.name, t.description, t.input_schema, t.raw] for t in request.tools),
                         key=lambda t: str(t[0])),
         "tool_choice": (None if request.tool_choice is None else
@@ -289,6 +296,7 @@ def context_hash(request: Request) -> str:
         "final_role": final.role if final else None,
         "final_other": ([_block_repr(b) for b in final.content if not isinstance(b, TextBlock)]
                         if final else []),
+        "final_reminders": _REMINDER.findall(final.text) if final else [],
     }
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
@@ -303,10 +311,16 @@ def exact_key(request: Request, context: str | None = None) -> str:
 
 
 def final_question(request: Request) -> str:
-    """The text of the last message when it is a user turn; "" otherwise."""
+    """The user's own words in the last message when it is a user turn; "" otherwise.
+
+    Claude Code wraps context it injects (today's date, CLAUDE.md, open files) in
+    ``<system-reminder>`` blocks inside the user turn. They change the answer, so
+    :func:`context_hash` covers them, but they are not the question: embedded along with it
+    they would swamp (or, past the embedder's 256 tokens, cut off) the words that matter.
+    """
     if not request.messages or request.messages[-1].role != "user":
         return ""
-    return request.messages[-1].text
+    return _REMINDER.sub("", request.messages[-1].text).strip()
 
 
 def _message_repr(message: Message) -> list[Any]:

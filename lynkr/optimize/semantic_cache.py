@@ -95,7 +95,7 @@ def is_cacheable_request(request: Request) -> bool:
         return False
     if request.tool_choice is not None and request.tool_choice.type in ("any", "tool"):
         return False
-    return bool(normalize_question(final.text))
+    return bool(normalize_question(final_question(request)))
 
 
 def is_semantic_request(request: Request) -> bool:

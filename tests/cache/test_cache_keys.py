@@ -6,8 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lynkr.model import Message, TextBlock, Tool, ToolResultBlock, ToolUseBlock
-from lynkr.optimize.cache_keys import context_hash, exact_key, normalize_question, salient_tokens
+from lynkr.model import Message, Request, TextBlock, Tool, ToolResultBlock, ToolUseBlock
+from lynkr.optimize.cache_keys import (
+    context_hash,
+    exact_key,
+    final_question,
+    normalize_question,
+    salient_tokens,
+)
+from lynkr.optimize.semantic_cache import is_cacheable_request
 from tests.cache.conftest import ask
 
 
@@ -95,3 +102,31 @@ def test_history_with_tool_calls_changes_the_context() -> None:
     a = ask("explain it", history=[first, call, result_a, Message("assistant", [TextBlock("ok")])])
     b = ask("explain it", history=[first, call, result_b, Message("assistant", [TextBlock("ok")])])
     assert context_hash(a) != context_hash(b)
+
+
+def claude_code_turn(question: str, *, billing: str = "73f", date: str = "2026-11-26") -> Request:
+    """A first turn shaped like Claude Code 2.1's: billing line, reminder block, question."""
+    request = ask(question, system=f"x-anthropic-billing-header: cc_version=2.1.197.{billing}; "
+                                   "cc_entrypoint=sdk-cli;\n\nYou are Claude Code.")
+    reminder = (f"<system-reminder>\n# currentDate\nToday's date is {date}.\n"
+                "</system-reminder>")
+    request.messages[-1].content.insert(0, TextBlock(reminder))
+    return request
+
+
+def test_claude_codes_per_question_billing_line_is_not_part_of_the_context() -> None:
+    assert (context_hash(claude_code_turn("What is a decorator?", billing="73f"))
+            == context_hash(claude_code_turn("What is a decorator?", billing="95d")))
+    assert context_hash(ask("q", system="You are A.")) != context_hash(ask("q",
+                                                                           system="You are B."))
+
+
+def test_system_reminders_are_context_not_question() -> None:
+    turn = claude_code_turn("What is a decorator?")
+    assert final_question(turn) == "What is a decorator?"
+    assert (context_hash(claude_code_turn("q", date="2026-11-26"))
+            != context_hash(claude_code_turn("q", date="2026-11-27")))
+
+
+def test_a_turn_holding_only_system_reminders_is_not_cacheable() -> None:
+    assert not is_cacheable_request(claude_code_turn(""))

@@ -101,3 +101,27 @@ def test_claude_code_uses_lynkr_mcp_tools_and_the_model_sees_their_output(
     assert "mcp__lynkr__grep" in offered
     tool_turn = [m for m in upstream.last.body["messages"] if m["role"] == "tool"]
     assert "TODO: fix error handling" in tool_turn[-1]["content"]
+
+
+def test_claude_code_gets_a_paraphrased_repeat_from_the_semantic_cache(
+        upstream: FakeUpstream, proxy_factory, workspace: Path,  # type: ignore[no-untyped-def]
+        tmp_path: Path) -> None:
+    claude = find_cli("claude")
+    if claude is None:
+        pytest.skip("Claude Code CLI not installed")
+    env = {"HOME": str(tmp_path), "ANTHROPIC_API_KEY": "sk-ant-unused",
+           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    answer = "A decorator wraps a function to extend what it does."
+    upstream.queue(Reply(text=answer))
+    with proxy_factory(MODEL_PROVIDER="openai", OPENAI_API_KEY="sk-test",
+                       OPENAI_ENDPOINT=f"{upstream.url}/v1", OPENAI_MODEL="gpt-fake",
+                       SEMANTIC_CACHE_ENABLED="true") as url:
+        env["ANTHROPIC_BASE_URL"] = url
+        first = run([claude, "-p", "What is a Python decorator?"], workspace, env)
+        assert answer in first, first
+        asked = len(upstream.received)
+        again = run([claude, "-p", "what's a decorator in Python?"], workspace, env)
+    assert answer in again, again
+    main_turns = [r for r in upstream.received[asked:]
+                  if "decorator" in str(r.body.get("messages", ""))]
+    assert main_turns == [], "the paraphrase went upstream instead of the cache"
