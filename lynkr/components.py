@@ -39,7 +39,7 @@ class Components:
     def memory_inject(self, request: Request) -> Request:
         """Add the memories most relevant to the newest question (blocking: call in a thread)."""
         assert self.memory is not None
-        query = request.last_user_text()
+        query = request.last_user_words()
         if not query:
             return request
         memories = self.memory.recall(query, project_of(request))

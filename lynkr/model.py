@@ -12,6 +12,7 @@ reason and usage. Every provider adapter yields these; every wire renderer consu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -142,6 +143,16 @@ class Request:
                 return message.text
         return ""
 
+    def last_user_words(self) -> str:
+        """What the user typed in the newest user turn that has any: its text without
+        :func:`system_reminders` (the question to embed, the facts to remember)."""
+        for message in reversed(self.messages):
+            if message.role == "user":
+                words = without_system_reminders(message.text).strip()
+                if words:
+                    return words
+        return ""
+
 
 @dataclass(slots=True)
 class Usage:
@@ -240,3 +251,18 @@ StreamEvent = (
     MessageStart | BlockStart | TextDelta | ToolArgsDelta | ThinkingDelta | BlockStop
     | MessageDelta | MessageStop | Flush
 )
+
+
+# Claude Code puts context it injects (today's date, CLAUDE.md, open files, task lists) inside
+# user turns, wrapped in these tags; a reminder cut off by truncation runs to the end.
+_REMINDER = re.compile(r"<system-reminder>.*?(?:</system-reminder>|\Z)", re.DOTALL)
+
+
+def system_reminders(text: str) -> list[str]:
+    """The ``<system-reminder>`` blocks in a user turn's text, in order."""
+    return _REMINDER.findall(text) if "<system-reminder>" in text else []
+
+
+def without_system_reminders(text: str) -> str:
+    """``text`` minus its ``<system-reminder>`` blocks: the words the user typed."""
+    return _REMINDER.sub("", text) if "<system-reminder>" in text else text

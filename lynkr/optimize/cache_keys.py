@@ -28,6 +28,8 @@ from lynkr.model import (
     ThinkingBlock,
     ToolResultBlock,
     ToolUseBlock,
+    system_reminders,
+    without_system_reminders,
 )
 
 # Mutually exclusive alternatives: any member maps to "<group>:<pole>", so a question about
@@ -272,7 +274,6 @@ def _looks_like_identifier(word: str) -> bool:
 # fingerprint of the first user message ("x-anthropic-billing-header: cc_version=2.1.197.73f;
 # cc_entrypoint=sdk-cli;"): metadata, not an instruction, and different for every question.
 _BILLING_LINE = re.compile(r"^x-anthropic-billing-header:[^\n]*\n*", re.MULTILINE)
-_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
 
 
 def context_hash(request: Request) -> str:
@@ -296,7 +297,7 @@ def context_hash(request: Request) -> str:
         "final_role": final.role if final else None,
         "final_other": ([_block_repr(b) for b in final.content if not isinstance(b, TextBlock)]
                         if final else []),
-        "final_reminders": _REMINDER.findall(final.text) if final else [],
+        "final_reminders": system_reminders(final.text) if final else [],
     }
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
@@ -320,7 +321,7 @@ def final_question(request: Request) -> str:
     """
     if not request.messages or request.messages[-1].role != "user":
         return ""
-    return _REMINDER.sub("", request.messages[-1].text).strip()
+    return without_system_reminders(request.messages[-1].text).strip()
 
 
 def _message_repr(message: Message) -> list[Any]:

@@ -135,7 +135,7 @@ class MemoryStore:
     def extract(self, request: Request, response: Response | None) -> list[str]:
         """Facts stated in the newest user turn (all kinds) and in the answer (decisions and
         project facts only: an assistant's "I prefer" is not the user's preference)."""
-        facts = extract_facts(request.last_user_text())
+        facts = extract_facts(request.last_user_words())
         if response is not None:
             facts += extract_facts(response.text, kinds=("decision", "fact"))
         unique: list[str] = []

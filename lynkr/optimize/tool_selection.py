@@ -47,7 +47,7 @@ from functools import lru_cache
 
 import orjson
 
-from lynkr.model import Request, TextBlock, Tool, ToolUseBlock
+from lynkr.model import Request, TextBlock, Tool, ToolUseBlock, without_system_reminders
 from lynkr.optimize.schema_slim import slim_tool
 from lynkr.tokens import count_tokens
 
@@ -214,7 +214,6 @@ _INTENT_CAPS: dict[str, frozenset[str]] = {
     "review": frozenset({"findings", "skill"}),
 }
 _ACTIONS = frozenset({"edit", "run", "git"})
-_REMINDER = re.compile(r"<system-reminder>.*?(?:</system-reminder>|\Z)", re.DOTALL)
 
 
 def detect_intents(text: str) -> frozenset[str]:
@@ -234,7 +233,7 @@ def _user_prompts(request: Request) -> list[str]:
         if message.role != "user":
             continue
         text = "\n".join(b.text for b in message.content if isinstance(b, TextBlock))
-        text = _REMINDER.sub("", text).strip()
+        text = without_system_reminders(text).strip()
         if text:
             prompts.append(text)
     return prompts

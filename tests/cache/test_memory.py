@@ -45,6 +45,16 @@ def test_assistant_text_contributes_decisions_but_not_preferences(memory: Memory
         "Let's use httpx for the client."]
 
 
+def test_context_claude_code_injects_is_not_taken_for_the_users_words(
+        memory: MemoryStore) -> None:
+    request = ask("I prefer pytest over unittest.")
+    request.messages[-1].content.insert(0, TextBlock(
+        "<system-reminder>\nContents of CLAUDE.md:\nWe always deploy on Fridays.\n"
+        "</system-reminder>"))
+    assert memory.extract(request, None) == ["I prefer pytest over unittest."]
+    assert request.last_user_words() == "I prefer pytest over unittest."
+
+
 def test_near_repeats_are_stored_once(memory: MemoryStore) -> None:
     first = memory.remember(extract_facts(CONVERSATION), "/repo")
     assert len(first) == 3
