@@ -2,7 +2,8 @@
 
 The same format is spoken by clients (Cursor, the OpenAI SDKs) and by most upstreams (OpenAI,
 OpenRouter, DeepSeek, vLLM, llama.cpp, LM Studio), so parsing and building live together here;
-streaming lives in :mod:`lynkr.wire.openai_chat_stream` and is re-exported.
+message conversion lives in :mod:`lynkr.wire.openai_chat_messages` and streaming in
+:mod:`lynkr.wire.openai_chat_stream`; the stream codec is re-exported.
 
 What the format cannot carry is dropped on the way out, on purpose: thinking signatures and
 redacted thinking, ``is_error`` on tool results, cache breakpoints. Tool results become
@@ -15,31 +16,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import orjson
-
 from lynkr.errors import InvalidRequest, UpstreamError
-from lynkr.model import (
-    Block,
-    ImageBlock,
-    Message,
-    Request,
-    Response,
-    TextBlock,
-    ThinkingBlock,
-    Tool,
-    ToolChoice,
-    ToolResultBlock,
-    ToolUseBlock,
-    Usage,
-)
-from lynkr.streams import parse_tool_arguments
+from lynkr.model import Request, Response, ThinkingBlock, Tool, ToolChoice, Usage
 from lynkr.wire.fields import messages_of, model_of, openai_tool_choice, optional
+from lynkr.wire.openai_chat_messages import (
+    parse_assistant_message,
+    parse_messages,
+    render_assistant_message,
+    render_message,
+)
 from lynkr.wire.openai_chat_stream import (
     FINISH_REASONS,
     STOP_REASONS,
     StreamDecoder,
     StreamEncoder,
-    new_call_id,
     parse_usage,
     render_usage,
 )
@@ -61,7 +51,7 @@ def parse_request(body: Any) -> Request:
     """Parse a client's chat.completions body; shapes we cannot accept raise InvalidRequest."""
     raw_messages = messages_of(body)
     model = model_of(body)
-    system, messages = _parse_messages(raw_messages)
+    system, messages = parse_messages(raw_messages)
     max_tokens = optional(body, "max_completion_tokens", int, "an integer")
     if max_tokens is None:
         max_tokens = optional(body, "max_tokens", int, "an integer")
@@ -93,134 +83,6 @@ def include_usage(request: Request) -> bool:
     return isinstance(options, dict) and bool(options.get("include_usage"))
 
 
-def _parse_messages(raw: list[Any]) -> tuple[list[TextBlock], list[Message]]:
-    system: list[TextBlock] = []
-    messages: list[Message] = []
-    # True while the last message holds tool results and may still absorb the next user turn.
-    tool_turn_open = False
-    for i, item in enumerate(raw):
-        where = f"messages[{i}]"
-        if not isinstance(item, dict):
-            raise InvalidRequest(f"{where}: must be an object", param=where)
-        role = item.get("role")
-        if role in ("system", "developer"):
-            system.extend(b for b in _content_blocks(item.get("content"), where, images=False)
-                          if isinstance(b, TextBlock))
-        elif role == "user":
-            blocks = _content_blocks(item.get("content"), where, images=True)
-            if tool_turn_open:
-                messages[-1].content.extend(blocks)
-            else:
-                messages.append(Message("user", blocks))
-            tool_turn_open = False
-        elif role == "tool":
-            result = _parse_tool_message(item, where)
-            if tool_turn_open:
-                messages[-1].content.append(result)
-            else:
-                messages.append(Message("user", [result]))
-            tool_turn_open = True
-        elif role == "assistant":
-            messages.append(Message("assistant", parse_assistant_message(item, where)))
-            tool_turn_open = False
-        else:
-            raise InvalidRequest(
-                f"{where}.role: unknown role {role!r}; expected system, developer, user, "
-                "assistant or tool", param=f"{where}.role")
-    return system, messages
-
-
-def parse_assistant_message(item: dict[str, Any], where: str) -> list[Block]:
-    """An assistant message (request history or upstream answer) as thinking, text, tool uses."""
-    blocks: list[Block] = []
-    reasoning = item.get("reasoning_content") or item.get("reasoning")
-    if isinstance(reasoning, str) and reasoning:
-        blocks.append(ThinkingBlock(reasoning))
-    blocks.extend(_content_blocks(item.get("content"), where, images=False))
-    refusal = item.get("refusal")
-    if isinstance(refusal, str) and refusal and not blocks:
-        blocks.append(TextBlock(refusal))
-    calls = item.get("tool_calls")
-    if calls is None:
-        return blocks
-    if not isinstance(calls, list):
-        raise InvalidRequest(f"{where}.tool_calls: must be a list", param=f"{where}.tool_calls")
-    for j, call in enumerate(calls):
-        blocks.append(_parse_tool_call(call, f"{where}.tool_calls[{j}]"))
-    return blocks
-
-
-def _parse_tool_call(call: Any, where: str) -> ToolUseBlock:
-    function = call.get("function") if isinstance(call, dict) else None
-    if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-        raise InvalidRequest(f"{where}: must be {{type: function, function: {{name, arguments}}}}",
-                             param=where)
-    arguments = function.get("arguments")
-    if isinstance(arguments, dict):  # some servers send an object rather than a JSON string
-        args = arguments
-    elif isinstance(arguments, str) or arguments is None:
-        args = parse_tool_arguments(arguments or "")
-    else:
-        raise InvalidRequest(f"{where}.function.arguments: must be a JSON string",
-                             param=f"{where}.function.arguments")
-    call_id = call.get("id")
-    return ToolUseBlock(call_id if isinstance(call_id, str) and call_id else new_call_id(),
-                        function["name"], args)
-
-
-def _parse_tool_message(item: dict[str, Any], where: str) -> ToolResultBlock:
-    call_id = item.get("tool_call_id")
-    if not isinstance(call_id, str):
-        raise InvalidRequest(f"{where}.tool_call_id: required string for role tool",
-                             param=f"{where}.tool_call_id")
-    content = [b for b in _content_blocks(item.get("content"), where, images=True)
-               if isinstance(b, TextBlock | ImageBlock)]
-    return ToolResultBlock(call_id, content)
-
-
-def _content_blocks(content: Any, where: str, *, images: bool) -> list[Block]:
-    """String or content-part list -> text/image blocks. Empty text is dropped (Anthropic-shaped
-    upstreams reject empty text blocks); unknown part types keep their text, if any."""
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [TextBlock(content)] if content else []
-    if not isinstance(content, list):
-        raise InvalidRequest(f"{where}.content: must be a string or a list of content parts",
-                             param=f"{where}.content")
-    blocks: list[Block] = []
-    for j, part in enumerate(content):
-        if isinstance(part, str):
-            part = {"type": "text", "text": part}
-        if not isinstance(part, dict):
-            raise InvalidRequest(f"{where}.content[{j}]: must be an object",
-                                 param=f"{where}.content[{j}]")
-        kind = part.get("type", "text")
-        if kind == "image_url" and images:
-            blocks.append(_parse_image_part(part, f"{where}.content[{j}]"))
-            continue
-        text = part.get("text", part.get("refusal") if kind == "refusal" else None)
-        if kind in ("text", "input_text", "output_text", "refusal") and not isinstance(text, str):
-            raise InvalidRequest(f"{where}.content[{j}].text: must be a string",
-                                 param=f"{where}.content[{j}].text")
-        if isinstance(text, str) and text:
-            blocks.append(TextBlock(text, part.get("cache_control")))
-    return blocks
-
-
-def _parse_image_part(part: dict[str, Any], where: str) -> ImageBlock:
-    image = part.get("image_url")
-    url = image.get("url") if isinstance(image, dict) else image
-    if not isinstance(url, str) or not url:
-        raise InvalidRequest(f"{where}.image_url.url: must be a URL string",
-                             param=f"{where}.image_url.url")
-    if url.startswith("data:"):
-        header, _, data = url.partition(",")
-        if header.endswith(";base64"):
-            return ImageBlock(media_type=header[5:-7] or "image/png", data=data)
-    return ImageBlock(url=url)
-
-
 def _parse_tools(raw: Any) -> list[Tool]:
     """Function tools only: OpenAI's built-in tool types mean nothing to other upstreams."""
     if raw is None:
@@ -246,8 +108,6 @@ def _parse_tools(raw: Any) -> list[Tool]:
     return tools
 
 
-
-
 def _chat_choice_name(choice: dict[str, Any]) -> str | None:
     """``{"type": "function", "function": {"name": ...}}`` names a tool in chat completions."""
     function = choice.get("function")
@@ -267,8 +127,6 @@ def _parse_stop(raw: Any) -> list[str]:
     raise InvalidRequest("stop: must be a string or a list of strings", param="stop")
 
 
-
-
 # --- internal -> upstream request -----------------------------------------------------------
 
 
@@ -285,7 +143,7 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
     if request.system_text:
         messages.append({"role": "system", "content": request.system_text})
     for message in request.messages:
-        messages.extend(_render_message(message))
+        messages.extend(render_message(message))
     body["model"] = model
     body["messages"] = messages
     if request.max_tokens is not None:
@@ -311,48 +169,6 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
         options = client_options if isinstance(client_options, dict) else {}
         body["stream_options"] = {**options, "include_usage": True}
     return body
-
-
-def _render_message(message: Message) -> list[dict[str, Any]]:
-    if message.role == "assistant":
-        return [render_assistant_message(message.content)]
-    tool_messages: list[dict[str, Any]] = []
-    parts: list[dict[str, Any]] = []
-    rest: list[dict[str, Any]] = []
-    for block in message.content:
-        if isinstance(block, ToolResultBlock):
-            tool_messages.append(
-                {"role": "tool", "tool_call_id": block.tool_use_id, "content": block.text})
-            parts.extend(_image_part(b) for b in block.content if isinstance(b, ImageBlock))
-        elif isinstance(block, TextBlock):
-            rest.append({"type": "text", "text": block.text})
-        elif isinstance(block, ImageBlock):
-            rest.append(_image_part(block))
-    parts.extend(rest)
-    if tool_messages and not parts:
-        return tool_messages
-    if len(parts) == 1 and parts[0]["type"] == "text":
-        return [*tool_messages, {"role": "user", "content": parts[0]["text"]}]
-    return [*tool_messages, {"role": "user", "content": parts or ""}]
-
-
-def render_assistant_message(content: list[Block]) -> dict[str, Any]:
-    """Assistant blocks as one chat message: joined text plus ``tool_calls``."""
-    text = "".join(b.text for b in content if isinstance(b, TextBlock))
-    calls = [
-        {"id": b.id, "type": "function",
-         "function": {"name": b.name, "arguments": orjson.dumps(b.input).decode()}}
-        for b in content if isinstance(b, ToolUseBlock)
-    ]
-    message: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
-    if calls:
-        message["tool_calls"] = calls
-    return message
-
-
-def _image_part(block: ImageBlock) -> dict[str, Any]:
-    url = block.url if block.data is None else f"data:{block.media_type};base64,{block.data}"
-    return {"type": "image_url", "image_url": {"url": url or ""}}
 
 
 def _render_tool(tool: Tool) -> dict[str, Any]:
