@@ -37,9 +37,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from routing import load_items  # noqa: E402  (bench/routing.py, run as a script)
 
 from lynkr.config import RoutingSettings  # noqa: E402
+from lynkr.routing.features import extract_features  # noqa: E402
 from lynkr.routing.learned import LEARNED_WEIGHTS_PATH, LearnedModel, parse_learned  # noqa: E402
 from lynkr.routing.ngrams import PREFIX, hashed_ngrams, ngram_text  # noqa: E402
-from lynkr.routing.scorer import Scorer, apply_overrides, extract_features  # noqa: E402
+from lynkr.routing.scorer import Scorer, apply_overrides  # noqa: E402
 from lynkr.routing.weights import TIER_ORDER  # noqa: E402
 
 LAMBDAS = (0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01)

@@ -1,8 +1,9 @@
 """The per-dimension rules of the complexity scorer: each maps request features to 0–1 + a reason.
 
-Every rule is a pure function of :class:`Features` (a bounded, lower-cased view of the request
-built once per request by the scorer) and returns ``(value, reason)``. Patterns are compiled at
-import time and only ever run over bounded text, which keeps a decision well under 2 ms.
+Every rule is a pure function of :class:`~lynkr.routing.features.Features` (a bounded,
+lower-cased view of the request built once per request) and returns ``(value, reason)``.
+Patterns are compiled at import time and only ever run over bounded text, which keeps a
+decision well under 2 ms.
 
 Rules, in short (weights live in :mod:`lynkr.routing.weights`):
 
@@ -26,11 +27,7 @@ Rules, in short (weights live in :mod:`lynkr.routing.weights`):
   migrations, production, deploys, permissions …).
 - ``ambiguity``: vague asks ("it doesn't work", "make it better") in a short task with no file
   or code to anchor it; halved once the conversation has tool context.
-- ``tool_danger``: how many tools are offered (40 → 0.5), +0.3 when Bash/Write/Edit-class tools
-  are among them, +0.2 when a recent command looks destructive.
-- ``agentic``: recent tool calls (0.08 each, max 0.4), a failing fix loop (+0.2, +0.35 from two
-  errors), autonomous asks ("until the tests pass", "keep going") +0.45.
-- ``prior_tool_use``: tool calls in the whole conversation, 20 → 1.
+- ``tool_danger``, ``agentic``, ``prior_tool_use``: see :mod:`lynkr.routing.tool_use`.
 - ``files``: distinct files mentioned or touched: 1 → 0.25, 2 → 0.45, 3–4 → 0.65, 5+ → 1.
 - ``user_hint``: "ultrathink" / "think harder" 1, "think hard/deeply/carefully" 0.7,
   "think about/through" 0.35.
@@ -44,43 +41,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from lynkr.routing import scope as _scope
+from lynkr.routing.features import Features
 from lynkr.routing.hints import brevity_hint, user_hint
 from lynkr.routing.patterns import clamp as _clamp
 from lynkr.routing.patterns import distinct as _distinct
 from lynkr.routing.patterns import rx as _rx
 from lynkr.routing.scope import SCOPE, mechanical, scope, specified_edit, visible_failure
+from lynkr.routing.tool_use import agentic, prior_tool_use, tool_danger
 
-Rule = Callable[["Features"], tuple[float, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Features:
-    """What the rules look at; every text is lower-cased and bounded."""
-
-    task: str  # the task's prose: fenced code cut out, bounded
-    task_code: str  # the task with its code, bounded, for code / trace detection
-    earlier: str  # earlier user turns' text, consulted when the task itself is a short follow-up
-    task_tokens: int
-    recent_results: str  # text of the tool results in the last few turns
-    recent_commands: str  # Bash-like commands issued in the last few turns
-    n_messages: int
-    context_chars: int
-    n_tool_uses: int
-    recent_tool_uses: int
-    recent_errors: int
-    searched_files: int  # files listed by recent search tools (Glob, Grep, find, rg, ls)
-    tools: tuple[str, ...]
-    files: tuple[str, ...]
-    symbols: tuple[str, ...]
-
-
-
-
-
-
+Rule = Callable[[Features], tuple[float, str]]
 
 
 def _per_hit(pattern: re.Pattern[str], text: str, step: float, label: str) -> tuple[float, str]:
@@ -102,6 +73,12 @@ def task_tokens(f: Features) -> tuple[float, str]:
 def conversation_depth(f: Features) -> tuple[float, str]:
     value = max(_clamp((f.n_messages - 1) / 24), _clamp(f.context_chars / 200_000))
     return value, f"{f.n_messages} messages, {f.context_chars} chars"
+
+
+def files(f: Features) -> tuple[float, str]:
+    n = len(f.files)
+    value = 0.0 if n == 0 else 0.25 if n == 1 else 0.45 if n == 2 else 0.65 if n <= 4 else 1.0
+    return value, f"{n} files" + (f": {', '.join(f.files[:3])}" if n else "")
 
 
 _FENCE = _rx(r"^\s*```")
@@ -312,70 +289,6 @@ def ambiguity(f: Features) -> tuple[float, str]:
     if f.n_tool_uses:
         value *= 0.5  # the conversation's tool context disambiguates
     return _clamp(value), f"vague: {', '.join(hits[:3])}"
-
-
-# --- tools and agent behaviour --------------------------------------------------------------
-
-_DANGEROUS_TOOLS = frozenset({
-    "bash", "write", "edit", "multiedit", "notebookedit", "shell", "exec", "execute",
-    "run_command", "run_terminal_cmd", "apply_patch", "delete_file", "write_file", "edit_file",
-    "str_replace_based_edit_tool", "computer", "local_shell"})
-_DESTRUCTIVE = _rx(r"rm -rf|\bdrop (?:table|database)|--force|push\b|\bdeploy|kubectl|"
-                   r"terraform (?:apply|destroy)|\bsudo\b|chmod|\bmigrate\b|truncate|"
-                   r"git reset --hard")
-
-
-def tool_danger(f: Features) -> tuple[float, str]:
-    if not f.tools:
-        return 0.0, "no tools"
-    dangerous = sorted(_DANGEROUS_TOOLS.intersection(f.tools))
-    value = min(0.5, len(f.tools) / 40) + (0.3 if dangerous else 0.0)
-    reason = f"{len(f.tools)} tools"
-    if dangerous:
-        reason += f", writes via {', '.join(dangerous[:3])}"
-    destructive = _distinct(_DESTRUCTIVE, f.recent_commands)
-    if destructive:
-        value += 0.2
-        reason += f", ran {destructive[0]}"
-    return _clamp(value), reason
-
-
-_AUTONOMOUS = _rx(r"until (?:all )?(?:the )?(?:tests?|build|ci|checks?|lint)\b[^.\n]{0,20}"
-                  r"(?:pass|green|succeed)|work until|keep (?:going|iterating|trying)|"
-                  r"don'?t stop|\bautonomous|without asking|iterate until|loop until|"
-                  r"\bfix (?:all|every|them all)\b|go ahead and|"
-                  r"until (?:it(?:'s)? )?(?:done|works)")
-_ERROR_RESULT = _rx(r"traceback|\bfailed\b|\bfailures?\b|\berror\b|exit code [1-9]|"
-                    r"\bpanic\b|assertionerror|not found")
-
-
-def agentic(f: Features) -> tuple[float, str]:
-    value = min(0.4, 0.08 * f.recent_tool_uses)
-    parts = [f"{f.recent_tool_uses} recent tool calls"] if f.recent_tool_uses else []
-    errors = f.recent_errors
-    if errors:
-        value += 0.45 if errors >= 2 else 0.1
-        parts.append(f"{errors} failing results" + (" (fix loop)" if errors >= 2 else ""))
-    auto = _distinct(_AUTONOMOUS, f.task)
-    if auto:
-        value += 0.45
-        parts.append(f"autonomous: {auto[0]}")
-    return _clamp(value), "; ".join(parts) or "not agentic"
-
-
-def count_error_results(texts: list[str], flagged: int) -> int:
-    """Tool results that failed: flagged ``is_error`` or reading like a failure."""
-    return flagged + sum(1 for t in texts if _ERROR_RESULT.search(t))
-
-
-def prior_tool_use(f: Features) -> tuple[float, str]:
-    return _clamp(f.n_tool_uses / 20), f"{f.n_tool_uses} tool calls so far"
-
-
-def files(f: Features) -> tuple[float, str]:
-    n = len(f.files)
-    value = 0.0 if n == 0 else 0.25 if n == 1 else 0.45 if n == 2 else 0.65 if n <= 4 else 1.0
-    return value, f"{n} files" + (f": {', '.join(f.files[:3])}" if n else "")
 
 
 # Rules evaluated on the task text that also look back at earlier user turns for short follow-ups.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from lynkr.routing.patterns import rx as _rx
 
 if TYPE_CHECKING:
-    from lynkr.routing.dimensions import Features
+    from lynkr.routing.features import Features
 
 
 

@@ -17,7 +17,7 @@ import zlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lynkr.routing.dimensions import Features
+    from lynkr.routing.features import Features
 
 PREFIX = "ng"
 _WORD = re.compile(r"[a-z][a-z0-9_'-]*")

@@ -5,7 +5,7 @@ one-spot edit the user fully specified ("set `DEBUG = False`", "timeout from 30 
 MEDIUM change to one unit described by its behaviour ("close the modal on Escape", "cache
 `get_rates` for 5 minutes"), and COMPLEX work whose breadth is named ("every endpoint",
 "the whole app", a Grep that found 31 files). Each rule is pure over
-:class:`~lynkr.routing.dimensions.Features` and returns ``(value, reason)``:
+:class:`~lynkr.routing.features.Features` and returns ``(value, reason)``:
 
 - ``change_request``: the task (or a clause of it) is an imperative asking for a change,
   after fillers such as "ok", "now", "also", "please", "can you" → 1; a described failure
@@ -35,7 +35,7 @@ from lynkr.routing.patterns import distinct as _distinct
 from lynkr.routing.patterns import rx as _rx
 
 if TYPE_CHECKING:
-    from lynkr.routing.dimensions import Features
+    from lynkr.routing.features import Features
 
 
 

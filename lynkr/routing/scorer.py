@@ -1,9 +1,10 @@
 """The complexity scorer: a request in, a tier (SIMPLE < MEDIUM < COMPLEX < REASONING) out.
 
 Pure and cheap by construction: it looks only at the task (the newest user text), a bounded
-window of recent turns and the tool list, runs precompiled patterns over bounded text (see
-:mod:`lynkr.routing.dimensions`), adds ``weight * value`` per dimension and cuts the sum with
-the thresholds of :mod:`lynkr.routing.weights`. On top of the score, in this order:
+window of recent turns and the tool list (see :mod:`lynkr.routing.features`), runs
+precompiled patterns over bounded text (see :mod:`lynkr.routing.dimensions`), adds
+``weight * value`` per dimension and cuts the sum with the thresholds of
+:mod:`lynkr.routing.weights`. On top of the score, in this order:
 
 1. Claude Code side requests (titles, summaries, quota probes, haiku calls) → SIMPLE, forced.
 2. ``force_reasoning`` patterns → REASONING, ``force_local`` patterns → SIMPLE, forced
@@ -34,25 +35,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 from lynkr.config import ConfigError, RoutingSettings
-from lynkr.model import Block, Request, TextBlock, ToolResultBlock, ToolUseBlock
+from lynkr.model import Request, TextBlock, ToolResultBlock
 from lynkr.routing import dimensions as dims
+from lynkr.routing.features import HISTORY, Features, extract_features
 from lynkr.routing.learned import LearnedModel, load_learned
-from lynkr.routing.mentions import extract_mentions
 from lynkr.routing.ngrams import hashed_ngrams, ngram_text
 from lynkr.routing.patterns import clamp as _clamp
-from lynkr.routing.scope import files_listed, is_search
 from lynkr.routing.side_requests import detect_side_request
 from lynkr.routing.weights import TIER_ORDER, Weights, load_weights
-from lynkr.tokens import count_tokens
-
-_PROSE_CAP = 2_500  # chars of the task's prose (code blocks cut) scanned for intent markers
-_CODE_CAP = 6_000  # chars of the task scanned for code, traces and mentions
-_EXACT_TOKENS_CAP = 4_000  # beyond this many chars, tokens are estimated as chars / 4
-_RECENT = 8  # messages whose tool calls and results count as "recent"
-_HISTORY = 400  # messages walked for whole-conversation counts
 
 
 class GraphSignals(Protocol):
@@ -139,7 +132,7 @@ class Scorer:
         return Decision(tier, score, dimensions, f"{tier} at {score:.2f}{why}: {drivers}", False)
 
     def _learned_decision(self, score: float, values: dict[str, float],
-                          dimensions: tuple[Dimension, ...], f: dims.Features) -> Decision:
+                          dimensions: tuple[Dimension, ...], f: Features) -> Decision:
         model = self._learned
         assert model is not None
         values["score"] = score
@@ -170,7 +163,7 @@ class Scorer:
                         f"{tier} by learned stage (p S/M/C/R {odds}, score {score:.2f}){why}: "
                         f"{drivers}", False, toward)
 
-    def _dimensions(self, f: dims.Features) -> tuple[Dimension, ...]:
+    def _dimensions(self, f: Features) -> tuple[Dimension, ...]:
         weights = self._weights.dimensions
         follow_up = f.earlier and len(f.task.split()) < 40
         earlier = replace(f, task=f.earlier) if follow_up else None
@@ -187,7 +180,7 @@ class Scorer:
         out.append(_dimension("code_graph", value, weights.get("code_graph", 0.0), reason))
         return tuple(out)
 
-    def _graph_dimension(self, f: dims.Features) -> tuple[float, str]:
+    def _graph_dimension(self, f: Features) -> tuple[float, str]:
         if self._graph_signals is None:
             return 0.0, "no code graph"
         if not (f.files or f.symbols):
@@ -238,67 +231,6 @@ def apply_overrides(tier: str, values: dict[str, float], *, reasoning_rule: bool
     return tier, ""
 
 
-def extract_features(request: Request) -> dims.Features:
-    """Build the bounded, lower-cased view of ``request`` that the rules read."""
-    messages = request.messages
-    task_index, task_raw = _task(request)
-    # Earlier user turns and the assistant's last words before the task (a plan it proposed).
-    earlier = [_user_text(m.content) for m in messages[max(0, task_index - 6):max(0, task_index)]]
-    earlier_text = _bounded(_prose("\n".join(t for t in earlier if t)), _PROSE_CAP)
-    n_tool_uses = context_chars = 0
-    for message in messages[-_HISTORY:]:
-        for block in message.content:
-            if isinstance(block, ToolUseBlock):
-                n_tool_uses += 1
-            elif isinstance(block, TextBlock):
-                context_chars += len(block.text)
-            elif isinstance(block, ToolResultBlock):
-                context_chars += sum(len(b.text) for b in block.content if isinstance(b, TextBlock))
-    recent_uses, flagged, searched = 0, 0, 0
-    search_ids: set[str] = set()
-    results: list[str] = []
-    unflagged: list[str] = []
-    commands: list[str] = []
-    paths: list[str] = []
-    for message in messages[-_RECENT:]:
-        for block in message.content:
-            if isinstance(block, ToolUseBlock):
-                recent_uses += 1
-                _collect_tool_input(block.input, commands, paths)
-                if is_search(block.name, block.input):
-                    search_ids.add(block.id)
-            elif isinstance(block, ToolResultBlock):
-                text = block.text[:2_000].lower()
-                if block.tool_use_id in search_ids:
-                    searched = max(searched, files_listed(text))
-                results.append(text)
-                if block.is_error:
-                    flagged += 1
-                else:
-                    unflagged.append(text)
-    task_code = _bounded(task_raw, _CODE_CAP)
-    tokens = (count_tokens(task_raw) if len(task_raw) <= _EXACT_TOKENS_CAP
-              else len(task_raw) // 4)
-    files, symbols = extract_mentions(task_code, paths)
-    return dims.Features(
-        task=_bounded(_prose(task_raw), _PROSE_CAP).lower(),
-        task_code=task_code.lower(),
-        earlier=earlier_text.lower(),
-        task_tokens=tokens,
-        recent_results="\n".join(results)[:8_000],
-        recent_commands="\n".join(commands)[:4_000].lower(),
-        n_messages=len(messages),
-        context_chars=context_chars,
-        n_tool_uses=n_tool_uses,
-        recent_tool_uses=recent_uses,
-        recent_errors=dims.count_error_results(unflagged, flagged),
-        searched_files=searched,
-        tools=tuple(t.name.lower() for t in request.tools[:200]),
-        files=files,
-        symbols=symbols,
-    )
-
-
 def make_graph_signals(workspace: str) -> GraphSignalsFn | None:
     """The code graph's signal function for ``workspace``; None only when the ``graph``
     package itself is missing.
@@ -325,7 +257,7 @@ LENGTH_BOUNDS: tuple[int, int, int] = (150, 600, 2_500)
 def length_baseline(request: Request, bounds: tuple[int, int, int] = LENGTH_BOUNDS) -> str:
     """The tier a router that only looks at how long the conversation is would pick."""
     chars = 0
-    for message in request.messages[-_HISTORY:]:
+    for message in request.messages[-HISTORY:]:
         for block in message.content:
             if isinstance(block, TextBlock):
                 chars += len(block.text)
@@ -339,54 +271,6 @@ def length_baseline(request: Request, bounds: tuple[int, int, int] = LENGTH_BOUN
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
-_FENCED = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
-
-
-def _prose(text: str) -> str:
-    """The words around code: markers inside pasted code or logs are not the user's intent."""
-    return _FENCED.sub(" [code] ", text) if "```" in text else text
-
-
-def _user_text(content: list[Block]) -> str:
-    """User-typed text: Claude Code's ``<system-reminder>`` injections are not the task."""
-    parts = []
-    for block in content:
-        if isinstance(block, TextBlock) and block.text:
-            text = block.text
-            if "<system-reminder>" in text:
-                text = _REMINDER.sub("", text)
-            if text.strip():
-                parts.append(text)
-    return "\n".join(parts)
-
-
-def _task(request: Request) -> tuple[int, str]:
-    for index in range(len(request.messages) - 1, -1, -1):
-        message = request.messages[index]
-        if message.role == "user":
-            text = _user_text(message.content)
-            if text:
-                return index, text
-    return len(request.messages), ""
-
-
-def _collect_tool_input(data: dict[str, Any], commands: list[str], paths: list[str]) -> None:
-    for key in ("file_path", "path", "notebook_path"):
-        value = data.get(key)
-        if isinstance(value, str) and 0 < len(value) < 300:
-            paths.append(value)
-    command = data.get("command")
-    if isinstance(command, str):
-        commands.append(command[:500])
-
-
-def _bounded(text: str, cap: int) -> str:
-    if len(text) <= cap:
-        return text
-    head = cap * 2 // 3
-    return text[:head] + "\n" + text[-(cap - head):]
 
 
 def _dimension(name: str, value: float, weight: float, reason: str) -> Dimension:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lynkr.config import RoutingSettings
+from lynkr.routing.features import extract_features
 from lynkr.routing.learned import (
     LEARNED_WEIGHTS_PATH,
     least_cost_tier,
@@ -16,7 +17,7 @@ from lynkr.routing.learned import (
     parse_learned,
 )
 from lynkr.routing.ngrams import hashed_ngrams, is_ngram, ngram_text
-from lynkr.routing.scorer import Scorer, extract_features
+from lynkr.routing.scorer import Scorer
 from lynkr.routing.weights import TIER_ORDER, WeightsError
 
 from .helpers import CLAUDE_CODE_TOOLS, ask, hand_scorer, scorer

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lynkr.routing.features import extract_features
 from lynkr.routing.ngrams import hashed_ngrams, is_ngram, ngram_text
-from lynkr.routing.scorer import extract_features
 
 from .helpers import ask
 

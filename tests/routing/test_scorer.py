@@ -8,9 +8,9 @@ import pytest
 
 from lynkr.config import ConfigError
 from lynkr.model import Message, Request, TextBlock
+from lynkr.routing.mentions import extract_mentions
 from lynkr.routing.scorer import (
     Decision,
-    extract_mentions,
     length_baseline,
     make_graph_signals,
 )
