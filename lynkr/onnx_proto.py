@@ -69,7 +69,7 @@ def value_info(name: str, dtype: type, dims: Sequence[int | str]) -> bytes:
 
 def attribute(name: str, value: int | float | Sequence[int]) -> bytes:
     """AttributeProto: name=1, f=2, i=3, ints=8, type=20."""
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, int):  # bools too: ONNX has no boolean attribute
         return _bytes(1, name) + _int(3, int(value)) + _int(20, _ATTR_INT)
     if isinstance(value, float):
         return _bytes(1, name) + _float(2, value) + _int(20, _ATTR_FLOAT)
