@@ -14,7 +14,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lynkr.model import Block, Request, TextBlock, ToolResultBlock, ToolUseBlock
+from lynkr.model import (
+    Block,
+    Request,
+    TextBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+    without_system_reminders,
+)
 from lynkr.routing.mentions import extract_mentions
 from lynkr.routing.scope import files_listed, is_search
 from lynkr.routing.tool_use import count_error_results
@@ -111,7 +118,6 @@ def extract_features(request: Request) -> Features:
 
 # --- helpers --------------------------------------------------------------------------------
 
-_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
 _FENCED = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
 
 
@@ -125,9 +131,7 @@ def _user_text(content: list[Block]) -> str:
     parts = []
     for block in content:
         if isinstance(block, TextBlock) and block.text:
-            text = block.text
-            if "<system-reminder>" in text:
-                text = _REMINDER.sub("", text)
+            text = without_system_reminders(block.text)
             if text.strip():
                 parts.append(text)
     return "\n".join(parts)
