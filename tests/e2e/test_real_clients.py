@@ -88,8 +88,10 @@ def test_claude_code_uses_lynkr_mcp_tools_and_the_model_sees_their_output(
     (workspace / "app.py").write_text("def handler():\n    # TODO: fix error handling\n")
     env = {"HOME": str(tmp_path), "ANTHROPIC_BASE_URL": proxy,
            "ANTHROPIC_API_KEY": "sk-ant-unused", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-           # a fresh checkout's first `lynkr mcp` start compiles bytecode; don't race it
-           "MCP_TIMEOUT": "60000"}
+           # A fresh checkout's first `lynkr mcp` start compiles bytecode. Claude Code's -p mode
+           # waits only MCP_CONNECT_TIMEOUT_MS (default 5 s) for servers before sending the
+           # first request without their tools, so give a cold CI machine room.
+           "MCP_TIMEOUT": "60000", "MCP_CONNECT_TIMEOUT_MS": "60000"}
     run([claude, "mcp", "add", "lynkr", "--", sys.executable, "-m", "lynkr", "mcp"],
         workspace, env)
     upstream.queue(Reply(text="", tool_calls=[ToolCall("mcp__lynkr__grep", {"pattern": "TODO"},
