@@ -15,12 +15,16 @@ original test split (items without ``origin``), for the enlarged one (plus the i
 later, split by the same seeded stratified rule), and for each added batch alone (``origin``).
 
 The default scorer (the learned stage when its coefficients file exists, see
-``bench/fit_router.py``) is shown beside the hand-set path (thresholds and gate). Each split
+``bench/fit_router.py``) is shown beside the previous round's learned model (look 6's
+coefficients, ``lynkr/routing/learned_weights_look6.json``, scored in the same run so the
+round's keep-or-revert rule compares like with like) and the hand-set path (thresholds and
+gate). Each split
 reports accuracy, under-routing (label above the chosen tier) in total and by two
 tiers or more, and a length-only baseline whose bounds are fitted on train (the same chance to
 tune as the scorer). Then decision latency p50/p99 with no graph, a fake graph, and a real
-graph built from a temporary copy of this repository's packages, token-count cache cleared
-before every decision (a cold, pessimistic measure).
+graph built from a temporary copy of this repository's packages, token-count cache (and the
+word-embedding stage's word-piece cache) cleared before every decision (a cold, pessimistic
+measure).
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ from typing import Any
 
 from lynkr.config import RoutingSettings
 from lynkr.model import Request
+from lynkr.routing.learned import LEARNED_WEIGHTS_PATH, load_learned
 from lynkr.routing.scorer import Scorer, length_baseline, make_graph_signals
+from lynkr.routing.semantics import load_static_embeddings
 from lynkr.routing.weights import TIER_ORDER
 from lynkr.tokens import count_tokens
 from lynkr.wire.anthropic import parse_request
@@ -50,6 +56,8 @@ from lynkr.wire.anthropic import parse_request
 ROOT = Path(__file__).parent
 DATA = ROOT / "data" / "routing_set.jsonl"
 RESULTS = ROOT / "results" / "routing.json"
+# The model kept at look 6 (hashed n-grams, no semantics), compared with the current one.
+PREVIOUS = LEARNED_WEIGHTS_PATH.with_name("learned_weights_look6.json")
 TARGET_ACCURACY = 0.90
 TARGET_UNDER_BY_TWO = 0.02
 RULES = ("features and weights developed on train only; test items and their errors never "
@@ -137,6 +145,7 @@ def latency(scorer: Scorer, requests: list[Request], rounds: int) -> dict[str, f
     the benchmark's own garbage are not charged to the scorer."""
     for request in requests:  # warm-up: first use loads the tokenizer and compiles patterns
         scorer.score(request)
+    table = load_static_embeddings() if scorer.learned and scorer.learned.semantics else None
     gc.collect()
     gc.disable()
     try:
@@ -144,6 +153,8 @@ def latency(scorer: Scorer, requests: list[Request], rounds: int) -> dict[str, f
         for _ in range(rounds):
             for request in requests:
                 count_tokens.cache_clear()
+                if table is not None:
+                    table.clear_cache()
                 start = time.perf_counter()
                 scorer.score(request)
                 samples.append((time.perf_counter() - start) * 1000)
@@ -222,6 +233,10 @@ def main() -> None:
     # The hand-set path (thresholds and gate) side by side with the learned stage.
     hand = Scorer(RoutingSettings(), learned=None)
     hand_tiers = {i.id: hand.score(i.request).tier for i in scored}
+    previous_model = load_learned(PREVIOUS)
+    previous = Scorer(RoutingSettings(), learned=previous_model) if previous_model else None
+    previous_tiers = ({i.id: previous.score(i.request).tier for i in scored}
+                      if previous is not None else {})
     bounds = fit_length_bounds(train)
     splits: dict[str, list[Item]] = {
         "train_original": [i for i in train if not i.origin], "train": train}
@@ -240,12 +255,18 @@ def main() -> None:
         base = evaluate(labels, [length_baseline(i.request, bounds) for i in chosen])
         hand_set = evaluate(labels, [hand_tiers[i.id] for i in chosen])
         report["splits"][name] = {"scorer": ours, "hand_set": hand_set, "length_baseline": base}
-        rows += [(name, "scorer", ours), (name, "hand-set", hand_set), (name, "length-only", base)]
+        rows.append((name, "scorer", ours))
+        if previous_tiers:
+            look6 = evaluate(labels, [previous_tiers[i.id] for i in chosen])
+            report["splits"][name]["look6_model"] = look6
+            rows.append((name, "look-6 model", look6))
+        rows += [(name, "hand-set", hand_set), (name, "length-only", base)]
 
     print(f"routing set: {len(items)} requests ({len(train)} train); rules: {RULES}")
     path = "learned stage (lynkr/routing/learned_weights.json)" if scorer.learned else "hand-set"
     report["scorer_path"] = path
-    print(f"scorer path: {path}; 'hand-set' rows: thresholds and gate of routing/weights.py")
+    print(f"scorer path: {path}; 'hand-set' rows: thresholds and gate of routing/weights.py"
+          + (f"; 'look-6 model' rows: {PREVIOUS.name}" if previous_tiers else ""))
     print(f"length baseline bounds fitted on train: {bounds}")
     print_table(rows)
     print_metrics("scorer, train", report["splits"]["train"]["scorer"])

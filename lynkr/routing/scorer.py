@@ -17,8 +17,10 @@ precompiled patterns over bounded text (see :mod:`lynkr.routing.dimensions`), ad
 Which path decides the tier (step 3's thresholds are the *hand-set* path): when
 ``lynkr/routing/learned_weights.json`` exists (written by ``bench/fit_router.py`` from the train
 split) and no ``ROUTING_WEIGHTS_FILE`` is set, a multinomial logistic regression over the
-dimension values (plus hashed word n-grams of the task, if the fit chose them) picks the tier
-instead of the thresholds and gate (see :mod:`lynkr.routing.learned`). Steps 1–2, the hint
+dimension values (plus hashed word n-grams and the pooled static word embedding of the task, if
+the fit chose them) picks the tier instead of the thresholds and gate (see
+:mod:`lynkr.routing.learned`); a model that needs the embedding table when it cannot be read
+falls back to the hand-set path, with a warning logged once. Steps 1–2, the hint
 floors and (if the fit chose it) the reasoning-marker raise still apply on top, and a firing
 code graph (which the labelled set cannot teach) can raise the tier to the hand-set path's. A
 ``ROUTING_WEIGHTS_FILE`` means an operator tuned the hand weights, so the hand-set path is used.
@@ -44,6 +46,7 @@ from lynkr.routing.features import HISTORY, Features, extract_features
 from lynkr.routing.learned import LearnedModel, load_learned
 from lynkr.routing.ngrams import hashed_ngrams, ngram_text
 from lynkr.routing.patterns import clamp as _clamp
+from lynkr.routing.semantics import StaticEmbeddings, load_static_embeddings
 from lynkr.routing.side_requests import detect_side_request
 from lynkr.routing.weights import TIER_ORDER, Weights, load_weights
 
@@ -63,7 +66,7 @@ class GraphSignals(Protocol):
 GraphSignalsFn = Callable[[list[str], list[str]], GraphSignals | None]
 
 LEARNED: LearnedModel | None = load_learned()
-_DEFAULT = object()  # "learned stage unless a weights file is set"
+_DEFAULT = object()  # "learned stage unless a weights file is set" / "the bundled table"
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,15 @@ class Scorer:
 
     def __init__(self, routing: RoutingSettings, graph_signals: GraphSignalsFn | None = None,
                  weights: Weights | None = None,
-                 learned: LearnedModel | None | object = _DEFAULT) -> None:
+                 learned: LearnedModel | None | object = _DEFAULT,
+                 embeddings: StaticEmbeddings | None | object = _DEFAULT) -> None:
         self._weights = weights if weights is not None else load_weights(routing.weights_file)
         if learned is _DEFAULT:
             learned = None if (routing.weights_file or weights is not None) else LEARNED
         self._learned = learned if isinstance(learned, LearnedModel) else None
+        # The word-embedding table for a learned model with semantics (None: unavailable);
+        # by default the bundled one, loaded on first use.
+        self._embeddings = embeddings
         self._graph_signals = graph_signals
         self._force_local = _compile_all(routing.force_local, "ROUTING_FORCE_LOCAL")
         self._force_reasoning = _compile_all(routing.force_reasoning, "ROUTING_FORCE_REASONING")
@@ -123,23 +130,36 @@ class Scorer:
             if hit is not None:
                 return Decision(tier, score, dimensions, f"forced {tier} by pattern {hit!r}", True)
         values = {d.name: d.value for d in dimensions}
-        if self._learned is not None:
-            return self._learned_decision(score, values, dimensions, features)
+        model = self._learned
+        table = self._table() if model is not None and model.semantics else None
+        if model is not None and (table is not None or not model.semantics):
+            return self._learned_decision(score, values, dimensions, features, table)
+        fallback = ("" if model is None else
+                    " (hand-set path: the learned stage's word embeddings are unavailable)")
         tier, why = self._tier(score, values)
         top = sorted((d for d in dimensions if d.contribution > 0),
                      key=lambda d: -d.contribution)[:3]
         drivers = "; ".join(f"{d.name} +{d.contribution:.2f} ({d.reason})" for d in top)
-        return Decision(tier, score, dimensions, f"{tier} at {score:.2f}{why}: {drivers}", False)
+        return Decision(tier, score, dimensions,
+                        f"{tier} at {score:.2f}{why}{fallback}: {drivers}", False)
+
+    def _table(self) -> StaticEmbeddings | None:
+        if self._embeddings is _DEFAULT:
+            return load_static_embeddings()
+        return self._embeddings if isinstance(self._embeddings, StaticEmbeddings) else None
 
     def _learned_decision(self, score: float, values: dict[str, float],
-                          dimensions: tuple[Dimension, ...], f: Features) -> Decision:
+                          dimensions: tuple[Dimension, ...], f: Features,
+                          table: StaticEmbeddings | None) -> Decision:
         model = self._learned
         assert model is not None
         values["score"] = score
-        words = hashed_ngrams(ngram_text(f), model.ngram_buckets)
+        text = ngram_text(f)
+        words = hashed_ngrams(text, model.ngram_buckets)
         inputs = values | words
-        probabilities = model.probabilities(inputs)
-        tier, why = apply_overrides(model.predict(inputs), values,
+        vector = table.vector(text, model.semantics) if table is not None else None
+        probabilities = model.probabilities(inputs, vector)
+        tier, why = apply_overrides(model.predict(inputs, vector), values,
                                     reasoning_rule=model.reasoning_rule)
         if values.get("code_graph", 0.0) > 0.0:
             # The labelled set has no code graph to learn from, so the graph keeps its hand-set
@@ -156,6 +176,11 @@ class Scorer:
             push = sum(row.get(g, 0.0) * w for g, w in words.items())
             toward += (Dimension("word_ngrams", 1.0, push, push,
                                  f"{len(words)} hashed word n-grams"),)
+        if vector is not None:
+            # The embedding's push (versus the average train task), reported as one input.
+            push = model.semantic_push(vector)[tier]
+            toward += (Dimension("semantics", 1.0, push, push,
+                                 f"task's word embeddings, {model.semantics} pooling"),)
         top = sorted((d for d in toward if d.contribution > 0), key=lambda d: -d.contribution)[:3]
         drivers = "; ".join(f"{d.name} +{d.contribution:.2f} ({d.reason})" for d in top)
         odds = "/".join(f"{probabilities[t]:.2f}" for t in TIER_ORDER)

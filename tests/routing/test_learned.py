@@ -18,6 +18,7 @@ from lynkr.routing.learned import (
 )
 from lynkr.routing.ngrams import hashed_ngrams, is_ngram, ngram_text
 from lynkr.routing.scorer import Scorer
+from lynkr.routing.semantics import is_semantic, semantic_vector
 from lynkr.routing.weights import TIER_ORDER, WeightsError
 
 from .helpers import CLAUDE_CODE_TOOLS, ask, hand_scorer, scorer
@@ -33,7 +34,7 @@ def test_the_shipped_coefficients_load_and_cover_every_tier_and_dimension() -> N
     model = load_learned()
     assert model is not None
     names = {d.name for d in hand_scorer().score(ask("fix the bug")).dimensions}
-    assert {f for f in model.features if not is_ngram(f)} <= names | {"score"}
+    assert {f for f in model.features if not (is_ngram(f) or is_semantic(f))} <= names | {"score"}
     assert sum(is_ngram(f) for f in model.features) == model.ngram_buckets
     assert "score" in model.features and "reasoning" in model.features
     assert set(model.coefficients) == set(TIER_ORDER) == set(model.intercepts)
@@ -57,10 +58,11 @@ def test_a_learned_decision_shows_each_dimensions_push_toward_the_chosen_tier(ta
     assert "learned stage" in decision.reason and not decision.forced
     row = learned.coefficients[decision.tier]
     words = {"word_ngrams"} if learned.ngram_buckets else set()
+    meaning = {"semantics"} if learned.semantics else set()
     assert ({d.name for d in decision.learned}
-            == {d.name for d in decision.dimensions} | {"score"} | words)
+            == {d.name for d in decision.dimensions} | {"score"} | words | meaning)
     for push in decision.learned:
-        if push.name != "word_ngrams":
+        if push.name not in ("word_ngrams", "semantics"):
             assert push.weight == row.get(push.name, 0.0)
         assert push.contribution == pytest.approx(push.value * push.weight)
     # dimensions and score stay the hand-weighted ones that affinity and the API report
@@ -76,10 +78,13 @@ def test_learned_decisions_are_deterministic_and_follow_the_highest_logit() -> N
         first, again = (scorer().score(ask(task, tools=CLAUDE_CODE_TOOLS)) for _ in range(2))
         assert first == again
         request = ask(task, tools=CLAUDE_CODE_TOOLS)
-        values = ({d.name: d.value for d in first.learned if d.name != "word_ngrams"}
-                  | hashed_ngrams(ngram_text(extract_features(request)), learned.ngram_buckets))
-        assert first.tier == learned.predict(values) or "raised" in first.reason
-        assert sum(learned.probabilities(values).values()) == pytest.approx(1.0)
+        text = ngram_text(extract_features(request))
+        values = ({d.name: d.value for d in first.learned
+                   if d.name not in ("word_ngrams", "semantics")}
+                  | hashed_ngrams(text, learned.ngram_buckets))
+        vector = semantic_vector(text, learned.semantics) if learned.semantics else None
+        assert first.tier == learned.predict(values, vector) or "raised" in first.reason
+        assert sum(learned.probabilities(values, vector).values()) == pytest.approx(1.0)
 
 
 def test_a_think_hard_hint_still_floors_a_learned_decision() -> None:
