@@ -22,48 +22,6 @@ from lynkr.streams import ResponseBuilder, replay
 from lynkr.wire import openai_chat
 from tests.wire.openai_chat_samples import tool_call_answer
 
-CURSOR_REQUEST: dict[str, Any] = {
-    "model": "gpt-4o",
-    "messages": [
-        {"role": "system", "content": "You are a coding assistant."},
-        {"role": "developer", "content": [{"type": "text", "text": "Prefer small diffs."}]},
-        {"role": "user", "content": [
-            {"type": "text", "text": "What is in this screenshot and in main.py?"},
-            {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,QUJD",
-                                                "detail": "high"}},
-        ]},
-        {"role": "assistant", "content": None, "reasoning_content": "Read the file first.",
-         "tool_calls": [
-             {"id": "call_a", "type": "function",
-              "function": {"name": "read_file", "arguments": '{"path": "main.py"}'}},
-             {"id": "call_b", "type": "function",
-              "function": {"name": "list_dir", "arguments": ""}},
-         ]},
-        {"role": "tool", "tool_call_id": "call_a", "content": "print('hi')"},
-        {"role": "tool", "tool_call_id": "call_b",
-         "content": [{"type": "text", "text": "main.py\nREADME.md"}]},
-        {"role": "user", "content": "Thanks, now explain it."},
-    ],
-    "tools": [
-        {"type": "function", "function": {
-            "name": "read_file", "description": "Read a file",
-            "parameters": {"type": "object", "properties": {"path": {"type": "string"}},
-                           "required": ["path"]}}},
-        {"type": "function", "function": {"name": "list_dir"}},
-    ],
-    "tool_choice": "auto",
-    "parallel_tool_calls": False,
-    "max_completion_tokens": 2048,
-    "stop": "###",
-    "temperature": 0.2,
-    "stream": True,
-    "stream_options": {"include_usage": True},
-    "user": "u-42",
-    "seed": 7,
-    "response_format": {"type": "text"},
-}
-
-
 # --- streaming ------------------------------------------------------------------------------
 
 
