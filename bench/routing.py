@@ -15,10 +15,10 @@ original test split (items without ``origin``), for the enlarged one (plus the i
 later, split by the same seeded stratified rule), and for each added batch alone (``origin``).
 
 The default scorer (the learned stage when its coefficients file exists, see
-``bench/fit_router.py``) is shown beside the previous round's learned model (look 6's
-coefficients, ``lynkr/routing/learned_weights_look6.json``, scored in the same run so the
-round's keep-or-revert rule compares like with like) and the hand-set path (thresholds and
-gate). Each split
+``bench/fit_router.py``) is shown beside the hand-set path (thresholds and gate) and, with
+``--compare FILE``, beside another learned-weights file (e.g. the previous round's, from
+``git show REV:lynkr/routing/learned_weights.json``), scored in the same run so a round's
+keep-or-revert rule compares like with like. Each split
 reports accuracy, under-routing (label above the chosen tier) in total and by two
 tiers or more, and a length-only baseline whose bounds are fitted on train (the same chance to
 tune as the scorer). Then decision latency p50/p99 with no graph, a fake graph, and a real
@@ -46,7 +46,7 @@ from typing import Any
 
 from lynkr.config import RoutingSettings
 from lynkr.model import Request
-from lynkr.routing.learned import LEARNED_WEIGHTS_PATH, load_learned
+from lynkr.routing.learned import load_learned
 from lynkr.routing.scorer import Scorer, length_baseline, make_graph_signals
 from lynkr.routing.semantics import load_static_embeddings
 from lynkr.routing.weights import TIER_ORDER
@@ -56,8 +56,6 @@ from lynkr.wire.anthropic import parse_request
 ROOT = Path(__file__).parent
 DATA = ROOT / "data" / "routing_set.jsonl"
 RESULTS = ROOT / "results" / "routing.json"
-# The model kept at look 6 (hashed n-grams, no semantics), compared with the current one.
-PREVIOUS = LEARNED_WEIGHTS_PATH.with_name("learned_weights_look6.json")
 TARGET_ACCURACY = 0.90
 TARGET_UNDER_BY_TWO = 0.02
 RULES = ("features and weights developed on train only; test items and their errors never "
@@ -222,6 +220,8 @@ def main() -> None:
                         help="also score the held-out test split and write results (a logged look)")
     parser.add_argument("--errors", action="store_true", help="list misrouted train items")
     parser.add_argument("--rounds", type=int, default=20, help="latency rounds over the set")
+    parser.add_argument("--compare", type=Path, metavar="FILE",
+                        help="another learned-weights file to score beside the default")
     args = parser.parse_args()
 
     items = load_items()
@@ -233,10 +233,10 @@ def main() -> None:
     # The hand-set path (thresholds and gate) side by side with the learned stage.
     hand = Scorer(RoutingSettings(), learned=None)
     hand_tiers = {i.id: hand.score(i.request).tier for i in scored}
-    previous_model = load_learned(PREVIOUS)
-    previous = Scorer(RoutingSettings(), learned=previous_model) if previous_model else None
-    previous_tiers = ({i.id: previous.score(i.request).tier for i in scored}
-                      if previous is not None else {})
+    compared_tiers: dict[str, str] = {}
+    if args.compare:
+        compared = Scorer(RoutingSettings(), learned=load_learned(args.compare))
+        compared_tiers = {i.id: compared.score(i.request).tier for i in scored}
     bounds = fit_length_bounds(train)
     splits: dict[str, list[Item]] = {
         "train_original": [i for i in train if not i.origin], "train": train}
@@ -256,17 +256,17 @@ def main() -> None:
         hand_set = evaluate(labels, [hand_tiers[i.id] for i in chosen])
         report["splits"][name] = {"scorer": ours, "hand_set": hand_set, "length_baseline": base}
         rows.append((name, "scorer", ours))
-        if previous_tiers:
-            look6 = evaluate(labels, [previous_tiers[i.id] for i in chosen])
-            report["splits"][name]["look6_model"] = look6
-            rows.append((name, "look-6 model", look6))
+        if compared_tiers:
+            other = evaluate(labels, [compared_tiers[i.id] for i in chosen])
+            report["splits"][name]["compared_model"] = other
+            rows.append((name, "compared", other))
         rows += [(name, "hand-set", hand_set), (name, "length-only", base)]
 
     print(f"routing set: {len(items)} requests ({len(train)} train); rules: {RULES}")
     path = "learned stage (lynkr/routing/learned_weights.json)" if scorer.learned else "hand-set"
     report["scorer_path"] = path
     print(f"scorer path: {path}; 'hand-set' rows: thresholds and gate of routing/weights.py"
-          + (f"; 'look-6 model' rows: {PREVIOUS.name}" if previous_tiers else ""))
+          + (f"; 'compared' rows: {args.compare}" if compared_tiers else ""))
     print(f"length baseline bounds fitted on train: {bounds}")
     print_table(rows)
     print_metrics("scorer, train", report["splits"]["train"]["scorer"])

@@ -94,12 +94,14 @@ class LearnedModel:
         return {t: v / total for t, v in exp.items()}
 
     def predict(self, values: Mapping[str, float], semantic: np.ndarray | None = None) -> str:
-        """The tier with the highest logit, or with ``under_two_cost`` above 1 the tier of least
-        expected cost; ties go to the higher tier (under-routing costs more than over-routing)."""
+        return self.choose(self.probabilities(values, semantic))
+
+    def choose(self, probabilities: Mapping[str, float]) -> str:
+        """The likeliest tier, or with ``under_two_cost`` above 1 the tier of least expected
+        cost; ties go to the higher tier (under-routing costs more than over-routing)."""
         if self.under_two_cost == 1.0:
-            logits = self.logits(values, semantic)
-            return max(reversed(TIER_ORDER), key=lambda t: logits[t])
-        return least_cost_tier(self.probabilities(values, semantic), self.under_two_cost)
+            return max(reversed(TIER_ORDER), key=lambda t: probabilities[t])
+        return least_cost_tier(probabilities, self.under_two_cost)
 
 
 def least_cost_tier(probabilities: Mapping[str, float], under_two_cost: float) -> str:

@@ -159,7 +159,7 @@ class Scorer:
         inputs = values | words
         vector = table.vector(text, model.semantics) if table is not None else None
         probabilities = model.probabilities(inputs, vector)
-        tier, why = apply_overrides(model.predict(inputs, vector), values,
+        tier, why = apply_overrides(model.choose(probabilities), values,
                                     reasoning_rule=model.reasoning_rule)
         if values.get("code_graph", 0.0) > 0.0:
             # The labelled set has no code graph to learn from, so the graph keeps its hand-set
