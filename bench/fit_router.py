@@ -3,6 +3,10 @@
     uv run python bench/fit_router.py            # cross-validate, fit, write the coefficients
     uv run python bench/fit_router.py --dry-run  # cross-validate and fit, write nothing
 
+Caution: on the current train split the CV choice is the embedding model that look 7 rejected
+held-out (see the rubric's log); a run without ``--dry-run`` writes it over the shipped
+coefficients. Re-fitting is tuning: the next ``--report`` is a new look.
+
 A multinomial logistic regression (numpy, full-batch gradient descent with momentum, L2 on the
 coefficients, not the intercepts) over the hand scorer's dimension values. Everything is chosen
 by repeated stratified k-fold cross-validation on the train split: the L2 strength, the feature
