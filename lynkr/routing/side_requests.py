@@ -50,10 +50,11 @@ def detect_side_request(request: Request) -> str | None:
 
 
 def _is_quota_probe(request: Request) -> bool:
-    # Claude Code probes quota and credentials with max_tokens=1 and a one-word user turn.
+    # Claude Code probes quota and credentials with max_tokens=1 and a one-word user turn
+    # (a <system-reminder> riding along is context, not words the user typed).
     if request.max_tokens != 1 or len(request.messages) > 2:
         return False
-    return len(request.last_user_text()) <= 16
+    return len(request.last_user_words()) <= 16
 
 
 def _last_user_text(request: Request) -> str:

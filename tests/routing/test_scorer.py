@@ -43,6 +43,7 @@ def test_decision_explains_itself_with_every_dimension() -> None:
 @pytest.mark.parametrize("request_", [
     ask("quota", max_tokens=1),
     ask(".", max_tokens=1),
+    ask("<system-reminder>\nToday's date is 2026-11-26.\n</system-reminder>\nquota", max_tokens=1),
     ask("Refactor the payment service across all modules", model="claude-haiku-4-5"),
     ask("Implement OAuth", system="Generate a concise, sentence-case title (3-7 words) that "
         "captures the main topic or goal of this coding session."),
