@@ -18,10 +18,10 @@ Workloads
           for an edit (bench/data/compression/claude_code_first_turn_*.json, recorded on
           this machine by ``uv run python bench/record_claude_code.py``; gitignored because
           they hold Anthropic's prompts); the output of ``pytest -v`` on a failing suite
-          generated here; ``grep -rn`` over this machine's standard library; ``git log
-          --stat`` of this repository. Shell outputs are cut as Claude Code's Bash tool cuts
-          them before they ever reach a request: at 30,000 characters, mid-line, followed by
-          ``... [N lines truncated] ...``.
+          generated here; ``grep -rn`` over this machine's standard library; the JSON of
+          ``pip list -v`` (real tabular JSON); ``git log --stat`` of this repository. Shell
+          outputs are cut as Claude Code's Bash tool cuts them before they ever reach a
+          request: at 30,000 characters, mid-line, followed by ``... [N lines truncated] ...``.
 
 Run: ``uv run python bench/record_claude_code.py`` (once), then
 ``uv run python bench/compression.py``; prints a table, writes
@@ -31,6 +31,7 @@ bench/results/compression.json.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -217,6 +218,14 @@ def real_rows() -> tuple[list[Row], list[str]]:
         "Where is _lock used?", "Bash", {"command": f"grep -rn _lock {stdlib}"}, out,
         "Which modules guard state with it?", bash))
 
+    out = bash_output(["pip3", "list", "-v", "--format=json"]) if shutil.which("pip3") else ""
+    if out.startswith("["):
+        rows += compression_rows("pip list -v --format=json", tool_turn(
+            "Which packages are installed?", "Bash",
+            {"command": "pip list -v --format=json"}, out, "Is attrs installed?", bash))
+    else:
+        notes.append("pip3 is not on PATH: the pip list JSON row is skipped")
+
     out = bash_output(["git", "-C", str(REPO), "log", "--stat"])
     rows += compression_rows("git log --stat", tool_turn(
         "What changed recently?", "Bash", {"command": "git log --stat"}, out,
@@ -284,8 +293,9 @@ def main() -> int:
     rows += real
     floor, pretty = value_floor(l2), count_tokens(l2_text)
     notes.append(f"L2 value floor: the 240 values alone are {floor} tokens vs {pretty} for the "
-                 f"pretty JSON ({100 * (1 - floor / pretty):.0f}% is the most any lossless "
-                 "rendering keeping every value verbatim could save)")
+                 f"pretty JSON, so writing every value out in full could save at most "
+                 f"{100 * (1 - floor / pretty):.0f}%; the lossless row goes further by stating "
+                 "each column's shared prefix/suffix once (lynkr/optimize/compressors/tables.py)")
 
     print(f"{'workload':<40} {'optimizer':<12} {'mode':<12} {'before':>7} {'after':>7} "
           f"{'saved':>7} {'lossless':>8} {'target':>7}  detail")

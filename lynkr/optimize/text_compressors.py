@@ -2,9 +2,10 @@
 logs, JSON), so tool results cost fewer tokens before they reach the model.
 
 Every function is pure. A lossless result carries all the original information (grep
-grouped by file, exact repeats counted, JSON as TOON); a lossy one keeps what an agent acts on
-(failures, changes, commit subjects) and puts the exact dropped text in ``omitted`` so it can
-be served back on request. See ``compressors/base.py`` for the two shapes of lossy result.
+grouped by file, exact repeats counted, JSON as TOON, shared column affixes stated once); a
+lossy one keeps what an agent acts on (failures, changes, commit subjects) and puts the exact
+dropped text in ``omitted`` so it can be served back on request. See ``compressors/base.py``
+for the two shapes of lossy result.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from lynkr.optimize.compressors.git import compress_git_diff, compress_git_log, 
 from lynkr.optimize.compressors.grep import compress_grep, restore_grep
 from lynkr.optimize.compressors.listing import compress_listing, restore_paths
 from lynkr.optimize.compressors.logs import compress_log, restore_log
+from lynkr.optimize.compressors.tables import factor
 from lynkr.optimize.compressors.testing import compress_test_output
 from lynkr.optimize.toon import toon_or_json
 from lynkr.tokens import count_tokens
@@ -27,6 +29,7 @@ __all__ = [
     "compress_git_log",
     "compress_git_status",
     "compress_grep",
+    "compress_json",
     "compress_listing",
     "compress_log",
     "compress_test_output",
@@ -38,10 +41,13 @@ __all__ = [
     "splice",
 ]
 
+FACTORING_GAIN = 0.9
 _TEST_KINDS = frozenset({"pytest", "jest", "go_test", "cargo_test"})
 
 
-def _compress_json(text: str) -> Compressed | None:
+def compress_json(text: str, *, factored: bool = True) -> Compressed | None:
+    """JSON text as TOON or compact JSON, whichever is fewer tokens, or None if ``text`` is
+    not JSON. ``factored`` also tries stating shared column affixes once (``tables.py``)."""
     stripped = text.strip()
     if not stripped or stripped[0] not in "{[":
         return None
@@ -50,6 +56,10 @@ def _compress_json(text: str) -> Compressed | None:
     except orjson.JSONDecodeError:
         return None
     _, rendered = toon_or_json(value)
+    if factored and (shorter := factor(value)) is not None:
+        # Factoring asks the model to reassemble values, so it must clearly pay for that.
+        if count_tokens(shorter) < FACTORING_GAIN * count_tokens(rendered):
+            rendered = shorter
     return Compressed(rendered, "json", True, None)
 
 
@@ -77,13 +87,13 @@ def _by_kind(text: str, kind: str, lossy: bool) -> Compressed:
 def compress_text(text: str, *, lossy: bool = True, max_lines: int = 400) -> Compressed:
     """Compress one tool output, choosing the compressor by what the text looks like.
 
-    JSON becomes TOON or compact JSON, whichever is fewer tokens (kind "json",
-    lossless); recognised formats go to their compressor; text longer than ``max_lines``
-    that no compressor shortened keeps its head and tail (kind "text" when unrecognised,
-    "file" for line-numbered file contents). ``lossy=False`` allows only lossless rewrites.
-    A rewrite that would not save tokens is not made: the text comes back unchanged, lossless.
+    JSON goes to ``compress_json`` (kind "json", lossless); recognised formats go to their
+    compressor; text longer than ``max_lines`` that no compressor shortened keeps its head
+    and tail (kind "text" when unrecognised, "file" for line-numbered file contents).
+    ``lossy=False`` allows only lossless rewrites. A rewrite that would not save tokens is not
+    made: the text comes back unchanged, lossless.
     """
-    result = _compress_json(text)
+    result = compress_json(text)
     if result is None:
         kind = detect_kind(text) or "text"
         result = _by_kind(text, kind, lossy)

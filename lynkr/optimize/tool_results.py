@@ -47,7 +47,7 @@ from lynkr.model import (
 )
 from lynkr.optimize.compressors.base import MARKER, marker
 from lynkr.optimize.expand_store import ExpandStore
-from lynkr.optimize.text_compressors import Compressed, compress_text
+from lynkr.optimize.text_compressors import Compressed, compress_json, compress_text
 from lynkr.optimize.tool_selection import tool_capabilities
 from lynkr.tokens import count_tokens
 
@@ -287,7 +287,9 @@ def _compress_text(text: str, role: str, mode: str, threshold: int,
     else:
         result = compress_text(text, lossy=lossy)
     if lossy and result.lossless and result.kind in ("toon", "json"):
-        result = _json_head(result, threshold)
+        # The head shows a few rows: plain TOON reads on its own there, and stating shared
+        # affixes once would not pay for so few rows.
+        result = _json_head(compress_json(text, factored=False) or result, threshold)
     if not result.lossless and (result.omitted is None or not store.fits(result.omitted)):
         result = compress_text(text, lossy=False)
     if result.lossless or result.omitted is None:
