@@ -1,9 +1,10 @@
 """``grep``: regex or literal search over the workspace, grouped per file, paged.
 
 ``grep -rn`` repeats the path on every line and dumps every match; here each file appears once
-with its match count, lines are trimmed of indentation, files beyond the page are listed
-with their counts (a TOON table), and a page is capped with an honest
-"N more matches" line, so the model pays for what it reads and can ask for the rest.
+with its match count, lines are trimmed of indentation, identical lines of a file share a row
+listing their numbers, files beyond the page are listed with their counts (a TOON table), and
+a page is capped with an honest "N more matches" line, so the model pays for what it reads
+and can ask for the rest.
 ripgrep is used when installed (fast, .gitignore-aware); otherwise a Python walk that
 honours .gitignore through pathspec.
 """
@@ -109,10 +110,20 @@ def _trim(text: str) -> str:
     return text if len(text) <= _LINE_CHARS else text[:_LINE_CHARS - 1] + "…"
 
 
+def _rows_per_file(matches: list[Match]) -> list[tuple[str, dict[str, list[int]]]]:
+    """Matches grouped by file, then by trimmed line text in order of first appearance:
+    ``loop = events.get_running_loop()`` on five lines of a file is one row with five numbers."""
+    files: dict[str, dict[str, list[int]]] = {}
+    for m in matches:
+        files.setdefault(m.path, {}).setdefault(_trim(m.text), []).append(m.line)
+    return list(files.items())
+
+
 def format_page(matches: list[Match], offset: int, limit: int,
                 max_other_files: int = 30) -> str:
     """One page of matches grouped per file: ``path (count):`` once, then ``line: text`` rows
-    (indentation dropped), then the files past the page with their counts as a TOON table.
+    (indentation dropped; lines of the same file with the same text share one row,
+    ``12,40: text``), then the files past the page with their counts as a TOON table.
 
     Code lines stay unquoted: quoting and escaping them as TOON strings would cost more
     tokens than the grouping saves.
@@ -124,12 +135,9 @@ def format_page(matches: list[Match], offset: int, limit: int,
         counts[m.path] = counts.get(m.path, 0) + 1
     shown = matches[offset:offset + limit]
     lines = [f"{len(matches)} matches in {len(counts)} files"]
-    current = None
-    for m in shown:
-        if m.path != current:
-            current = m.path
-            lines.append(f"{m.path} ({counts[m.path]}):")
-        lines.append(f" {m.line}: {_trim(m.text)}")
+    for path, rows in _rows_per_file(shown):
+        lines.append(f"{path} ({counts[path]}):")
+        lines += [f" {','.join(map(str, numbers))}: {text}" for text, numbers in rows.items()]
     seen = {m.path for m in matches[:offset + limit]}
     others = [{"file": p, "count": c} for p, c in counts.items() if p not in seen]
     if others:

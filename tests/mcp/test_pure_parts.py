@@ -17,6 +17,7 @@ from code_mode.bm25 import BM25, tokenize
 from code_mode.config import ConfigError, parse_config
 from code_mode.results import SelectError, apply_select, result_value
 from mcp_servers.install import merge_codex_toml, merge_mcp_json, server_entry
+from mcp_servers.search import Match, format_page
 from mcp_servers.test_output import compress_pytest
 from mcp_servers.workspace import Workspace
 
@@ -84,6 +85,14 @@ tests/test_a.py:5: AssertionError
 FAILED tests/test_a.py::test_two - assert 1 == 2
 ========================= 1 failed, 2 passed in 0.01s ==========================
 """
+
+
+def test_grep_lines_of_one_file_with_the_same_text_share_a_row_in_first_seen_order() -> None:
+    matches = [Match("a.py", 3, "    loop = get_loop()"), Match("a.py", 9, "loop.run()"),
+               Match("a.py", 20, "\tloop = get_loop()"), Match("b.py", 1, "loop = get_loop()")]
+    assert format_page(matches, 0, 10).split("\n") == [
+        "4 matches in 2 files", "a.py (3):", " 3,20: loop = get_loop()", " 9: loop.run()",
+        "b.py (1):", " 1: loop = get_loop()"]
 
 
 def test_pytest_output_keeps_failure_node_id_traceback_and_summary_only() -> None:
