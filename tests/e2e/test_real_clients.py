@@ -8,6 +8,7 @@ a tool call goes out through lynkr, the CLI runs it, and the result comes back i
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from lynkr.optimize.compressors.tables import unfactor
+from tests.conftest import ProxyFactory
 from tests.fakes.upstream import FakeUpstream, Reply, ToolCall
 
 
@@ -127,3 +130,29 @@ def test_claude_code_gets_a_paraphrased_repeat_from_the_semantic_cache(
     main_turns = [r for r in upstream.received[asked:]
                   if "decorator" in str(r.body.get("messages", ""))]
     assert main_turns == [], "the paraphrase went upstream instead of the cache"
+
+
+def test_claude_code_bash_json_output_reaches_the_model_as_factored_toon(
+        upstream: FakeUpstream, proxy_factory: ProxyFactory, workspace: Path,
+        tmp_path: Path) -> None:
+    claude = find_cli("claude")
+    if claude is None:
+        pytest.skip("Claude Code CLI not installed")
+    api = "https://tracker.example.com/api/v2/projects/widgets/issues/"
+    issues = [{"id": 500 + i, "url": f"{api}{500 + i}", "state": "open" if i % 3 else "closed"}
+              for i in range(40)]
+    (workspace / "issues.json").write_text(json.dumps(issues, indent=2))
+    upstream.queue(Reply(text="", tool_calls=[ToolCall(
+        "Bash", {"command": "cat issues.json", "description": "Show the issues"},
+        id="toolu_1")]), Reply(text="40 issues, 13 closed."))
+    with proxy_factory(MODEL_PROVIDER="openai", OPENAI_API_KEY="sk-test",
+                       OPENAI_ENDPOINT=f"{upstream.url}/v1", OPENAI_MODEL="gpt-fake",
+                       TOOL_RESULT_COMPRESSION="lossless") as proxy:
+        out = run([claude, "-p", "How many issues are closed?", "--allowedTools", "Bash"],
+                  workspace, {"HOME": str(tmp_path), "ANTHROPIC_BASE_URL": proxy,
+                              "ANTHROPIC_API_KEY": "sk-ant-unused",
+                              "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
+    assert "40 issues, 13 closed." in out, out
+    [sent] = [m["content"] for m in upstream.last.body["messages"] if m["role"] == "tool"]
+    assert sent.startswith(f'(every url below is "{api}" + the value shown)'), sent
+    assert unfactor(sent) == issues
