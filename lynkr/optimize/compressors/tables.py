@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,8 @@ from lynkr.optimize.toon import decode, encode
 from lynkr.tokens import count_tokens
 
 __all__ = ["Affix", "factor", "find_affixes", "unfactor"]
+
+Change = Callable[[str, "Affix"], str]
 
 MIN_ROWS = 8
 MIN_AFFIX_TOKENS = 4
@@ -95,7 +97,8 @@ def find_affixes(value: Any) -> list[Affix]:
     return found
 
 
-def _tables(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], list[dict]]]:
+def _tables(value: Any, path: tuple[str, ...]
+            ) -> Iterator[tuple[tuple[str, ...], list[dict[str, Any]]]]:
     if isinstance(value, dict):
         for key, child in value.items():
             if _NAME.match(key):
@@ -131,7 +134,7 @@ def _worth_it(affix: str) -> bool:
     return bool(affix) and count_tokens(affix) >= MIN_AFFIX_TOKENS
 
 
-def _apply(value: Any, affixes: list[Affix], change: Any) -> Any:
+def _apply(value: Any, affixes: list[Affix], change: Change) -> Any:
     """A copy of ``value`` with ``change(text, affix)`` applied to every factored cell."""
     by_path: dict[tuple[str, ...], list[Affix]] = {}
     for affix in affixes:
@@ -140,7 +143,7 @@ def _apply(value: Any, affixes: list[Affix], change: Any) -> Any:
 
 
 def _walk(value: Any, path: tuple[str, ...], by_path: dict[tuple[str, ...], list[Affix]],
-          change: Any) -> Any:
+          change: Change) -> Any:
     if isinstance(value, dict):
         return {key: _walk(child, (*path, key), by_path, change) if _NAME.match(key) else child
                 for key, child in value.items()}
