@@ -14,6 +14,7 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 from mcp.types import CallToolResult, ContentBlock
 
+from lynkr.optimize.compressors.tables import factor_if_it_pays
 from lynkr.optimize.toon import encode
 
 
@@ -63,10 +64,11 @@ def apply_select(value: Any, select: str | None) -> Any:
 
 
 def render(value: Any) -> str:
-    """Text for the model: strings as they are, everything else as TOON."""
+    """Text for the model: strings as they are, everything else as TOON (a table column's
+    shared prefix or suffix stated once when that pays, as for tool results)."""
     if isinstance(value, str):
         return value
-    return encode(value)
+    return factor_if_it_pays(value, encode(value))
 
 
 def raw_text(result: CallToolResult) -> str:

@@ -18,7 +18,7 @@ from lynkr.optimize.compressors.git import compress_git_diff, compress_git_log, 
 from lynkr.optimize.compressors.grep import compress_grep, restore_grep
 from lynkr.optimize.compressors.listing import compress_listing, restore_paths
 from lynkr.optimize.compressors.logs import compress_log, restore_log
-from lynkr.optimize.compressors.tables import factor
+from lynkr.optimize.compressors.tables import factor_if_it_pays
 from lynkr.optimize.compressors.testing import compress_test_output
 from lynkr.optimize.toon import toon_or_json
 from lynkr.tokens import count_tokens
@@ -41,7 +41,6 @@ __all__ = [
     "splice",
 ]
 
-FACTORING_GAIN = 0.9
 _TEST_KINDS = frozenset({"pytest", "jest", "go_test", "cargo_test"})
 
 
@@ -56,10 +55,8 @@ def compress_json(text: str, *, factored: bool = True) -> Compressed | None:
     except orjson.JSONDecodeError:
         return None
     _, rendered = toon_or_json(value)
-    if factored and (shorter := factor(value)) is not None:
-        # Factoring asks the model to reassemble values, so it must clearly pay for that.
-        if count_tokens(shorter) < FACTORING_GAIN * count_tokens(rendered):
-            rendered = shorter
+    if factored:
+        rendered = factor_if_it_pays(value, rendered)
     return Compressed(rendered, "json", True, None)
 
 

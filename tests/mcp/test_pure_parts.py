@@ -15,7 +15,8 @@ from mcp.types import CallToolResult, TextContent
 
 from code_mode.bm25 import BM25, tokenize
 from code_mode.config import ConfigError, parse_config
-from code_mode.results import SelectError, apply_select, result_value
+from code_mode.results import SelectError, apply_select, render, result_value
+from lynkr.optimize.compressors.tables import unfactor
 from mcp_servers.install import merge_codex_toml, merge_mcp_json, server_entry
 from mcp_servers.search import Match, format_page
 from mcp_servers.test_output import compress_pytest
@@ -51,6 +52,15 @@ def test_select_narrows_structured_results_and_rejects_bad_expressions() -> None
     assert apply_select(result_value(result), "[].n") == [1, 2]
     with pytest.raises(SelectError):
         apply_select({}, "[[[")
+
+
+def test_rendered_results_state_a_shared_url_prefix_once_and_unfactor_to_the_data() -> None:
+    base = "https://api.github.com/repos/acme/widgets/pulls/"
+    pulls = [{"number": n, "url": f"{base}{n}"} for n in range(10, 30)]
+    text = render({"pulls": pulls})
+    assert text.startswith(f'(every pulls[].url below is "{base}" + the value shown)')
+    assert unfactor(text) == {"pulls": pulls}
+    assert render({"n": 1}) == "n: 1"
 
 
 def test_text_results_that_are_json_become_data() -> None:

@@ -28,12 +28,14 @@ from typing import Any
 from lynkr.optimize.toon import decode, encode
 from lynkr.tokens import count_tokens
 
-__all__ = ["Affix", "factor", "find_affixes", "unfactor"]
+__all__ = ["Affix", "factor", "factor_if_it_pays", "find_affixes", "unfactor"]
 
 Change = Callable[[str, "Affix"], str]
 
 MIN_ROWS = 8
 MIN_AFFIX_TOKENS = 4
+# Factoring asks the model to reassemble values, so it must clearly pay for that.
+FACTORING_GAIN = 0.9
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _STRING = r'"(?:[^"\\]|\\.)*"'
 _NOTE = re.compile(
@@ -67,6 +69,15 @@ def factor(value: Any) -> str | None:
         return None
     notes = "\n".join(affix.note() for affix in affixes)
     return f"{notes}\n{encode(_apply(value, affixes, _strip))}"
+
+
+def factor_if_it_pays(value: Any, rendered: str) -> str:
+    """``factor(value)`` when that is under ``FACTORING_GAIN`` of ``rendered``'s tokens (the
+    plain TOON or JSON of ``value``), else ``rendered``."""
+    factored = factor(value)
+    if factored is not None and count_tokens(factored) < FACTORING_GAIN * count_tokens(rendered):
+        return factored
+    return rendered
 
 
 def unfactor(text: str) -> Any:
