@@ -286,7 +286,8 @@ def _compress_text(text: str, role: str, mode: str, threshold: int,
         result = compress_text(text, lossy=True, max_lines=keep)
     else:
         result = compress_text(text, lossy=lossy)
-    if lossy and result.lossless and result.kind in ("toon", "json"):
+    if lossy and result.lossless and result.kind in ("toon", "json") and (
+            count_tokens(result.text) > threshold):
         # The head shows a few rows: plain TOON reads on its own there, and stating shared
         # affixes once would not pay for so few rows.
         result = _json_head(compress_json(text, factored=False) or result, threshold)

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from lynkr.model import Message, Request, TextBlock, Tool, ToolResultBlock, ToolUseBlock
+from lynkr.optimize.compressors.tables import unfactor
 from lynkr.optimize.expand_store import ExpandStore
 from lynkr.optimize.text_compressors import Compressed, compress_json, splice
 from lynkr.optimize.tool_results import (
@@ -177,3 +178,12 @@ def test_expand_pages_by_lines_and_rejects_offsets_past_the_end() -> None:
 def test_unknown_mode_is_rejected() -> None:
     with pytest.raises(ValueError, match="mode"):
         compress(request_with("x"), "max")
+
+
+def test_full_mode_sends_json_whole_when_factoring_brings_it_under_the_threshold() -> None:
+    base = "https://api.example.com/v1/repos/acme/widgets/issues/"
+    rows = [{"n": i, "url": f"{base}{i}"} for i in range(20)]
+    report = compress(request_with(json.dumps(rows, indent=2)), "full")
+    text = result_text(report.request)
+    assert text.startswith("(every url below is") and unfactor(text) == rows
+    assert report.expand_ids == () and report.stats["json"].lossy_blocks == 0
