@@ -1,11 +1,13 @@
 """Fit the tier router's learned second stage on the TRAIN split only.
 
-    uv run python bench/fit_router.py            # cross-validate, fit, write the coefficients
-    uv run python bench/fit_router.py --dry-run  # cross-validate and fit, write nothing
+    uv run python bench/fit_router.py                  # cross-validate and fit, write nothing
+    uv run python bench/fit_router.py --out FILE       # ... and write the coefficients to FILE
 
-Caution: on the current train split the CV choice is the embedding model that look 7 rejected
-held-out (see the rubric's log); a run without ``--dry-run`` writes it over the shipped
-coefficients. Re-fitting is tuning: the next ``--report`` is a new look.
+Nothing is written unless ``--out`` says where, so a rerun never replaces the shipped model
+(``lynkr/routing/learned_weights.json``) by accident: a candidate goes to a file of its own,
+``bench/routing.py --compare FILE`` scores it beside the shipped one, and it ships only by
+being written (or copied) over the shipped file after a logged look. Re-fitting is tuning: the
+next ``--report`` is a new look.
 
 A multinomial logistic regression (numpy, full-batch gradient descent with momentum, L2 on the
 coefficients, not the intercepts) over the hand scorer's dimension values. Everything is chosen
@@ -33,7 +35,7 @@ The CV numbers are optimistic: the dimension rules themselves were developed on 
 split, and random folds share each batch's phrasing. Only ``bench/routing.py --report`` (a
 logged look) says how the stage does held-out.
 
-Writes ``lynkr/routing/learned_weights.json`` with the coefficients and the CV numbers.
+The file written holds the coefficients and the CV numbers.
 """
 
 from __future__ import annotations
@@ -261,7 +263,8 @@ def sentence_vectors(texts: list[str], max_tokens: int) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dry-run", action="store_true", help="do not write the coefficients")
+    parser.add_argument("--out", type=Path, help="write the fitted coefficients to this file "
+                        f"(the shipped model is {LEARNED_WEIGHTS_PATH.name})")
     parser.add_argument("--jobs", type=int, default=2, help="CV worker processes")
     args = parser.parse_args()
 
@@ -366,9 +369,9 @@ def main() -> None:
         "intercepts": dict(model.intercepts),
         "coefficients": {t: dict(model.coefficients[t]) for t in TIER_ORDER},
     }
-    if not args.dry_run:
-        LEARNED_WEIGHTS_PATH.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {LEARNED_WEIGHTS_PATH}")
+    if args.out:
+        args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
 
 
 def _cross_validate_job(rows: list[dict[str, float]], texts: list[str], y: np.ndarray,
