@@ -240,6 +240,10 @@ def main() -> None:
     bounds = fit_length_bounds(train)
     splits: dict[str, list[Item]] = {
         "train_original": [i for i in train if not i.origin], "train": train}
+    # Each added batch's train items alone: before a refit, the newest batch's row is its
+    # first-contact number (phrasing the fitted model has not seen).
+    splits |= {f"train_{origin}": [i for i in train if i.origin == origin]
+               for origin in sorted({i.origin for i in train if i.origin})}
     if args.report:
         test = [i for i in items if i.split == "test"]
         splits |= {"test_original": [i for i in test if not i.origin], "test": test}
