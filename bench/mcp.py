@@ -194,6 +194,18 @@ async def call(root: Path, tool: str, arguments: dict[str, Any]) -> tuple[str, d
     return text, result.structured_content or {}
 
 
+def matched_lines_floor(raw: str) -> int:
+    """Tokens of each file's distinct matched lines (indentation stripped) and of their line
+    numbers, comma-joined: a lower bound for any listing that shows every match of ``raw``
+    (``grep -rn`` output)."""
+    per_file: dict[str, dict[str, list[str]]] = {}
+    for line in raw.splitlines():
+        path, number, text = line.split(":", 2)
+        per_file.setdefault(path, {}).setdefault(text.strip(), []).append(number)
+    return sum(count_tokens(text) + count_tokens(",".join(numbers))
+               for rows in per_file.values() for text, numbers in rows.items())
+
+
 async def measure_tools(scratch: Path) -> list[dict[str, Any]]:
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     rows: list[dict[str, Any]] = []
@@ -201,16 +213,18 @@ async def measure_tools(scratch: Path) -> list[dict[str, Any]]:
     pattern, where = "loop", "asyncio"
     raw = subprocess.run(["grep", "-rn", "--include=*.py", pattern, where], cwd=stdlib,
                          capture_output=True, text=True).stdout
-    # Any listing that shows every matched line costs at least those lines' own tokens.
-    floor = sum(count_tokens(line.split(":", 2)[2].strip()) for line in raw.splitlines())
+    # Any listing that shows every match costs at least the distinct lines of each file plus
+    # their line numbers (what is left to cut is newlines, separators and file names).
+    floor = matched_lines_floor(raw)
     for label, limit in (("grep (first page)", 100), ("grep (all matches)", 10_000)):
         text, meta = await call(stdlib, "grep", {"pattern": pattern, "path": where,
                                                  "limit": limit})
         rows.append({"case": label, "detail": f"{pattern} in stdlib/{where}: "
                      f"{meta.get('matches')} matches, {meta.get('shown')} shown",
                      "raw": count_tokens(raw), "sent": count_tokens(text)})
-    rows[-1]["detail"] += (f"; the matched lines alone are {floor} tokens "
-                           f"(at most {1 - floor / count_tokens(raw):.0%} saved showing each)")
+    rows[-1]["detail"] += (f"; each file's distinct lines and their numbers alone are {floor} "
+                           f"tokens (at most {1 - floor / count_tokens(raw):.1%} saved showing "
+                           "every match)")
     module = "typing.py"
     raw = subprocess.run(["cat", module], cwd=stdlib, capture_output=True, text=True).stdout
     text, meta = await call(stdlib, "read", {"path": module})

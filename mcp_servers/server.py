@@ -52,7 +52,7 @@ def register_code_tools(server: MCPServer, ws: Workspace, *,
         offset: int = 0,
     ) -> CallToolResult:
         """Search file contents (respects .gitignore); matches grouped per file, paged.
-        Rows read ``line: text``; ``12,40: text`` means both lines read the same."""
+        Rows read ``line text``; ``12,40 text`` means both lines read the same."""
         return search.grep(ws, pattern, path, literal=literal, ignore_case=ignore_case,
                            glob=glob, limit=limit, offset=offset)
 

@@ -101,8 +101,8 @@ def test_grep_lines_of_one_file_with_the_same_text_share_a_row_in_first_seen_ord
     matches = [Match("a.py", 3, "    loop = get_loop()"), Match("a.py", 9, "loop.run()"),
                Match("a.py", 20, "\tloop = get_loop()"), Match("b.py", 1, "loop = get_loop()")]
     assert format_page(matches, 0, 10).split("\n") == [
-        "4 matches in 2 files", "a.py (3):", " 3,20: loop = get_loop()", " 9: loop.run()",
-        "b.py (1):", " 1: loop = get_loop()"]
+        "4 matches in 2 files", "a.py (3):", "3,20 loop = get_loop()", "9 loop.run()",
+        "b.py (1):", "1 loop = get_loop()"]
 
 
 def test_pytest_output_keeps_failure_node_id_traceback_and_summary_only() -> None:

@@ -88,7 +88,7 @@ async def test_grep_groups_per_file_respects_gitignore_and_pages(workspace: Path
     lines = text_of(first).splitlines()
     total = first.structured_content["matches"]
     assert lines[:4] == [f"{total} matches in 2 files", "pkg/shapes.py (3):",
-                         " 4: def area(radius):", " 12: def area(self):"]
+                         "4 def area(radius):", "12 def area(self):"]
     assert decode("\n".join(lines[4:-1])) == {
         "other_files": [{"file": "tests/test_shapes.py", "count": 4}]}
     assert lines[-1].startswith(f"{total - 2} more matches not shown; call again with offset=2")
