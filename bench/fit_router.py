@@ -266,6 +266,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the fitted coefficients to this file "
                         f"(the shipped model is {LEARNED_WEIGHTS_PATH.name})")
     parser.add_argument("--jobs", type=int, default=2, help="CV worker processes")
+    parser.add_argument("--features", help="comma-separated feature-set names to try (default: "
+                        "all; the whole grid takes about two hours on two cores)")
+    parser.add_argument("--lambdas", help=f"comma-separated L2 strengths (default {LAMBDAS})")
     args = parser.parse_args()
 
     train = [i for i in load_items() if i.split == "train"]
@@ -297,7 +300,6 @@ def main() -> None:
         raise SystemExit("the bundled MiniLM word-embedding table cannot be read")
     vectors: dict[str, np.ndarray] = {p: np.stack([table.vector(t, p) for t in texts])
                                       for p in POOLINGS}
-    vectors |= {f"minilm{n}": sentence_vectors(texts, n) for n in SENTENCE_TOKENS}
     base = dims + ["score"]
     ngram_sets = {f"+ngrams{n}": (base + [f"{NGRAM_PREFIX}{i}" for i in range(n)], n)
                   for n in NGRAM_BUCKETS}
@@ -320,7 +322,16 @@ def main() -> None:
           "fitted on all of train, scored in-sample")
     print(f"{'features':<30} {'lambda':>8} {'rule':<6} {'cost':>5} {'accuracy':>9} "
           f"{'under>=2':>9} {'train':>7} {'gap':>6} {'batch':>6}")
-    jobs = list(itertools.product(feature_sets, LAMBDAS))
+    if args.features:
+        wanted = args.features.split(",")
+        if unknown := set(wanted) - set(feature_sets):
+            raise SystemExit(f"unknown feature sets {sorted(unknown)}; known: {list(feature_sets)}")
+        feature_sets = {name: feature_sets[name] for name in wanted}
+    # The sentence encoder costs seconds over the set: only run it for a set that reads it.
+    vectors |= {f"minilm{n}": sentence_vectors(texts, n) for n in SENTENCE_TOKENS
+                if any(fs.semantic == f"minilm{n}" for fs in feature_sets.values())}
+    lambdas = tuple(map(float, args.lambdas.split(","))) if args.lambdas else LAMBDAS
+    jobs = list(itertools.product(feature_sets, lambdas))
     work = functools.partial(_cross_validate_job, rows, texts, y, np.array(batches),
                              feature_sets, vectors)
     # fork: the workers inherit the rows and vectors instead of pickling them per job
@@ -340,8 +351,11 @@ def main() -> None:
                 "static embedding": lambda fs: fs.semantic in POOLINGS,
                 "MiniLM sentence": lambda fs: fs.semantic.startswith("minilm")}
     for family, member in families.items():
-        family_best = choose([r for r in results if member(feature_sets[r["features"]])
-                              and "hand" not in r["features"]], feature_sets)
+        tried = [r for r in results if member(feature_sets[r["features"]])
+                 and "hand" not in r["features"]]
+        if not tried:
+            continue
+        family_best = choose(tried, feature_sets)
         print(f"  {family:<17} {family_best['features']:<30} CV {family_best['cv_accuracy']:.1%}"
               f"  under>=2 {family_best['cv_under_by_two']:.1%}"
               f"  train {family_best['train_accuracy']:.1%}"
