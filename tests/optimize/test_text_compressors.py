@@ -66,7 +66,7 @@ def test_grep_results_are_grouped_by_file_losslessly_and_cost_fewer_tokens(
     assert result.lossless and result.omitted is None and result.kind == "grep"
     assert restore_grep(result.text) == grep_output
     assert saving(grep_output, result) > 0.15
-    assert "./lynkr/optimize/module_0.py\n  4:     return process_request(request, 0)" in (
+    assert "./lynkr/optimize/module_0.py\n4:     return process_request(request, 0)" in (
         result.text
     )
 

@@ -18,7 +18,7 @@ import re
 from lynkr.optimize.compressors.base import Compressed, unchanged
 
 _MATCH = re.compile(r"^([^\s:][^:]*?):(\d+):(.*)$")
-_ROW = re.compile(r"^  (\d+)([:-])(?: (.*))?$|^  --$")
+_ROW = re.compile(r"^(\d+)([:-])(?: (.*))?$|^--$")
 _CUT_NOTICE = re.compile(r"^\.\.\. \[\d+ lines truncated\] \.\.\.$")
 # What a match line cut before its second colon looks like: part of a path, maybe ":N".
 _CUT_MATCH = re.compile(r"^[^\s:][^\s:]*(?::\d*)?$")
@@ -46,14 +46,17 @@ def _next_path(lines: list[str], start: int) -> str | None:
 
 
 def _row(number: str, sep: str, content: str) -> str:
-    return f"  {number}{sep} {content}" if content else f"  {number}{sep}"
+    return f"{number}{sep} {content}" if content else f"{number}{sep}"
 
 
 def compress_grep(text: str) -> Compressed:
     """Group consecutive matches of one file under a single path line.
 
-    ``a.py:3:x`` / ``a.py:9:y`` become ``a.py`` then ``  3: x`` and ``  9: y``; context lines
-    (``-C``) become ``  N- text`` and ``--`` separators ``  --``. A cut-off tail (the partial
+    ``a.py:3:x`` / ``a.py:9:y`` become ``a.py`` then ``3: x`` and ``9: y``; context lines
+    (``-C``) become ``N- text`` and ``--`` separators stay ``--``. Rows are not indented:
+    o200k spends a token or two more per row on an indent (13% of a grouped stdlib grep). A
+    path that reads like a row fails the round trip below and leaves the output unchanged.
+    A cut-off tail (the partial
     last line, Claude Code's cut notice) stays verbatim after the groups. Output that is not
     otherwise entirely grep-shaped is returned unchanged, so the result is always lossless.
     """
@@ -68,7 +71,7 @@ def compress_grep(text: str) -> Compressed:
             path, number, content = found
             sep = ":"
         elif line == "--":
-            out.append("  --")
+            out.append("--")
             continue
         else:
             owner = current if _context(line, current) else _next_path(lines, i + 1)
