@@ -61,6 +61,7 @@ def build_components(settings: Settings) -> Components:
         if settings.routing.code_graph_enabled and settings.routing.code_graph_workspace:
             graph = make_graph_signals(settings.routing.code_graph_workspace)
         parts.scorer = Scorer(settings.routing, graph_signals=graph)
+        parts.scorer.warm_up()
     if settings.cache.enabled or settings.memory.enabled:
         from lynkr.stores import StoreUnavailable, open_store
 

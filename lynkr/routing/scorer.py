@@ -108,6 +108,12 @@ class Scorer:
         self._force_local = _compile_all(routing.force_local, "ROUTING_FORCE_LOCAL")
         self._force_reasoning = _compile_all(routing.force_reasoning, "ROUTING_FORCE_REASONING")
 
+    def warm_up(self) -> None:
+        """Load what the first decision would otherwise load (the word-embedding table, about
+        a quarter of a second) now; blocking, so call it where startup may block."""
+        if self._learned is not None and self._learned.semantics:
+            self._table()
+
     @property
     def weights(self) -> Weights:
         return self._weights

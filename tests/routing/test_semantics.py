@@ -176,3 +176,17 @@ def test_without_the_table_a_semantic_model_falls_back_to_the_hand_set_path(
     assert fallback.tier == hand.tier and fallback.learned == ()
     assert "word embeddings are unavailable" in fallback.reason
 
+
+
+@pytest.mark.parametrize(("semantic", "loads"), [(True, 1), (False, 0)])
+def test_warm_up_loads_the_table_only_for_a_model_that_reads_it(
+        monkeypatch: pytest.MonkeyPatch, table: StaticEmbeddings, semantic: bool,
+        loads: int) -> None:
+    calls: list[None] = []
+    monkeypatch.setattr("lynkr.routing.scorer.load_static_embeddings",
+                        lambda: calls.append(None) or table)
+    model = semantic_model() if semantic else parse_learned({
+        "features": ["score"], "intercepts": dict.fromkeys(TIER_ORDER, 0.0),
+        "coefficients": {t: {"score": 0.0} for t in TIER_ORDER}})
+    Scorer(RoutingSettings(), learned=model).warm_up()
+    assert len(calls) == loads
