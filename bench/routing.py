@@ -204,12 +204,12 @@ def _percent(value: float | None) -> str:
 
 
 def print_table(rows: list[tuple[str, str, dict[str, Any]]]) -> None:
-    header = (f"{'split':<15} {'router':<12} {'n':>4} {'accuracy':>9} {'under':>7} "
+    header = (f"{'split':<22} {'router':<12} {'n':>4} {'accuracy':>9} {'under':>7} "
               f"{'under>=2':>9} {'over':>7}   share S/M/C/R")
     print("\n" + header + "\n" + "-" * len(header))
     for split, name, m in rows:
         share = "/".join(f"{m['traffic_share'][t]:.0%}" for t in TIER_ORDER)
-        print(f"{split:<15} {name:<12} {m['n']:>4} {m['accuracy']:>9.1%} "
+        print(f"{split:<22} {name:<12} {m['n']:>4} {m['accuracy']:>9.1%} "
               f"{m['under_routed']:>7.1%} {m['under_routed_by_two_plus']:>9.1%} "
               f"{m['over_routed']:>7.1%}   {share}")
 
