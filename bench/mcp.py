@@ -196,8 +196,8 @@ async def call(root: Path, tool: str, arguments: dict[str, Any]) -> tuple[str, d
 
 def matched_lines_floor(raw: str) -> int:
     """Tokens of each file's distinct matched lines (indentation stripped) and of their line
-    numbers, comma-joined: a lower bound for any listing that shows every match of ``raw``
-    (``grep -rn`` output)."""
+    numbers, comma-joined: a lower bound for any per-file listing that shows every match of
+    ``raw`` (``grep -rn`` output); only merging lines across files could go below it."""
     per_file: dict[str, dict[str, list[str]]] = {}
     for line in raw.splitlines():
         path, number, text = line.split(":", 2)
@@ -213,8 +213,8 @@ async def measure_tools(scratch: Path) -> list[dict[str, Any]]:
     pattern, where = "loop", "asyncio"
     raw = subprocess.run(["grep", "-rn", "--include=*.py", pattern, where], cwd=stdlib,
                          capture_output=True, text=True).stdout
-    # Any listing that shows every match costs at least the distinct lines of each file plus
-    # their line numbers (what is left to cut is newlines, separators and file names).
+    # A per-file listing of every match costs at least each file's distinct lines plus their
+    # line numbers (what is left to cut is newlines, separators and file names).
     floor = matched_lines_floor(raw)
     for label, limit in (("grep (first page)", 100), ("grep (all matches)", 10_000)):
         text, meta = await call(stdlib, "grep", {"pattern": pattern, "path": where,

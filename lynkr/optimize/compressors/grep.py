@@ -54,11 +54,11 @@ def compress_grep(text: str) -> Compressed:
 
     ``a.py:3:x`` / ``a.py:9:y`` become ``a.py`` then ``3: x`` and ``9: y``; context lines
     (``-C``) become ``N- text`` and ``--`` separators stay ``--``. Rows are not indented:
-    o200k spends a token or two more per row on an indent (13% of a grouped stdlib grep). A
-    path that reads like a row fails the round trip below and leaves the output unchanged.
-    A cut-off tail (the partial
-    last line, Claude Code's cut notice) stays verbatim after the groups. Output that is not
-    otherwise entirely grep-shaped is returned unchanged, so the result is always lossless.
+    o200k spends a token or two more per row on an indent (13% of a grouped stdlib grep); a
+    path that reads like a row fails the round trip below and leaves the output unchanged. A
+    cut-off tail (the partial last line, Claude Code's cut notice) stays verbatim after the
+    groups. Output that is not otherwise entirely grep-shaped is returned unchanged, so the
+    result is always lossless.
     """
     body, newline = (text[:-1], "\n") if text.endswith("\n") else (text, "")
     lines = body.split("\n")
