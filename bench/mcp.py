@@ -222,9 +222,11 @@ async def measure_tools(scratch: Path) -> list[dict[str, Any]]:
         rows.append({"case": label, "detail": f"{pattern} in stdlib/{where}: "
                      f"{meta.get('matches')} matches, {meta.get('shown')} shown",
                      "raw": count_tokens(raw), "sent": count_tokens(text)})
+    files = len({line.split(":", 1)[0] for line in raw.splitlines()})
     rows[-1]["detail"] += (f"; each file's distinct lines and their numbers alone are {floor} "
                            f"tokens (at most {1 - floor / count_tokens(raw):.1%} saved showing "
-                           "every match)")
+                           f"every match); {rows[-1]['sent'] - floor} tokens above that go to "
+                           f"newlines and {files} file headers")
     module = "typing.py"
     raw = subprocess.run(["cat", module], cwd=stdlib, capture_output=True, text=True).stdout
     text, meta = await call(stdlib, "read", {"path": module})
