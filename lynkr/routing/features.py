@@ -22,6 +22,7 @@ from lynkr.model import (
     ToolUseBlock,
     without_system_reminders,
 )
+from lynkr.routing.glossary import gloss
 from lynkr.routing.mentions import extract_mentions
 from lynkr.routing.scope import files_listed, is_search
 from lynkr.routing.tool_use import count_error_results
@@ -61,7 +62,7 @@ def extract_features(request: Request) -> Features:
     task_index, task_raw = _task(request)
     # Earlier user turns and the assistant's last words before the task (a plan it proposed).
     earlier = [_user_text(m.content) for m in messages[max(0, task_index - 6):max(0, task_index)]]
-    earlier_text = _bounded(_prose("\n".join(t for t in earlier if t)), _PROSE_CAP)
+    earlier_text = _glossed(_bounded(_prose("\n".join(t for t in earlier if t)), _PROSE_CAP))
     n_tool_uses = context_chars = 0
     for message in messages[-HISTORY:]:
         for block in message.content:
@@ -98,7 +99,7 @@ def extract_features(request: Request) -> Features:
               else len(task_raw) // 4)
     files, symbols = extract_mentions(task_code, paths)
     return Features(
-        task=_bounded(_prose(task_raw), _PROSE_CAP).lower(),
+        task=_glossed(_bounded(_prose(task_raw), _PROSE_CAP)).lower(),
         task_code=task_code.lower(),
         earlier=earlier_text.lower(),
         task_tokens=tokens,
@@ -155,6 +156,13 @@ def _collect_tool_input(data: dict[str, Any], commands: list[str], paths: list[s
     command = data.get("command")
     if isinstance(command, str):
         commands.append(command[:500])
+
+
+def _glossed(prose: str) -> str:
+    """The prose, plus English glosses of its cue words when it is written in another language
+    (see :mod:`lynkr.routing.glossary`), one per line so each reads as its own clause."""
+    words = gloss(prose)
+    return f"{prose}\n{words}" if words else prose
 
 
 def _bounded(text: str, cap: int) -> str:

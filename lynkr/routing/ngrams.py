@@ -16,11 +16,16 @@ import re
 import zlib
 from typing import TYPE_CHECKING
 
+from lynkr.routing.glossary import fold
+
 if TYPE_CHECKING:
     from lynkr.routing.features import Features
 
 PREFIX = "ng"
-_WORD = re.compile(r"[a-z][a-z0-9_'-]*")
+# Kana and Han are written without spaces: each character is a token, so the bigrams of a run
+# are its character pairs. Any other letter starts a word (accents folded, any script).
+_SPACELESS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_SPACELESS}]|[^\W\d_{_SPACELESS}](?:[^\W{_SPACELESS}]|['-])*")
 _MAX_WORDS = 300
 _FOLLOW_UP_WORDS = 40  # as the scorer: a short follow-up reads with the turns before it
 
@@ -38,7 +43,7 @@ def hashed_ngrams(text: str, buckets: int) -> dict[str, float]:
     ``text`` (first 300 words), each present bucket weighted ``1 / sqrt(buckets hit)``."""
     if buckets <= 0:
         return {}
-    words = _WORD.findall(text)[:_MAX_WORDS]
+    words = _WORD.findall(fold(text))[:_MAX_WORDS]
     grams = set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
     hit = {f"{PREFIX}{zlib.crc32(g.encode()) % buckets}" for g in grams}
     if not hit:

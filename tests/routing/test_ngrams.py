@@ -38,3 +38,14 @@ def test_the_vector_is_unit_length_and_stays_inside_the_buckets(text: str, bucke
 def test_a_short_follow_up_is_read_with_the_turns_before_it() -> None:
     request = ask("design a sharding strategy for the events table")
     assert "sharding" in ngram_text(extract_features(request))
+
+
+def test_words_of_any_script_are_words_and_accents_are_folded() -> None:
+    assert hashed_ngrams("добавь флаг", 4096) != {}
+    assert hashed_ngrams("migración", 4096) == hashed_ngrams("migracion", 4096)
+
+
+def test_chinese_and_japanese_are_read_as_characters_and_their_pairs() -> None:
+    # no spaces: "迁移数据" gives 4 characters + 3 pairs, so a shared word still overlaps
+    assert len(hashed_ngrams("迁移数据", 1 << 20)) == 7
+    assert set(hashed_ngrams("迁移", 1 << 20)) < set(hashed_ngrams("迁移数据", 1 << 20))
