@@ -9,6 +9,8 @@ Rules, in short (weights live in :mod:`lynkr.routing.weights`):
 
 - ``task_tokens``: tokens of the task (last user text); log-scaled, 25 → 0, 1500+ → 1.
 - ``conversation_depth``: messages so far (24+ → 1) or context size (200 K chars → 1).
+- ``new_turn``: 1 when the user has just typed into a session of 3+ messages, 0 on a first
+  message or a tool-result turn (hand weight 0: the learned stage weighs it).
 - ``code_present``: inline code 0.3, a fenced block 0.6, several blocks / a diff / a stack
   trace 0.8, a trace or diff plus code 1.
 - ``codegen_intent``: "fix/add/rename" 0.35, "write/create ... <code noun>" 0.6,
@@ -73,6 +75,18 @@ def task_tokens(f: Features) -> tuple[float, str]:
 def conversation_depth(f: Features) -> tuple[float, str]:
     value = max(_clamp((f.n_messages - 1) / 24), _clamp(f.context_chars / 200_000))
     return value, f"{f.n_messages} messages, {f.context_chars} chars"
+
+
+def new_turn(f: Features) -> tuple[float, str]:
+    """1 when the user has just typed a new message into a session (3+ messages), 0 for a
+    first message or a tool-result turn of an agent loop. Why: a session's depth and tool use
+    describe its past; a fresh question late in it ("what was that flag again?") is not
+    harder for it, while a loop's tool turns go on with the task that started them."""
+    if f.n_messages < 3:
+        return 0.0, "first message"
+    if f.after_task == 0:
+        return 1.0, f"new message after {f.n_messages - 1} messages"
+    return 0.0, f"{f.after_task} messages into the task's loop"
 
 
 def files(f: Features) -> tuple[float, str]:
@@ -304,6 +318,7 @@ TEXT_RULES: dict[str, Rule] = {
 RULES: dict[str, Rule] = {
     "task_tokens": task_tokens,
     "conversation_depth": conversation_depth,
+    "new_turn": new_turn,
     "code_present": code_present,
     **TEXT_RULES,
     "ambiguity": ambiguity,

@@ -46,6 +46,7 @@ class Features:
     recent_results: str  # text of the tool results in the last few turns
     recent_commands: str  # Bash-like commands issued in the last few turns
     n_messages: int
+    after_task: int  # messages after the task's own (0: the user has just typed it)
     context_chars: int
     n_tool_uses: int
     recent_tool_uses: int
@@ -106,6 +107,7 @@ def extract_features(request: Request) -> Features:
         recent_results="\n".join(results)[:8_000],
         recent_commands="\n".join(commands)[:4_000].lower(),
         n_messages=len(messages),
+        after_task=max(0, len(messages) - 1 - task_index),
         context_chars=context_chars,
         n_tool_uses=n_tool_uses,
         recent_tool_uses=recent_uses,
@@ -115,6 +117,27 @@ def extract_features(request: Request) -> Features:
         files=files,
         symbols=symbols,
     )
+
+
+_FOLLOW_UP_WORDS = 40  # a longer task says what it wants itself
+_BARE_WORDS = 6  # "and the tests?", "now for stderr": too few words to stand alone
+# A task that goes on from the turns before it: an agreement or a pointer back at them.
+_GOES_ON = re.compile(
+    r"\A\s*(?:(?:yes|yeah|yep|yup|ok|okay|sure|go|do it|do that|do so|sounds good|lgtm|please do|"
+    r"proceed|continue|let'?s|agreed|approved|perfect|great|option|the (?:first|second|third|"
+    r"last|other) one|both|that|same|and|now|ja|jo|si|oui|da|да|так|давай|evet|tamam|vale|dale|"
+    r"bora|vamos|beleza|d'accord|genau|certo)\b|好|はい|네|좋아|نعم)")
+
+
+def reads_earlier(f: Features) -> bool:
+    """Whether the task is read together with the turns before it: a follow-up that agrees
+    ("yes, do it"), points back ("same for the other file") or is too bare to stand alone.
+    A short question with content of its own ("what was that env var again?") stands alone:
+    a quick recall late in a heavy session is still a quick recall."""
+    if not f.earlier:
+        return False
+    words = len(f.task.split())
+    return words <= _BARE_WORDS or (words < _FOLLOW_UP_WORDS and bool(_GOES_ON.match(f.task)))
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import TYPE_CHECKING
 
+from lynkr.routing.features import Features, reads_earlier
 from lynkr.routing.glossary import fold
-
-if TYPE_CHECKING:
-    from lynkr.routing.features import Features
 
 PREFIX = "ng"
 # Kana and Han are written without spaces: each character is a token, so the bigrams of a run
@@ -27,13 +24,12 @@ PREFIX = "ng"
 _SPACELESS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD = re.compile(rf"[{_SPACELESS}]|[^\W\d_{_SPACELESS}](?:[^\W{_SPACELESS}]|['-])*")
 _MAX_WORDS = 300
-_FOLLOW_UP_WORDS = 40  # as the scorer: a short follow-up reads with the turns before it
 
 
 def ngram_text(f: Features) -> str:
     """The words the n-grams are taken from: the task's prose, plus the earlier turns when the
-    task is a short follow-up ("yes, do it") whose meaning lives in them."""
-    if f.earlier and len(f.task.split()) < _FOLLOW_UP_WORDS:
+    task is a follow-up ("yes, do it") whose meaning lives in them (see ``reads_earlier``)."""
+    if reads_earlier(f):
         return f"{f.task}\n{f.earlier}"
     return f.task
 

@@ -42,7 +42,7 @@ from typing import Protocol
 from lynkr.config import ConfigError, RoutingSettings
 from lynkr.model import Request, TextBlock, ToolResultBlock
 from lynkr.routing import dimensions as dims
-from lynkr.routing.features import HISTORY, Features, extract_features
+from lynkr.routing.features import HISTORY, Features, extract_features, reads_earlier
 from lynkr.routing.learned import LearnedModel, load_learned
 from lynkr.routing.ngrams import hashed_ngrams, ngram_text
 from lynkr.routing.patterns import clamp as _clamp
@@ -196,13 +196,12 @@ class Scorer:
 
     def _dimensions(self, f: Features) -> tuple[Dimension, ...]:
         weights = self._weights.dimensions
-        follow_up = f.earlier and len(f.task.split()) < 40
-        earlier = replace(f, task=f.earlier) if follow_up else None
+        earlier = replace(f, task=f.earlier) if reads_earlier(f) else None
         out: list[Dimension] = []
         for name, rule in dims.RULES.items():
             value, reason = rule(f)
             if earlier is not None and name in dims.TEXT_RULES:
-                # A short follow-up ("yes, do it") inherits part of the task it follows.
+                # A follow-up ("yes, do it") inherits part of the task it follows.
                 before, before_reason = rule(earlier)
                 if 0.5 * before > value:
                     value, reason = 0.5 * before, f"earlier turn: {before_reason}"

@@ -29,6 +29,7 @@ TIER_ORDER: tuple[str, ...] = ("SIMPLE", "MEDIUM", "COMPLEX", "REASONING")
 DEFAULT_DIMENSION_WEIGHTS: Mapping[str, float] = MappingProxyType({
     "task_tokens": 0.10,
     "conversation_depth": 0.04,
+    "new_turn": 0.0,  # what it means depends on the session; only the learned stage weighs it
     "code_present": 0.06,
     "codegen_intent": 0.25,
     "multi_step": 0.20,

@@ -80,6 +80,33 @@ def test_follow_up_inherits_part_of_the_earlier_task() -> None:
                                                  "reasoning")
 
 
+def _after_design_talk(follow_up: str) -> Request:
+    return Request("m", [
+        Message("user", [TextBlock("Design the sharding strategy for the events table; "
+                                   "weigh the trade-offs of hashing by tenant vs by user")]),
+        Message("assistant", [TextBlock("Option A hashes by tenant...")]),
+        Message("user", [TextBlock(follow_up)]),
+    ], tools=list(CLAUDE_CODE_TOOLS))
+
+
+@pytest.mark.parametrize("follow_up", ["yes, go with option B and write it up",
+                                       "ok do it", "and for the audit log table?"])
+def test_an_agreement_or_a_bare_follow_up_reads_the_turn_before_it(follow_up: str) -> None:
+    assert value(_after_design_talk(follow_up), "reasoning") > 0
+
+
+def test_a_question_of_its_own_late_in_a_session_stands_alone() -> None:
+    recall = "thanks. what was the exact command you used to run just that one test again?"
+    assert value(_after_design_talk(recall), "reasoning") == 0
+
+
+def test_new_turn_tells_a_fresh_message_from_a_tool_result_turn() -> None:
+    assert value(_after_design_talk("what port does the dev server use?"), "new_turn") == 1
+    loop = agent_loop("fix the failing test", [("Bash", {"command": "pytest"}, "1 failed", True)])
+    assert value(loop, "new_turn") == 0
+    assert value(ask("fix the failing test"), "new_turn") == 0
+
+
 def test_system_reminders_are_not_part_of_the_task() -> None:
     reminder = ("<system-reminder>security architecture trade-offs production"
                 "</system-reminder>")
