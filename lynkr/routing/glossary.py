@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # English gloss -> stems, roughly in this order of languages:
 # es pt fr de it nl pl ru uk tr vi id hi(latin) zh ja ko ar.
@@ -228,55 +229,92 @@ _CUES: dict[str, str] = {
              "خطأ تعطل",
 }
 
-_SPACELESS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
+_SPACELESS_NAMES = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
+_SPACELESS = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_WORD = re.compile(r"\w+(?:['-]\w+)*")
+_HEAD = 3  # prefix stems are looked up by their first three letters
+_SCANNED = 1_500  # characters of the task read: the ask is near its start
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that folds one character at a time and remembers it (up to a
+    bound, so hostile input cannot grow it without end)."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+        # NFC puts a Hangul syllable back together after NFKD took it apart
+        folded = unicodedata.normalize("NFC", kept)
+        if len(self) < 20_000:
+            self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
 
 
 def fold(text: str) -> str:
     """Lower-case and strip accents ("migración" → "migracion"), keeping every other
     character: the form both the stems and the text are matched in."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    # NFC puts Hangul syllables back together after the decomposition took them apart
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed
-                                                if not unicodedata.combining(c)))
+    lowered = text.lower()
+    return lowered if lowered.isascii() else lowered.translate(_FOLD)
 
 
-def _stem_pattern(stem: str) -> str:
-    prefix = stem.endswith("*")
-    body = fold(stem.rstrip("*"))
-    if unicodedata.name(body[0], "").startswith(_SPACELESS):
-        return re.escape(body)
-    escaped = r"\s+".join(re.escape(part) for part in body.split())
-    return rf"(?<!\w){escaped}" + ("" if prefix else r"(?!\w)")
+@dataclass(frozen=True)
+class _Lexicon:
+    """The stems, indexed so a task costs a few dictionary lookups per word: a regex
+    alternation of the thousand stems took tens of milliseconds on a long task."""
+
+    words: dict[str, str]  # whole word -> gloss
+    prefixes: dict[str, list[tuple[str, str]]]  # first letters -> (prefix stem, gloss)
+    phrases: dict[str, list[tuple[tuple[str, ...], str]]]  # first word -> (next words, gloss)
+    spaceless: dict[str, list[tuple[str, str]]]  # first character -> (CJK/kana/Hangul stem, gloss)
 
 
-def _compile() -> tuple[re.Pattern[str], dict[str, str]]:
-    owner: dict[str, str] = {}
-    groups: list[str] = []
-    for index, (english, stems) in enumerate(_CUES.items()):
-        name = f"g{index}"
-        owner[name] = english
-        # longest first, so a longer stem wins over a shorter one at the same place
-        alternatives = sorted({_stem_pattern(s) for s in _split_stems(stems)}, key=len,
-                              reverse=True)
-        groups.append(f"(?P<{name}>{'|'.join(alternatives)})")
-    return re.compile("|".join(groups)), owner
+def _lexicon() -> _Lexicon:
+    words: dict[str, str] = {}
+    prefixes: dict[str, list[tuple[str, str]]] = {}
+    phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    spaceless: dict[str, list[tuple[str, str]]] = {}
+    for english, stems in _CUES.items():
+        for raw in stems.split():
+            stem = fold(raw.rstrip("*").replace("_", " "))
+            if unicodedata.name(stem[0], "").startswith(_SPACELESS_NAMES):
+                spaceless.setdefault(stem[0], []).append((stem, english))
+            elif " " in stem:
+                first, *rest = stem.split()
+                phrases.setdefault(first, []).append((tuple(rest), english))
+            elif raw.endswith("*"):
+                assert len(stem) >= _HEAD, raw
+                prefixes.setdefault(stem[:_HEAD], []).append((stem, english))
+            else:
+                words.setdefault(stem, english)
+    return _Lexicon(words, prefixes, phrases, spaceless)
 
 
-def _split_stems(stems: str) -> list[str]:
-    """Stems are separated by spaces; the words of a multi-word stem are joined by ``_``."""
-    return [s.replace("_", " ") for s in stems.split()]
-
-
-_PATTERN, _OWNER = _compile()
+_LEXICON = _lexicon()
+_ORDER = {english: index for index, english in enumerate(_CUES)}
 
 
 def gloss(text: str) -> str:
-    """The English cue words for the foreign cue words in ``text``, one per line, in first-seen
+    """The English cue words for the foreign cue words in ``text``, one per line, in a fixed
     order ("" when there are none, as for English text)."""
-    seen: dict[str, None] = {}
-    for match in _PATTERN.finditer(fold(text)):
-        seen.setdefault(_OWNER[match.lastgroup or ""], None)
-    return "\n".join(seen)
-
+    folded = fold(text[:_SCANNED])
+    lex = _LEXICON
+    found: set[str] = set()
+    tokens = _WORD.findall(folded)
+    for index, word in enumerate(tokens):
+        if (english := lex.words.get(word)) is not None:
+            found.add(english)
+        for stem, english in lex.prefixes.get(word[:_HEAD], ()):
+            if word.startswith(stem):
+                found.add(english)
+        for rest, english in lex.phrases.get(word, ()):
+            if tuple(tokens[index + 1:index + 1 + len(rest)]) == rest:
+                found.add(english)
+    if _SPACELESS.search(folded):
+        for index, char in enumerate(folded):
+            for stem, english in lex.spaceless.get(char, ()):
+                if folded.startswith(stem, index):
+                    found.add(english)
+    return "\n".join(sorted(found, key=_ORDER.__getitem__))
