@@ -41,7 +41,7 @@ class Features:
 
     task: str  # the task's prose: fenced code cut out, bounded
     task_code: str  # the task with its code, bounded, for code / trace detection
-    earlier: str  # earlier user turns' text, consulted when the task itself is a short follow-up
+    earlier: str  # the turns before the task when it goes on from them (see _goes_on), else ""
     task_tokens: int
     recent_results: str  # text of the tool results in the last few turns
     recent_commands: str  # Bash-like commands issued in the last few turns
@@ -61,9 +61,13 @@ def extract_features(request: Request) -> Features:
     """Build the bounded, lower-cased view of ``request`` that the rules read."""
     messages = request.messages
     task_index, task_raw = _task(request)
-    # Earlier user turns and the assistant's last words before the task (a plan it proposed).
-    earlier = [_user_text(m.content) for m in messages[max(0, task_index - 6):max(0, task_index)]]
-    earlier_text = _glossed(_bounded(_prose("\n".join(t for t in earlier if t)), _PROSE_CAP))
+    task = _glossed(_bounded(_prose(task_raw), _PROSE_CAP)).lower()
+    earlier_text = ""
+    if _goes_on(task):
+        # Earlier user turns and the assistant's last words before the task (a plan it proposed).
+        earlier = [_user_text(m.content)
+                   for m in messages[max(0, task_index - 6):max(0, task_index)]]
+        earlier_text = _glossed(_bounded(_prose("\n".join(t for t in earlier if t)), _PROSE_CAP))
     n_tool_uses = context_chars = 0
     for message in messages[-HISTORY:]:
         for block in message.content:
@@ -100,7 +104,7 @@ def extract_features(request: Request) -> Features:
               else len(task_raw) // 4)
     files, symbols = extract_mentions(task_code, paths)
     return Features(
-        task=_glossed(_bounded(_prose(task_raw), _PROSE_CAP)).lower(),
+        task=task,
         task_code=task_code.lower(),
         earlier=earlier_text.lower(),
         task_tokens=tokens,
@@ -129,15 +133,13 @@ _GOES_ON = re.compile(
     r"bora|vamos|beleza|d'accord|genau|certo)\b|好|はい|네|좋아|نعم)")
 
 
-def reads_earlier(f: Features) -> bool:
+def _goes_on(task: str) -> bool:
     """Whether the task is read together with the turns before it: a follow-up that agrees
     ("yes, do it"), points back ("same for the other file") or is too bare to stand alone.
     A short question with content of its own ("what was that env var again?") stands alone:
     a quick recall late in a heavy session is still a quick recall."""
-    if not f.earlier:
-        return False
-    words = len(f.task.split())
-    return words <= _BARE_WORDS or (words < _FOLLOW_UP_WORDS and bool(_GOES_ON.match(f.task)))
+    words = len(task.split())
+    return words <= _BARE_WORDS or (words < _FOLLOW_UP_WORDS and bool(_GOES_ON.match(task)))
 
 
 # --- helpers --------------------------------------------------------------------------------

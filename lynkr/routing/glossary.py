@@ -229,8 +229,9 @@ _CUES: dict[str, str] = {
              "خطأ تعطل",
 }
 
-_SPACELESS_NAMES = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
-_SPACELESS = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Kana, Han and Hangul: their stems match inside words (Chinese and Japanese have no spaces;
+# Korean attaches particles to the word, "프로덕션에서").
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _WORD = re.compile(r"\w+(?:['-]\w+)*")
 _HEAD = 3  # prefix stems are looked up by their first three letters
 _SCANNED = 1_500  # characters of the task read: the ask is near its start
@@ -279,7 +280,7 @@ def _lexicon() -> _Lexicon:
     for english, stems in _CUES.items():
         for raw in stems.split():
             stem = fold(raw.rstrip("*").replace("_", " "))
-            if unicodedata.name(stem[0], "").startswith(_SPACELESS_NAMES):
+            if _UNSPACED.match(stem):
                 spaceless.setdefault(stem[0], []).append((stem, english))
             elif " " in stem:
                 first, *rest = stem.split()
@@ -293,7 +294,8 @@ def _lexicon() -> _Lexicon:
 
 
 _LEXICON = _lexicon()
-_ORDER = {english: index for index, english in enumerate(_CUES)}
+GLOSSES: tuple[str, ...] = tuple(_CUES)  # every English gloss, in the order they are answered
+_ORDER = {english: index for index, english in enumerate(GLOSSES)}
 
 
 def gloss(text: str) -> str:
@@ -312,7 +314,7 @@ def gloss(text: str) -> str:
         for rest, english in lex.phrases.get(word, ()):
             if tuple(tokens[index + 1:index + 1 + len(rest)]) == rest:
                 found.add(english)
-    if _SPACELESS.search(folded):
+    if _UNSPACED.search(folded):
         for index, char in enumerate(folded):
             for stem, english in lex.spaceless.get(char, ()):
                 if folded.startswith(stem, index):

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 import zlib
+from typing import TYPE_CHECKING
 
-from lynkr.routing.features import Features, reads_earlier
 from lynkr.routing.glossary import fold
+
+if TYPE_CHECKING:
+    from lynkr.routing.features import Features
 
 PREFIX = "ng"
 # Kana and Han are written without spaces: each character is a token, so the bigrams of a run
@@ -28,8 +31,8 @@ _MAX_WORDS = 300
 
 def ngram_text(f: Features) -> str:
     """The words the n-grams are taken from: the task's prose, plus the earlier turns when the
-    task is a follow-up ("yes, do it") whose meaning lives in them (see ``reads_earlier``)."""
-    if reads_earlier(f):
+    task is a follow-up ("yes, do it") whose meaning lives in them."""
+    if f.earlier:
         return f"{f.task}\n{f.earlier}"
     return f.task
 

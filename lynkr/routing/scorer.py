@@ -42,7 +42,7 @@ from typing import Protocol
 from lynkr.config import ConfigError, RoutingSettings
 from lynkr.model import Request, TextBlock, ToolResultBlock
 from lynkr.routing import dimensions as dims
-from lynkr.routing.features import HISTORY, Features, extract_features, reads_earlier
+from lynkr.routing.features import HISTORY, Features, extract_features
 from lynkr.routing.learned import LearnedModel, load_learned
 from lynkr.routing.ngrams import hashed_ngrams, ngram_text
 from lynkr.routing.patterns import clamp as _clamp
@@ -196,7 +196,7 @@ class Scorer:
 
     def _dimensions(self, f: Features) -> tuple[Dimension, ...]:
         weights = self._weights.dimensions
-        earlier = replace(f, task=f.earlier) if reads_earlier(f) else None
+        earlier = replace(f, task=f.earlier) if f.earlier else None
         out: list[Dimension] = []
         for name, rule in dims.RULES.items():
             value, reason = rule(f)
