@@ -229,9 +229,10 @@ _CUES: dict[str, str] = {
              "خطأ تعطل",
 }
 
-# Kana, Han and Hangul: their stems match inside words (Chinese and Japanese have no spaces;
-# Korean attaches particles to the word, "프로덕션에서").
-_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Kana and Han (the n-grams read them as characters too): written without spaces.
+KANA_HAN = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Their stems, and Hangul's, match inside words (Korean attaches particles: "프로덕션에서").
+_UNSPACED = re.compile(f"[{KANA_HAN}\uac00-\ud7af]")
 _WORD = re.compile(r"\w+(?:['-]\w+)*")
 _HEAD = 3  # prefix stems are looked up by their first three letters
 _SCANNED = 1_500  # characters of the task read: the ask is near its start

@@ -16,7 +16,7 @@ import re
 import zlib
 from typing import TYPE_CHECKING
 
-from lynkr.routing.glossary import fold
+from lynkr.routing.glossary import KANA_HAN, fold
 
 if TYPE_CHECKING:
     from lynkr.routing.features import Features
@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 PREFIX = "ng"
 # Kana and Han are written without spaces: each character is a token, so the bigrams of a run
 # are its character pairs. Any other letter starts a word (accents folded, any script).
-_SPACELESS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(rf"[{_SPACELESS}]|[^\W\d_{_SPACELESS}](?:[^\W{_SPACELESS}]|['-])*")
+_WORD = re.compile(rf"[{KANA_HAN}]|[^\W\d_{KANA_HAN}](?:[^\W{KANA_HAN}]|['-])*")
 _MAX_WORDS = 300
 
 

@@ -177,7 +177,6 @@ def test_without_the_table_a_semantic_model_falls_back_to_the_hand_set_path(
     assert "word embeddings are unavailable" in fallback.reason
 
 
-
 @pytest.mark.parametrize(("semantic", "loads"), [(True, 1), (False, 0)])
 def test_warm_up_loads_the_table_only_for_a_model_that_reads_it(
         monkeypatch: pytest.MonkeyPatch, table: StaticEmbeddings, semantic: bool,
