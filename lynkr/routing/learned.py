@@ -74,24 +74,20 @@ class LearnedModel:
         return {t: float(push[j]) for j, t in enumerate(TIER_ORDER)}
 
     def logits(self, values: Mapping[str, float],
-               semantic: np.ndarray | None = None) -> dict[str, float]:
+               push: Mapping[str, float] | None = None) -> dict[str, float]:
         """Each tier's logit; features missing from ``values`` count as 0 (so only the inputs
-        present are summed: a few dozen of the model's n-gram buckets, not all of them), and
-        the embedding ``semantic`` adds :meth:`semantic_push`."""
+        present are summed: a few dozen of the model's n-gram buckets, not all of them), plus
+        the embedding's ``push`` per tier (:meth:`semantic_push`, taken once by the caller,
+        which also reports it)."""
         row0 = self.coefficients[TIER_ORDER[0]]
         present = [(f, v) for f, v in values.items() if v and f in row0 and not is_semantic(f)]
-        push = self.semantic_push(semantic)
-        return {tier: self.intercepts[tier] + push[tier]
+        return {tier: self.intercepts[tier] + (push[tier] if push else 0.0)
                 + sum(self.coefficients[tier][f] * v for f, v in present)
                 for tier in TIER_ORDER}
 
     def probabilities(self, values: Mapping[str, float],
                       semantic: np.ndarray | None = None) -> dict[str, float]:
-        logits = self.logits(values, semantic)
-        top = max(logits.values())
-        exp = {t: math.exp(v - top) for t, v in logits.items()}
-        total = sum(exp.values())
-        return {t: v / total for t, v in exp.items()}
+        return softmax(self.logits(values, self.semantic_push(semantic)))
 
     def predict(self, values: Mapping[str, float], semantic: np.ndarray | None = None) -> str:
         return self.choose(self.probabilities(values, semantic))
@@ -102,6 +98,13 @@ class LearnedModel:
         if self.under_two_cost == 1.0:
             return max(reversed(TIER_ORDER), key=lambda t: probabilities[t])
         return least_cost_tier(probabilities, self.under_two_cost)
+
+
+def softmax(logits: Mapping[str, float]) -> dict[str, float]:
+    top = max(logits.values())
+    exp = {t: math.exp(v - top) for t, v in logits.items()}
+    total = sum(exp.values())
+    return {t: v / total for t, v in exp.items()}
 
 
 def least_cost_tier(probabilities: Mapping[str, float], under_two_cost: float) -> str:

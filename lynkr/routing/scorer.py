@@ -43,7 +43,7 @@ from lynkr.config import ConfigError, RoutingSettings
 from lynkr.model import Request, TextBlock, ToolResultBlock
 from lynkr.routing import dimensions as dims
 from lynkr.routing.features import HISTORY, Features, extract_features
-from lynkr.routing.learned import LearnedModel, load_learned
+from lynkr.routing.learned import LearnedModel, load_learned, softmax
 from lynkr.routing.ngrams import hashed_ngrams, ngram_text
 from lynkr.routing.patterns import clamp as _clamp
 from lynkr.routing.semantics import StaticEmbeddings, load_static_embeddings
@@ -164,7 +164,8 @@ class Scorer:
         words = hashed_ngrams(text, model.ngram_buckets)
         inputs = values | words
         vector = table.vector(text, model.semantics) if table is not None else None
-        probabilities = model.probabilities(inputs, vector)
+        semantic = model.semantic_push(vector)
+        probabilities = softmax(model.logits(inputs, semantic))
         tier, why = apply_overrides(model.choose(probabilities), values,
                                     reasoning_rule=model.reasoning_rule)
         if values.get("code_graph", 0.0) > 0.0:
@@ -184,8 +185,7 @@ class Scorer:
                                  f"{len(words)} hashed word n-grams"),)
         if vector is not None:
             # The embedding's push (versus the average train task), reported as one input.
-            push = model.semantic_push(vector)[tier]
-            toward += (Dimension("semantics", 1.0, push, push,
+            toward += (Dimension("semantics", 1.0, semantic[tier], semantic[tier],
                                  f"task's word embeddings, {model.semantics} pooling"),)
         top = sorted((d for d in toward if d.contribution > 0), key=lambda d: -d.contribution)[:3]
         drivers = "; ".join(f"{d.name} +{d.contribution:.2f} ({d.reason})" for d in top)

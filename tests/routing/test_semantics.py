@@ -115,7 +115,7 @@ def test_a_semantic_model_round_trips_through_its_json_file(table: StaticEmbeddi
     assert again == model
     vector = table.vector("prove the queue is linearizable", model.semantics)
     values = {"reasoning": 0.8, "score": 0.5}
-    assert again.logits(values, vector) == model.logits(values, vector)
+    assert again.probabilities(values, vector) == model.probabilities(values, vector)
     assert again.predict(values, vector) == model.predict(values, vector)
 
 
