@@ -86,11 +86,13 @@ class FeatureSet:
         return len(self.names) + (self.components or DIMENSIONS) * bool(self.semantic)
 
 
-def fit(x: np.ndarray, y: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients (features x tiers) and intercepts minimising mean cross-entropy +
-    lam * |W|^2. A zero start keeps each row of coefficients centred (the softmax gradient sums
-    to zero across tiers), so a coefficient reads as a pull toward its tier versus the average."""
-    n, k = x.shape[0], len(TIER_ORDER)
+def fit(x: np.ndarray, y: np.ndarray, lam: float,
+        classes: int = len(TIER_ORDER)) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (features x classes, the tiers unless told) and intercepts minimising mean
+    cross-entropy + lam * |W|^2. A zero start keeps each row of coefficients centred (the
+    softmax gradient sums to zero across classes), so a coefficient reads as a pull toward its
+    tier versus the average."""
+    n, k = x.shape[0], classes
     onehot = np.eye(k)[y]
     w, b = np.zeros((x.shape[1], k)), np.zeros(k)
     vw, vb = np.zeros_like(w), np.zeros_like(b)
