@@ -42,19 +42,28 @@ __all__ = [
 ]
 
 _TEST_KINDS = frozenset({"pytest", "jest", "go_test", "cargo_test"})
+# The last JSON text rendered without factoring, and that rendering: the lossy path asks for
+# a large result twice (best rendering, then the plain one to cut a head from), and parsing
+# and rendering megabytes of JSON is most of its cost. One entry, replaced whole (atomic).
+_last_plain: tuple[str, str] = ("", "")
 
 
 def compress_json(text: str, *, factored: bool = True) -> Compressed | None:
     """JSON text as TOON or compact JSON, whichever is fewer tokens, or None if ``text`` is
     not JSON. ``factored`` also tries stating shared column affixes once (``tables.py``)."""
+    global _last_plain
     stripped = text.strip()
     if not stripped or stripped[0] not in "{[":
         return None
+    seen, plain = _last_plain
+    if not factored and seen == stripped:
+        return Compressed(plain, "json", True, None)
     try:
         value = orjson.loads(stripped)
     except orjson.JSONDecodeError:
         return None
     _, rendered = toon_or_json(value)
+    _last_plain = (stripped, rendered)
     if factored:
         rendered = factor_if_it_pays(value, rendered)
     return Compressed(rendered, "json", True, None)
