@@ -136,6 +136,25 @@ def test_a_failing_graph_lookup_does_not_break_scoring() -> None:
     assert graph.value == 0 and "failed" in graph.reason
 
 
+
+def test_warm_up_loads_the_code_graph_before_the_first_request() -> None:
+    from lynkr.config import RoutingSettings
+    from lynkr.routing.scorer import Scorer
+    asked: list[tuple[list[str], list[str]]] = []
+    Scorer(RoutingSettings(),
+           graph_signals=lambda f, s: asked.append((f, s)) or Signals()).warm_up()
+    assert asked == [([], [])]
+
+
+def test_warm_up_leaves_a_broken_graph_for_the_first_decision_to_report() -> None:
+    from lynkr.config import RoutingSettings
+    from lynkr.routing.scorer import Scorer
+
+    def broken(files: list[str], symbols: list[str]) -> Signals:
+        raise RuntimeError("index corrupt")
+
+    Scorer(RoutingSettings(), graph_signals=broken).warm_up()
+
 def test_mentions_find_paths_backticked_names_and_called_identifiers() -> None:
     files, symbols = extract_mentions(
         "Fix `parse_date` in src/utils/dates.py and call `OrderService` via buildClient() "
