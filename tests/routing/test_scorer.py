@@ -136,7 +136,6 @@ def test_a_failing_graph_lookup_does_not_break_scoring() -> None:
     assert graph.value == 0 and "failed" in graph.reason
 
 
-
 def test_warm_up_loads_the_code_graph_before_the_first_request() -> None:
     from lynkr.config import RoutingSettings
     from lynkr.routing.scorer import Scorer
@@ -153,7 +152,12 @@ def test_warm_up_leaves_a_broken_graph_for_the_first_decision_to_report() -> Non
     def broken(files: list[str], symbols: list[str]) -> Signals:
         raise RuntimeError("index corrupt")
 
-    Scorer(RoutingSettings(), graph_signals=broken).warm_up()
+    scorer = Scorer(RoutingSettings(), graph_signals=broken)
+    scorer.warm_up()
+    graph = next(d for d in scorer.score(ask("edit utils/io.py")).dimensions
+                 if d.name == "code_graph")
+    assert graph.value == 0 and "failed" in graph.reason
+
 
 def test_mentions_find_paths_backticked_names_and_called_identifiers() -> None:
     files, symbols = extract_mentions(
