@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -231,9 +232,9 @@ def cross_validate(rows: list[dict[str, float]], y: np.ndarray, fs: FeatureSet, 
                 metrics(batch_gold, batch_got[r])[0]) for r in RULES}
 
 
-def sentence_vectors(texts: list[str], max_tokens: int) -> np.ndarray:
-    """Candidate B: the full MiniLM sentence embedding of each text's first ``max_tokens``
-    tokens (the semantic cache's encoder)."""
+def sentence_encoder(max_tokens: int) -> Callable[[str], np.ndarray]:
+    """The full MiniLM sentence embedding (the semantic cache's encoder) of a text's first
+    ``max_tokens`` tokens, one text at a time, as a router would run it."""
     from tokenizers import Tokenizer
 
     from lynkr.embeddings import model_dir
@@ -243,5 +244,15 @@ def sentence_vectors(texts: list[str], max_tokens: int) -> np.ndarray:
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_tokens)
     bert = MiniLM(read_safetensors(model_dir() / "model.safetensors"))
-    return np.stack([bert.forward(np.array([e.ids]), np.ones((1, len(e.ids)), np.float32))[0]
-                     for e in tokenizer.encode_batch(texts)]).astype(np.float64)
+
+    def encode(text: str) -> np.ndarray:
+        ids = tokenizer.encode(text).ids
+        return bert.forward(np.array([ids]), np.ones((1, len(ids)), np.float32))[0]
+
+    return encode
+
+
+def sentence_vectors(texts: list[str], max_tokens: int) -> np.ndarray:
+    """Candidate B: :func:`sentence_encoder` over ``texts``."""
+    encode = sentence_encoder(max_tokens)
+    return np.stack([encode(t) for t in texts]).astype(np.float64)

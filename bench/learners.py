@@ -38,7 +38,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from learned_fit import fit, folds, matrix, semantic_basis, train_rows, with_ngrams  # noqa: E402
+from learned_fit import (  # noqa: E402  (bench/learned_fit.py, run as a script)
+    fit,
+    folds,
+    matrix,
+    semantic_basis,
+    sentence_encoder,
+    train_rows,
+    with_ngrams,
+)
 
 from lynkr.routing.learned import least_cost_tier  # noqa: E402
 from lynkr.routing.ngrams import PREFIX as NGRAM_PREFIX  # noqa: E402
@@ -142,22 +150,13 @@ def decisions(probabilities: np.ndarray, rows: list[dict[str, float]],
     return np.array(out)
 
 
-def sentence_encoder(texts: list[str]) -> tuple[np.ndarray, float]:
+def encode_all(texts: list[str]) -> tuple[np.ndarray, float]:
     """MiniLM sentence vectors of ``texts`` and the median cost of one, encoded alone."""
-    from tokenizers import Tokenizer
-
-    from lynkr.embeddings import model_dir
-    from lynkr.minilm import MiniLM, read_safetensors
-
-    tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(SENTENCE_TOKENS)
-    bert = MiniLM(read_safetensors(model_dir() / "model.safetensors"))
+    encode = sentence_encoder(SENTENCE_TOKENS)
     vectors, costs = [], []
     for text in texts:
         start = time.perf_counter()
-        ids = tokenizer.encode(text).ids
-        vectors.append(bert.forward(np.array([ids]), np.ones((1, len(ids)), np.float32))[0])
+        vectors.append(encode(text))
         costs.append(time.perf_counter() - start)
     return np.stack(vectors).astype(np.float64), statistics.median(costs) * 1000
 
@@ -182,7 +181,7 @@ def main() -> None:
     if table is None:
         raise SystemExit("the bundled MiniLM word-embedding table cannot be read")
     static = np.stack([table.vector(t, "frequency") for t in data.texts])
-    sentence, cost = sentence_encoder(data.texts)
+    sentence, cost = encode_all(data.texts)
     print(f"train: {len(rows)} items reach the learned stage, {len(set(batches))} batches; "
           f"MiniLM sentence encoder: median {cost:.1f} ms per text ({SENTENCE_TOKENS} tokens)")
     _JOB.update({

@@ -5,10 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lynkr.model import Message, Request, TextBlock
 from lynkr.routing.features import extract_features
 from lynkr.routing.ngrams import hashed_ngrams, is_ngram, ngram_text
-
-from .helpers import ask
 
 
 def test_the_same_text_always_hashes_to_the_same_buckets() -> None:
@@ -36,8 +35,20 @@ def test_the_vector_is_unit_length_and_stays_inside_the_buckets(text: str, bucke
 
 
 def test_a_short_follow_up_is_read_with_the_turns_before_it() -> None:
-    request = ask("design a sharding strategy for the events table")
+    request = _after("design a sharding strategy for the events table", "yes, do it")
     assert "sharding" in ngram_text(extract_features(request))
+
+
+def test_a_question_of_its_own_is_read_without_the_turns_before_it() -> None:
+    request = _after("design a sharding strategy for the events table",
+                     "thanks. what was the exact command you used to run just that one test?")
+    assert "sharding" not in ngram_text(extract_features(request))
+
+
+def _after(first: str, follow_up: str) -> Request:
+    return Request("m", [Message("user", [TextBlock(first)]),
+                         Message("assistant", [TextBlock("Here is a plan.")]),
+                         Message("user", [TextBlock(follow_up)])])
 
 
 def test_words_of_any_script_are_words_and_accents_are_folded() -> None:
