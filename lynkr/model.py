@@ -136,6 +136,20 @@ class Request:
     def system_text(self) -> str:
         return "\n\n".join(b.text for b in self.system)
 
+    def tools_for(self, upstream_format: str) -> list[Tool]:
+        """The tools an upstream speaking ``upstream_format`` can be offered.
+
+        A raw tool is native to the client's wire format, so it goes as-is only to an upstream
+        of that same format. Elsewhere a free-form tool (Responses ``custom``, such as Codex's
+        ``apply_patch``) becomes a function taking its text as one ``input`` string, the shape
+        its calls are already carried in; other native tools (``web_search``,
+        ``local_shell``, ...) are left out, since another API rejects types it does not know.
+        """
+        if upstream_format == self.client_format:
+            return list(self.tools)
+        return [Tool(t.name, t.description, t.input_schema) if t.raw is not None else t
+                for t in self.tools if t.raw is None or t.raw.get("type") == "custom"]
+
     def last_user_text(self) -> str:
         """The text of the newest user turn that carries text (tool-result-only turns skipped)."""
         for message in reversed(self.messages):

@@ -36,6 +36,10 @@ __all__ = [
 ]
 
 DEFAULT_MAX_TOKENS = 4096
+_MIN_THINKING_BUDGET = 1024
+# The smallest output limit among the Claude models that think (Opus 4 and 4.1): a default
+# max_tokens that makes room for thinking must not pass it.
+_THINKING_OUTPUT_CAP = 32_000
 _MODELLED = frozenset({
     "model", "messages", "system", "tools", "tool_choice", "max_tokens", "temperature", "top_p",
     "stop_sequences", "stream", "thinking", "metadata",
@@ -240,8 +244,7 @@ def build_request(request: Request, model: str, *, stream: bool,
     """
     body: dict[str, Any] = dict(request.extra) if passthrough_extra else {}
     body["model"] = model
-    body["max_tokens"] = request.max_tokens if request.max_tokens is not None \
-        else DEFAULT_MAX_TOKENS
+    body["max_tokens"], thinking = output_limits(request)
     if request.system:
         body["system"] = [render_block(b) for b in request.system]
     body["messages"] = [
@@ -249,8 +252,9 @@ def build_request(request: Request, model: str, *, stream: bool,
                                      if not (isinstance(b, ThinkingBlock) and not b.signature)]}
         for m in request.messages
     ]
-    if request.tools:
-        body["tools"] = [_render_tool(t) for t in request.tools]
+    tools = [_render_tool(t) for t in request.tools_for("anthropic")]
+    if tools:
+        body["tools"] = tools
         if request.tool_choice is not None:
             body["tool_choice"] = _render_tool_choice(request.tool_choice)
     if request.temperature is not None:
@@ -259,13 +263,39 @@ def build_request(request: Request, model: str, *, stream: bool,
         body["top_p"] = request.top_p
     if request.stop:
         body["stop_sequences"] = list(request.stop)
-    if request.thinking is not None:
-        body["thinking"] = request.thinking
+    if thinking is not None:
+        body["thinking"] = thinking
     user_id = request.metadata.get("user_id")
     if user_id is not None:  # the only metadata key the API accepts
         body["metadata"] = {"user_id": user_id}
     body["stream"] = stream
     return body
+
+
+def output_limits(request: Request) -> tuple[int, dict[str, Any] | None]:
+    """``max_tokens`` and ``thinking`` as the Messages API accepts them: it wants
+    ``max_tokens > budget_tokens >= 1024``.
+
+    An Anthropic client that set both gets them as sent (a mistake there is its own to see).
+    A budget that came from elsewhere (Codex's reasoning effort) gets room for the answer when
+    the client left ``max_tokens`` to us, or shrinks to fit the client's limit, and thinking is
+    left out when under 1024 tokens would remain for it.
+    """
+    thinking = request.thinking
+    if thinking is None or thinking.get("type") != "enabled" \
+            or type(thinking.get("budget_tokens")) is not int:
+        return (request.max_tokens if request.max_tokens is not None else DEFAULT_MAX_TOKENS,
+                thinking)
+    budget: int = thinking["budget_tokens"]
+    if request.max_tokens is None:
+        max_tokens = min(budget + DEFAULT_MAX_TOKENS, _THINKING_OUTPUT_CAP)
+        return max_tokens, {**thinking, "budget_tokens": min(budget,
+                                                             max_tokens - DEFAULT_MAX_TOKENS)}
+    if budget < request.max_tokens or request.client_format == "anthropic":
+        return request.max_tokens, thinking
+    fitted = request.max_tokens - 1
+    return request.max_tokens, ({**thinking, "budget_tokens": fitted}
+                                if fitted >= _MIN_THINKING_BUDGET else None)
 
 
 def render_block(block: Block) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from lynkr.model import (
     ToolUseBlock,
     Usage,
 )
+from lynkr.wire.anthropic import output_limits
 
 STOP_REASONS: dict[str, StopReason] = {
     "end_turn": "end_turn", "tool_use": "tool_use", "max_tokens": "max_tokens",
@@ -86,7 +87,7 @@ def build_request(request: Request, model: str) -> dict[str, Any]:
     if config:
         body["inferenceConfig"] = config
     tools = [_tool_spec(t.name, t.description, t.input_schema)
-             for t in request.tools if t.raw is None]
+             for t in request.tools_for("bedrock")]
     if not tools:
         used = dict.fromkeys(b.name for m in request.messages for b in m.content
                              if isinstance(b, ToolUseBlock))
@@ -99,7 +100,10 @@ def build_request(request: Request, model: str) -> dict[str, Any]:
         elif choice is not None and choice.type == "tool" and choice.name:
             body["toolConfig"]["toolChoice"] = {"tool": {"name": choice.name}}
     if request.thinking and "anthropic." in model:
-        body["additionalModelRequestFields"] = {"thinking": request.thinking}
+        max_tokens, thinking = output_limits(request)
+        body["inferenceConfig"] = {**config, "maxTokens": max_tokens}
+        if thinking is not None:
+            body["additionalModelRequestFields"] = {"thinking": thinking}
     return body
 
 

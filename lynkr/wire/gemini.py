@@ -71,7 +71,7 @@ def build_request(request: Request, signatures: Signatures | None = None) -> dic
     if request.system_text:
         body["systemInstruction"] = {"parts": [{"text": request.system_text}]}
     declarations = [_declaration(t.name, t.description, t.input_schema)
-                    for t in request.tools if t.raw is None]
+                    for t in request.tools_for("gemini")]
     if declarations:
         body["tools"] = [{"functionDeclarations": declarations}]
         choice = request.tool_choice

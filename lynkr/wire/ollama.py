@@ -63,8 +63,8 @@ def build_request(request: Request, model: str, *, stream: bool,
             messages.extend(_user_messages(message, tool_names))
     body: dict[str, Any] = {"model": model, "messages": messages, "stream": stream}
     choice = request.tool_choice
-    tools = [_tool(t.name, t.description, t.input_schema) for t in request.tools
-             if t.raw is None or t.raw.get("type") == "custom"]
+    tools = [_tool(t.name, t.description, t.input_schema)
+             for t in request.tools_for("ollama")]
     if tools and not (choice and choice.type == "none"):
         body["tools"] = tools
     options = {key: value for key, value in (

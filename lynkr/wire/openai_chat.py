@@ -154,7 +154,7 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
         body["top_p"] = request.top_p
     if request.stop:
         body["stop"] = list(request.stop)
-    tools = [_render_tool(t) for t in request.tools if t.raw is None]
+    tools = [_render_tool(t) for t in request.tools_for("openai_chat")]
     if tools:
         body["tools"] = tools
         if request.tool_choice is not None:

@@ -138,10 +138,10 @@ def normalize_anthropic_request(r: Request, *, stream: bool) -> Request:
     choice = r.tool_choice if r.tools else None
     if choice is not None and choice.type == "none":
         choice = dataclasses.replace(choice, disable_parallel=False)
+    max_tokens, thinking = anthropic.output_limits(r)  # specified in test_cross_format_requests
     return dataclasses.replace(
         r, messages=[_url_images_as_png(m) for m in messages], tool_choice=choice,
-        max_tokens=r.max_tokens if r.max_tokens is not None else 4096, stream=stream,
-        client_format="anthropic")
+        max_tokens=max_tokens, thinking=thinking, stream=stream, client_format="anthropic")
 
 
 def normalize_openai_request(r: Request, *, stream: bool) -> Request:

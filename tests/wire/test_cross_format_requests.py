@@ -1,0 +1,115 @@
+"""What an upstream of another wire format receives: only what its API accepts.
+
+Codex sends Responses-only tools (a free-form ``custom`` apply_patch, built-ins such as
+``web_search``) and a reasoning effort with no output limit; an Anthropic client may send
+Anthropic server tools. Each upstream must get a body its real API takes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lynkr.wire import anthropic, bedrock, gemini, ollama, openai_chat, openai_responses
+
+APPLY_PATCH = {"type": "custom", "name": "apply_patch", "description": "Edit files.",
+               "format": {"type": "grammar", "syntax": "lark", "definition": "start: /.+/"}}
+SHELL = {"type": "function", "name": "shell", "description": "Run a command.",
+         "parameters": {"type": "object", "properties": {"command": {"type": "string"}}}}
+
+
+def codex_request(**fields: Any) -> Any:
+    return openai_responses.parse_request({
+        "model": "gpt-5-codex", "input": "fix the bug in a.py",
+        "tools": [SHELL, APPLY_PATCH, {"type": "web_search"}, {"type": "local_shell"}],
+        **fields})
+
+
+def tool_names(upstream: str, request: Any) -> list[str]:
+    """The tool names as each upstream's body declares them."""
+    if upstream == "anthropic":
+        body = anthropic.build_request(request, "m", stream=False, passthrough_extra=False)
+        return [t["name"] for t in body.get("tools", [])]
+    if upstream == "openai_chat":
+        body = openai_chat.build_request(request, "m", stream=False, passthrough_extra=False)
+        return [t["function"]["name"] for t in body.get("tools", [])]
+    if upstream == "ollama":
+        body = ollama.build_request(request, "m", stream=False, keep_alive=None)
+        return [t["function"]["name"] for t in body.get("tools", [])]
+    if upstream == "bedrock":
+        body = bedrock.build_request(request, "anthropic.claude")
+        return [t["toolSpec"]["name"] for t in body.get("toolConfig", {}).get("tools", [])]
+    body = gemini.build_request(request)
+    return [d["name"] for t in body.get("tools", []) for d in t["functionDeclarations"]]
+
+
+UPSTREAMS = ["anthropic", "openai_chat", "ollama", "bedrock", "gemini"]
+
+
+@pytest.mark.parametrize("upstream", UPSTREAMS)
+def test_codex_free_form_tool_is_offered_elsewhere_as_a_function_and_built_ins_are_left_out(
+        upstream: str) -> None:
+    assert tool_names(upstream, codex_request()) == ["shell", "apply_patch"]
+
+
+def test_the_free_form_tool_takes_its_text_as_one_input_string() -> None:
+    body = anthropic.build_request(codex_request(), "m", stream=False, passthrough_extra=False)
+    patch = next(t for t in body["tools"] if t["name"] == "apply_patch")
+    assert set(patch) == {"name", "description", "input_schema"}
+    assert patch["input_schema"]["properties"]["input"]["type"] == "string"
+    assert patch["input_schema"]["required"] == ["input"]
+
+
+def test_anthropic_server_tools_go_as_sent_to_anthropic_and_are_left_out_elsewhere() -> None:
+    search = {"type": "web_search_20250305", "name": "web_search", "max_uses": 3}
+    request = anthropic.parse_request({
+        "model": "claude", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}],
+        "tools": [search, {"name": "Read", "input_schema": {"type": "object"}}]})
+    body = anthropic.build_request(request, "m", stream=False, passthrough_extra=True)
+    assert body["tools"][0] == search
+    assert tool_names("openai_chat", request) == ["Read"]
+
+
+def test_a_request_left_with_no_tools_sends_no_tool_choice() -> None:
+    request = codex_request(tools=[{"type": "web_search"}], tool_choice="required")
+    body = anthropic.build_request(request, "m", stream=False, passthrough_extra=False)
+    assert "tools" not in body and "tool_choice" not in body
+
+
+@pytest.mark.parametrize("effort", ["minimal", "low", "medium", "high", "xhigh"])
+def test_reasoning_effort_without_an_output_limit_leaves_room_for_the_answer(effort: str) -> None:
+    body = anthropic.build_request(codex_request(reasoning={"effort": effort}), "m",
+                                   stream=False, passthrough_extra=False)
+    budget = body["thinking"]["budget_tokens"]
+    assert 1024 <= budget < body["max_tokens"] <= 32_000
+    assert body["max_tokens"] - budget >= anthropic.DEFAULT_MAX_TOKENS
+
+
+def test_a_budget_larger_than_the_clients_limit_shrinks_to_fit_it() -> None:
+    request = codex_request(reasoning={"effort": "high"}, max_output_tokens=5000)
+    body = anthropic.build_request(request, "m", stream=False, passthrough_extra=False)
+    assert body["max_tokens"] == 5000
+    assert body["thinking"]["budget_tokens"] == 4999
+
+
+def test_thinking_is_left_out_when_the_clients_limit_leaves_no_room_for_it() -> None:
+    request = codex_request(reasoning={"effort": "high"}, max_output_tokens=800)
+    body = anthropic.build_request(request, "m", stream=False, passthrough_extra=False)
+    assert body["max_tokens"] == 800 and "thinking" not in body
+
+
+def test_an_anthropic_clients_own_limits_go_as_sent() -> None:
+    thinking = {"type": "enabled", "budget_tokens": 8000}
+    request = anthropic.parse_request({
+        "model": "claude", "max_tokens": 4000, "thinking": thinking,
+        "messages": [{"role": "user", "content": "hi"}]})
+    body = anthropic.build_request(request, "m", stream=False, passthrough_extra=True)
+    assert (body["max_tokens"], body["thinking"]) == (4000, thinking)
+
+
+def test_bedrock_claude_gets_the_same_room_for_the_answer() -> None:
+    body = bedrock.build_request(codex_request(reasoning={"effort": "medium"}),
+                                 "anthropic.claude-sonnet-4")
+    budget = body["additionalModelRequestFields"]["thinking"]["budget_tokens"]
+    assert budget < body["inferenceConfig"]["maxTokens"]
