@@ -12,7 +12,6 @@ rather than fetch anything) and provider-native tools (web search and the like) 
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Any
 
@@ -145,10 +144,12 @@ def parse_response(body: dict[str, Any]) -> Response:
         content.append(ThinkingBlock(message["thinking"]))
     if message.get("content"):
         content.append(TextBlock(message["content"]))
-    calls = [_tool_use(call, n) for n, call in enumerate(message.get("tool_calls") or [])]
+    message_id = _message_id()
+    calls = [_tool_use(call, message_id, n)
+             for n, call in enumerate(message.get("tool_calls") or [])]
     content.extend(calls)
     return Response(
-        id=_message_id(),
+        id=message_id,
         model=body.get("model", ""),
         content=content,
         stop_reason=_stop_reason(body.get("done_reason"), bool(calls)),
@@ -156,7 +157,7 @@ def parse_response(body: dict[str, Any]) -> Response:
     )
 
 
-def _tool_use(call: dict[str, Any], n: int) -> ToolUseBlock:
+def _tool_use(call: dict[str, Any], message_id: str, n: int) -> ToolUseBlock:
     function = call.get("function") or {}
     name = str(function.get("name", ""))
     arguments = function.get("arguments")
@@ -164,16 +165,16 @@ def _tool_use(call: dict[str, Any], n: int) -> ToolUseBlock:
         arguments = parse_tool_arguments(arguments)
     elif not isinstance(arguments, dict):
         arguments = {}
-    return ToolUseBlock(call.get("id") or tool_call_id(n, name, arguments), name, arguments)
+    return ToolUseBlock(call.get("id") or tool_call_id(message_id, n), name, arguments)
 
 
-def tool_call_id(n: int, name: str, arguments: dict[str, Any]) -> str:
-    """A stable id for the ``n``-th tool call of an answer, for Ollama versions that send none.
+def tool_call_id(message_id: str, n: int) -> str:
+    """The id of the ``n``-th tool call of an answer, for Ollama versions that send none.
 
-    Derived from the call itself, so a streamed and a whole answer get the same ids.
+    Unique per answer: a client keys tool calls by id, and Claude Code skips a call whose id
+    it has already run, so a model repeating ``git status`` later must get a new id.
     """
-    digest = hashlib.sha1(name.encode() + orjson.dumps(arguments, option=orjson.OPT_SORT_KEYS))
-    return f"call_{n}_{digest.hexdigest()[:12]}"
+    return f"call_{message_id.removeprefix('msg_')}_{n}"
 
 
 def _stop_reason(done_reason: Any, called_tools: bool) -> StopReason:
@@ -214,6 +215,7 @@ class StreamDecoder:
         self._index = -1
         self._open: str | None = None  # "text" | "thinking" while a block is open
         self._calls = 0
+        self._message_id = ""
 
     def feed(self, obj: dict[str, Any]) -> list[StreamEvent]:
         """The events for one NDJSON object."""
@@ -224,7 +226,8 @@ class StreamDecoder:
         events: list[StreamEvent] = []
         if not self._started:
             self._started = True
-            events.append(MessageStart(_message_id(), obj.get("model") or self.model))
+            self._message_id = _message_id()
+            events.append(MessageStart(self._message_id, obj.get("model") or self.model))
         message = obj.get("message") or {}
         if message.get("thinking"):
             events += self._delta("thinking", message["thinking"])
@@ -232,7 +235,7 @@ class StreamDecoder:
             events += self._delta("text", message["content"])
         for call in message.get("tool_calls") or []:
             events += self._close()
-            block = _tool_use(call, self._calls)
+            block = _tool_use(call, self._message_id, self._calls)
             self._calls += 1
             self._index += 1
             events += [BlockStart(self._index, ToolUseBlock(block.id, block.name, {})),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import orjson
@@ -188,7 +189,7 @@ def test_whole_response_with_tool_calls_stops_for_tool_use() -> None:
     thinking, text, call = response.content
     assert thinking == ThinkingBlock("hmm") and text == TextBlock("Listing.")
     assert (call.name, call.input) == ("ls", {"path": "."})
-    assert call.id == tool_call_id(0, "ls", {"path": "."}) == parse_response(body).tool_uses[0].id
+    assert call.id == tool_call_id(response.id, 0)
     assert response.stop_reason == "tool_use"
     assert response.usage == Usage(input_tokens=30, output_tokens=9)
     assert response.model == "qwen3:8b"
@@ -223,9 +224,8 @@ def test_stream_of_text_then_tool_calls_decodes_to_blocks() -> None:
                                      TextBlock("Let me look.")]
     assert [(c.name, c.input) for c in response.tool_uses] == [
         ("ls", {"path": "."}), ("read", {"path": "main.py", "lines": [1, 40]})]
-    assert [c.id for c in response.tool_uses] == [
-        tool_call_id(0, "ls", {"path": "."}),
-        tool_call_id(1, "read", {"path": "main.py", "lines": [1, 40]})]
+    assert [c.id for c in response.tool_uses] == [tool_call_id(response.id, 0),
+                                                  tool_call_id(response.id, 1)]
 
 
 def test_tool_call_chunk_becomes_one_complete_block() -> None:
@@ -296,7 +296,7 @@ def ollama_shaped_responses(draw: st.DrawFn) -> Response:
     if draw(st.booleans()):
         content.append(TextBlock(draw(_text)))
     calls = draw(st.lists(st.tuples(st.sampled_from(["ls", "read", "grep"]), _args), max_size=3))
-    content += [ToolUseBlock(tool_call_id(n, name, args), name, args)
+    content += [ToolUseBlock(tool_call_id("ignored", n), name, args)
                 for n, (name, args) in enumerate(calls)]
     return Response(id="ignored", model=draw(st.sampled_from(["qwen3:8b", "llama3.1"])),
                     content=content, stop_reason="tool_use" if calls else "end_turn",
@@ -314,7 +314,27 @@ def test_streamed_and_whole_forms_collect_back_to_the_same_response(
     whole = parse_response(as_ollama_body(response))
     for decoded in (streamed, whole):
         assert (decoded.content, decoded.stop_reason, decoded.usage, decoded.model) == (
-            response.content, response.stop_reason, response.usage, response.model)
+            with_ids_of(response, decoded.id).content, response.stop_reason, response.usage,
+            response.model)
+
+
+def with_ids_of(response: Response, message_id: str) -> Response:
+    """``response`` with the tool-call ids a decoder gives an answer ``message_id``."""
+    calls = iter(range(len(response.tool_uses)))
+    return dataclasses.replace(response, content=[
+        ToolUseBlock(tool_call_id(message_id, next(calls)), b.name, b.input)
+        if isinstance(b, ToolUseBlock) else b for b in response.content])
+
+
+def test_a_repeated_call_in_a_later_answer_gets_a_new_id() -> None:
+    body = {"model": "m", "done": True, "message": {"tool_calls": [
+        {"function": {"name": "Bash", "arguments": {"command": "git status"}}}]}}
+    first, second = parse_response(body), parse_response(body)
+    assert first.tool_uses[0].id != second.tool_uses[0].id
+    data = orjson.dumps({**body, "done": False}) + b"\n" + orjson.dumps(
+        {"model": "m", "done": True, "message": {"content": ""}}) + b"\n"
+    streamed = {decode(data)[1].tool_uses[0].id for _ in range(2)}
+    assert len(streamed) == 2 and not streamed & {first.tool_uses[0].id}
 
 
 @settings(max_examples=30, deadline=None)
