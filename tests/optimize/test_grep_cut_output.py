@@ -12,7 +12,7 @@ CUT_AT = 30_000  # Claude Code's Bash output limit, in characters
 
 
 def grep_output(rows: int = 400) -> str:
-    return "".join(f"src/lynkr/optimize/module_{i // 10}.py:{i}:    value = compute(x, {i})\n"
+    return "".join(f"src/lynkr/optimize/module_{i // 10}.py:{i + 1}:    value = compute(x, {i})\n"
                    for i in range(rows))
 
 

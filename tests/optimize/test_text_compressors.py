@@ -59,6 +59,17 @@ def test_detect_kind_leaves_prose_alone() -> None:
 # -- grep --------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("log", [
+    "2026-01-01 12:00:00 INFO a\n2026-01-01 12:00:01 INFO b\n",
+    "2026-01-01 12:30:45 INFO started\n2026-01-01 12:31:02 WARN slow\n",
+    "12:30:45 started\n12:31:02 slow\n12:31:09 done\n",
+])
+def test_a_timestamped_log_is_never_read_as_grep_output(log: str) -> None:
+    """Grouped as grep, "12:00:00" would show the model a file "2026-01-01 12" and line 00."""
+    assert detect_kind(log) != "grep"
+    assert compress_text(log, lossy=False).text == log
+
+
 def test_grep_results_are_grouped_by_file_losslessly_and_cost_fewer_tokens(
     grep_output: str,
 ) -> None:

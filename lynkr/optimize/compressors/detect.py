@@ -64,7 +64,9 @@ def detect_kind(text: str) -> str | None:
     lines = [line for line in text.split("\n") if line.strip()]
     if len(lines) >= 2 and _share(lines, _PORCELAIN.match, 1.0):
         return "git_status"
-    if len(lines) >= 2 and _share(lines, parse_match, 0.8):
+    # A timestamped log ("2026-01-01 12:30:45 INFO a") parses as path "2026-01-01 12", line 30.
+    if len(lines) >= 2 and _share(lines, parse_match, 0.8) \
+            and not _share(lines, _LOG_LINE.match, 0.5):
         return "grep"
     if len(lines) >= 3 and _share(lines, LS_ROW.match, 0.6):
         return "listing"

@@ -17,7 +17,8 @@ import re
 
 from lynkr.optimize.compressors.base import Compressed, unchanged
 
-_MATCH = re.compile(r"^([^\s:][^:]*?):(\d+):(.*)$")
+# grep numbers lines from 1: "12:00:00" in a log is a clock, not line 00.
+_MATCH = re.compile(r"^([^\s:][^:]*?):([1-9]\d*):(.*)$")
 _ROW = re.compile(r"^(\d+)([:-])(?: (.*))?$|^--$")
 _CUT_NOTICE = re.compile(r"^\.\.\. \[\d+ lines truncated\] \.\.\.$")
 # What a match line cut before its second colon looks like: part of a path, maybe ":N".
