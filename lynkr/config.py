@@ -7,7 +7,9 @@ naming the variable; the CLI prints it and exits instead of showing a traceback.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,20 +165,41 @@ def canonical_provider(name: str) -> str:
 
 
 def parse_env_file(path: Path) -> dict[str, str]:
-    """Parse a dotenv file: ``KEY=value`` lines, ``#`` comments, optional quotes, ``export``."""
+    """Parse a dotenv file: ``KEY=value`` lines, ``#`` comments, optional quotes, ``export``.
+
+    The rules are python-dotenv's for one-line values: a quoted value ends at its closing quote
+    (a ``#`` inside the quotes is part of it; a backslash escapes only a quote or a backslash)
+    and may be followed by a comment; an unquoted value ends where whitespace and ``#`` begin
+    a comment, so ``abc#def`` keeps its ``#``.
+    """
     values: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    for raw in path.read_text(encoding="utf-8-sig").splitlines():
         line = raw.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key.strip()] = value
+        values[key.strip()] = _env_value(value)
     return values
+
+
+def _env_value(raw: str) -> str:
+    text = raw.strip()
+    if text.startswith("#") and raw[:1].isspace():
+        return ""  # ``KEY= # comment`` is empty; ``KEY=#x`` is "#x"
+    quoted = _QUOTED_VALUE.fullmatch(text)
+    if quoted is not None:
+        if quoted["double"] is not None:
+            return _DOUBLE_QUOTED_ESCAPE.sub(lambda m: m[0][1], quoted["double"])
+        return _SINGLE_QUOTED_ESCAPE.sub(lambda m: m[0][1], quoted["single"])
+    return _COMMENT.sub("", text).strip()
+
+
+# A quoted value (a backslash escapes the next character) and nothing after it but a comment.
+_QUOTED_VALUE = re.compile(r"""(?:"(?P<double>(?:\\.|[^"\\])*)"|'(?P<single>(?:\\.|[^'\\])*)')"""
+                           r"\s*(?:#.*)?")
+_DOUBLE_QUOTED_ESCAPE = re.compile(r"""\\[\\"']""")
+_SINGLE_QUOTED_ESCAPE = re.compile(r"\\[\\']")
+_COMMENT = re.compile(r"\s+#.*")
 
 
 def write_env_template(path: Path) -> None:
@@ -222,8 +245,8 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         tiers=tiers,
         fallback_enabled=r.bool("FALLBACK_ENABLED", False),
         fallback_provider=fallback,
-        request_timeout=r.float("REQUEST_TIMEOUT", 120.0),
-        connect_timeout=r.float("CONNECT_TIMEOUT", 5.0),
+        request_timeout=r.float("REQUEST_TIMEOUT", 120.0, above=0.0),
+        connect_timeout=r.float("CONNECT_TIMEOUT", 5.0, above=0.0),
         max_retries=r.int("MAX_RETRIES", 2, lo=0, hi=10),
         breaker_threshold=r.int("CIRCUIT_BREAKER_THRESHOLD", 5, lo=1),
         breaker_cooldown=r.float("CIRCUIT_BREAKER_COOLDOWN", 30.0, lo=0.0),
@@ -258,8 +281,8 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         routing=RoutingSettings(
             enabled=r.bool("ROUTING_ENABLED", True),
             weights_file=r.str("ROUTING_WEIGHTS_FILE", "") or None,
-            force_local=r.list("ROUTING_FORCE_LOCAL"),
-            force_reasoning=r.list("ROUTING_FORCE_REASONING"),
+            force_local=r.patterns("ROUTING_FORCE_LOCAL"),
+            force_reasoning=r.patterns("ROUTING_FORCE_REASONING"),
             code_graph_enabled=r.bool("CODE_GRAPH_ENABLED", True),
             code_graph_workspace=r.str("CODE_GRAPH_WORKSPACE", "") or None,
         ),
@@ -346,7 +369,9 @@ class _Reader:
         return value
 
     def float(self, key: str, default: float, lo: float | None = None,
-              hi: float | None = None) -> float:
+              hi: float | None = None, above: float | None = None) -> float:
+        """A finite number in ``[lo, hi]`` and greater than ``above`` (a timeout of 0 would
+        fail every request at once, ``nan`` would make every comparison false)."""
         raw = self.str(key, "")
         if not raw:
             return default
@@ -354,8 +379,12 @@ class _Reader:
             value = float(raw)
         except ValueError:
             raise ConfigError(f"{key}={raw!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ConfigError(f"{key}={raw!r} is not a finite number")
+        if above is not None and value <= above:
+            raise ConfigError(f"{key}={raw} must be greater than {above:g}")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(f"{key}={value} is out of range [{lo}, {hi}]")
+            raise ConfigError(f"{key}={raw} is out of range [{lo}, {hi}]")
         return value
 
     def bool(self, key: str, default: bool) -> bool:
@@ -377,3 +406,14 @@ class _Reader:
     def list(self, key: str) -> tuple[str, ...]:
         raw = self.str(key, "")
         return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+    def patterns(self, key: str) -> tuple[str, ...]:
+        """Comma-separated regexes, checked here so a bad one stops startup (and a reload)
+        with the variable's name instead of failing later inside the router."""
+        patterns = self.list(key)
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"{key}: invalid regex {pattern!r}: {exc}") from None
+        return patterns
