@@ -11,13 +11,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
 import logging
+import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lynkr import __version__
 from lynkr.config import ConfigError, Settings, load_settings, write_env_template
+
+if TYPE_CHECKING:
+    import uvicorn
 
 # Subcommand groups that live with the package they drive: (module, registering function).
 _PLUGINS = (
@@ -99,25 +106,78 @@ def cmd_start(args: argparse.Namespace) -> int:
             raise ConfigError(f"--port {args.port} is out of range [1, 65535]")
         overrides["port"] = args.port
     settings = load_settings(env_file, **overrides)
-    serve(settings, env_file)
-    return 0
+    return serve(settings, env_file)
 
 
-def serve(settings: Settings, env_file: Path | None = None) -> None:
-    """Run the proxy with uvicorn until interrupted; it reloads when ``env_file`` changes."""
+def serve(settings: Settings, env_file: Path | None = None) -> int:
+    """Run the proxy with uvicorn until interrupted; it reloads when ``env_file`` changes.
+
+    The port is bound before the app starts: a busy port is then one line and exit code 1,
+    before the stores and the embedding model are loaded (tearing those down half-started
+    is what crashed the process), and the banner is printed only once lynkr is listening.
+    """
     import uvicorn
 
     from lynkr.app import create_app
-    from lynkr.startup import startup_warnings
+    from lynkr.startup import check_files, startup_warnings
 
+    check_files(settings)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # our own line per request suffices
     for warning in startup_warnings(settings):
         logging.getLogger("lynkr").warning(warning)
+    try:
+        sock = _listen(settings.host, settings.port)
+    except OSError as err:
+        print(f"lynkr: {_bind_problem(settings.host, settings.port, err)}", file=sys.stderr)
+        return 1
+    config = uvicorn.Config(create_app(settings, env_file), log_level="warning",
+                            access_log=False, lifespan="on")
+    with sock, contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down
+        _banner_server(config, settings).run(sockets=[sock])
+    return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (the first address ``host`` resolves to)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        # As uvicorn does: a restart can reuse the port while old connections sit in TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _bind_problem(host: str, port: int, err: OSError) -> str:
+    reason = err.strerror or str(err)
+    if err.errno == errno.EADDRINUSE:
+        return (f"port {port} is in use on {host}: {reason} (another lynkr? choose one with "
+                "--port or PORT)")
+    return f"cannot listen on {host}:{port}: {reason}"
+
+
+def _banner_server(config: uvicorn.Config, settings: Settings) -> uvicorn.Server:
+    """uvicorn's server, printing lynkr's banner once the app has started and the socket
+    accepts connections (a failed startup exits inside ``startup`` and prints nothing)."""
+    import uvicorn
+
+    class BannerServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            _print_banner(settings)
+
+    return BannerServer(config)
+
+
+def _print_banner(settings: Settings) -> None:
     url = f"http://{settings.host}:{settings.port}"
     print(f"lynkr {__version__} listening on {url} (provider: {settings.model_provider})\n"
           f"  Claude Code:  ANTHROPIC_BASE_URL={url} claude\n"
           f"  OpenAI SDKs:  OPENAI_BASE_URL={url}/v1", flush=True)
-    uvicorn.run(create_app(settings, env_file), host=settings.host, port=settings.port,
-                log_level="warning", access_log=False, lifespan="on")
