@@ -24,7 +24,14 @@ from lynkr import __version__
 from lynkr.components import build_components
 from lynkr.config import Settings
 from lynkr.errors import InvalidRequest, LynkrError
-from lynkr.http import EventStreamResponse, JSONResponse, read_json, upstream_client
+from lynkr.http import (
+    ClientDisconnected,
+    EventStreamResponse,
+    JSONResponse,
+    read_json,
+    unless_disconnected,
+    upstream_client,
+)
 from lynkr.model import Request, Response
 from lynkr.ops import admin, dashboard
 from lynkr.ops.guard import Guard
@@ -247,7 +254,13 @@ async def _complete(http: HTTPRequest, fmt: ClientFormat) -> HTTPResponse:
         body = await read_json(http, max_bytes=state.settings.policy.max_body_bytes,
                                max_depth=state.settings.policy.max_json_depth)
         request = _parse(fmt, body, state, record)
-        outcome = await state.pipeline.run(request, record, use_cache=_cache_allowed(http))
+        outcome = await unless_disconnected(
+            http, state.pipeline.run(request, record, use_cache=_cache_allowed(http)))
+    except ClientDisconnected:
+        record.error = "client disconnected"
+        record.status = 499  # nginx's code for it; nobody is left to read the answer
+        _log(http, record)
+        return HTTPResponse(status_code=499)
     except LynkrError as err:
         return _error(http, fmt, err, record)
     except Exception as exc:  # a bug must still answer in the caller's format

@@ -4,8 +4,8 @@ client disconnect even while the upstream is silent (so the upstream request is 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -16,6 +16,8 @@ from starlette.types import Receive, Scope, Send
 from lynkr.config import Settings
 from lynkr.errors import InvalidRequest, LynkrError
 from lynkr.transport import AiohttpTransport
+
+T = TypeVar("T")
 
 
 def upstream_client(settings: Settings) -> httpx.AsyncClient:
@@ -69,6 +71,38 @@ def _too_deep(value: Any, limit: int) -> bool:
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
     return False
+
+
+class ClientDisconnected(Exception):
+    """The client went away before its answer was ready."""
+
+
+async def unless_disconnected(http: HTTPRequest, work: Awaitable[T]) -> T:
+    """Await ``work`` (the body already read), cancelling it if the client disconnects first.
+
+    A client that gives up on a non-streaming answer (a timeout, Ctrl-C) would otherwise
+    leave the upstream generating, and billing, to the end. Raises :class:`ClientDisconnected`.
+    """
+    task = asyncio.ensure_future(work)
+    gone = False
+
+    async def watch_disconnect() -> None:
+        nonlocal gone
+        while (await http.receive())["type"] != "http.disconnect":
+            pass
+        gone = True
+        task.cancel()
+
+    watcher = asyncio.create_task(watch_disconnect())
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not gone:
+            task.cancel()
+            raise
+        raise ClientDisconnected from None
+    finally:
+        watcher.cancel()
 
 
 class EventStreamResponse(HTTPResponse):

@@ -81,7 +81,8 @@ class FakeUpstream:
         self.default: Behavior = default or Reply()
         self.script: deque[Behavior] = deque()
         self.received: list[Received] = []
-        self.cancelled = 0  # streams whose client (lynkr) went away before the end
+        # Streams and stalls whose client (lynkr) went away before the end.
+        self.cancelled = 0
         self.app = Starlette(routes=[
             Route("/v1/chat/completions", self._openai, methods=["POST"]),
             Route("/chat/completions", self._openai, methods=["POST"]),
@@ -103,8 +104,17 @@ class FakeUpstream:
         self.received.append(Received(request.url.path, dict(request.headers), body))
         behavior = self.script.popleft() if self.script else self.default
         if isinstance(behavior, Stall):
-            await asyncio.sleep(behavior.seconds)
+            await self._stall(request, behavior.seconds)
         return behavior, body
+
+    async def _stall(self, request: Request, seconds: float) -> None:
+        """Sleep before answering; a client (lynkr) hanging up meanwhile counts as cancelled."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
+            if await request.is_disconnected():
+                self.cancelled += 1
+                return
+            await asyncio.sleep(0.02)
 
     def _fail(self, behavior: Fail, style: str) -> Response:
         if style == "anthropic":

@@ -148,6 +148,21 @@ def test_client_disconnect_cancels_the_upstream_stream(proxy: str,
     assert upstream.cancelled == 1
 
 
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/chat/completions", "/v1/responses"])
+def test_a_client_giving_up_on_a_whole_answer_cancels_the_upstream_request(
+        proxy: str, upstream: FakeUpstream, path: str) -> None:
+    upstream.queue(Stall(30))
+    body = {"model": "m", "max_tokens": 50, "messages": USER} if path != "/v1/responses" \
+        else {"model": "m", "input": "hi"}
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(f"{proxy}{path}", json=body, timeout=0.5)
+    deadline = time.monotonic() + 5
+    while upstream.cancelled == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert upstream.cancelled == 1
+    assert httpx.get(f"{proxy}/").status_code == 200
+
+
 def test_non_json_answer_from_upstream_is_a_502(proxy: str, upstream: FakeUpstream) -> None:
     upstream.queue(Garbage())
     response = httpx.post(f"{proxy}/v1/chat/completions",
