@@ -79,13 +79,16 @@ def create_app(settings: Settings, env_file: Path | None = None) -> Starlette:
 
     async def rebuild(new: Settings) -> None:
         old: AppState = app.state.lynkr
-        app.state.lynkr = await _build_state(new, old.client, old.responses, old)
+        # Everything that can fail is built first; then all of it is applied together.
+        pricing = await anyio.to_thread.run_sync(load_pricing, new.ops.pricing_file)
+        state = await _build_state(new, old.client, old.responses, old)
+        # The shared client's timeouts: requests already sent keep the ones they started with.
+        old.client.timeout = httpx.Timeout(new.request_timeout, connect=new.connect_timeout)
+        ops.configure(SheddingLimits.from_settings(new.ops), pricing)
+        app.state.lynkr = state
 
-    ops = Ops.create(lambda: _breakers_of(app), SheddingLimits(
-        max_in_flight=settings.ops.shed_max_in_flight,
-        max_loop_lag=settings.ops.shed_max_loop_lag_ms / 1000,
-        max_rss_bytes=settings.ops.shed_max_rss_mb * 2**20),
-        load_pricing(settings.ops.pricing_file))
+    ops = Ops.create(lambda: _breakers_of(app), SheddingLimits.from_settings(settings.ops),
+                     load_pricing(settings.ops.pricing_file))
     reloader = Reloader(env_file, rebuild, lambda r: ops.metrics.reloads.labels(r).inc())
 
     routes = [
@@ -124,11 +127,18 @@ async def _build_state(settings: Settings, client: httpx.AsyncClient,
         components = await anyio.to_thread.run_sync(build_components, settings)
         for warning in components.warnings:
             logging.getLogger("lynkr").warning(warning)
-    breakers = previous.pipeline.breakers if previous is not None else None
+    breakers = None
+    if previous is not None and _same_breaker_limits(previous.settings, settings):
+        breakers = previous.pipeline.breakers  # else start afresh under the new limits
     pipeline = Pipeline(settings, build_providers(settings, client), components,
                         breakers=breakers)
     pipeline.on_complete.append(_store_responses_turn(responses))
     return AppState(settings, client, pipeline, responses)
+
+
+def _same_breaker_limits(old: Settings, new: Settings) -> bool:
+    return (old.breaker_threshold, old.breaker_cooldown) == (new.breaker_threshold,
+                                                             new.breaker_cooldown)
 
 
 def _breakers_of(app: Starlette) -> dict[str, dict[str, object]]:

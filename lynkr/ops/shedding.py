@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# Env names these would be read from once config.py has them:
-# LOAD_SHEDDING_MAX_IN_FLIGHT, LOAD_SHEDDING_MAX_LOOP_LAG_MS, LOAD_SHEDDING_MAX_RSS_MB.
+from lynkr.config import OpsSettings
+
 MAX_IN_FLIGHT = 1024
 MAX_LOOP_LAG_SECONDS = 0.5
 MAX_RSS_BYTES = 4 * 1024**3
@@ -31,6 +31,13 @@ class SheddingLimits:
     max_loop_lag: float = MAX_LOOP_LAG_SECONDS
     max_rss_bytes: int = MAX_RSS_BYTES
     retry_after: int = RETRY_AFTER_SECONDS
+
+    @classmethod
+    def from_settings(cls, ops: OpsSettings) -> SheddingLimits:
+        """``LOAD_SHEDDING_MAX_IN_FLIGHT``, ``_MAX_LOOP_LAG_MS`` and ``_MAX_RSS_MB``."""
+        return cls(max_in_flight=ops.shed_max_in_flight,
+                   max_loop_lag=ops.shed_max_loop_lag_ms / 1000,
+                   max_rss_bytes=ops.shed_max_rss_mb * 2**20)
 
 
 def rss_bytes() -> int:

@@ -28,12 +28,18 @@ class Ops:
                limits: SheddingLimits | None = None,
                pricing: tuple[tuple[str, float], ...] | None = None) -> Ops:
         ops = cls(Metrics(breakers))
-        if pricing is not None:
-            ops.metrics.pricing = ops.stats.pricing = pricing
-        if limits is not None:
-            ops.shedder.limits = limits
+        ops.configure(limits, pricing)
         ops.shedder.on_in_flight = ops.metrics.in_flight.set
         return ops
+
+    def configure(self, limits: SheddingLimits | None = None,
+                  pricing: tuple[tuple[str, float], ...] | None = None) -> None:
+        """Apply shedding limits and the price table (at start and on every reload); counters
+        and requests in flight are kept."""
+        if pricing is not None:
+            self.metrics.pricing = self.stats.pricing = pricing
+        if limits is not None:
+            self.shedder.limits = limits
 
     def observe(self, route: str, record: RequestRecord, seconds: float,
                 cache_enabled: bool) -> None:

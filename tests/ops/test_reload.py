@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from tests.fakes.upstream import FakeUpstream
+from tests.fakes.upstream import FakeUpstream, Reply, Stall
 from tests.ops.helpers import base_env, running_from_file, write_env
 
 ASK = {"model": "claude-sonnet-4-6", "max_tokens": 20,
@@ -113,3 +113,51 @@ def test_reloading_under_traffic_loses_no_request(env, tmp_path) -> None:  # typ
     with running_from_file(path) as (url, _app):
         codes = asyncio.run(traffic(url))
     assert codes == [200] * 300
+
+
+def test_reload_applies_load_shedding_limits(env, upstream: FakeUpstream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / ".env"
+    shedding = {**env, "LOAD_SHEDDING_ENABLED": "true", "LOAD_SHEDDING_MAX_IN_FLIGHT": "1"}
+    write_env(path, shedding)
+    upstream.default = Reply(text="slow reply", chunk_size=1, frame_delay=0.1)
+
+    def second_request_while_one_streams(url: str) -> int:
+        with httpx.stream("POST", f"{url}/v1/messages", json={**ASK, "stream": True}) as held:
+            chunks = held.iter_bytes()
+            next(chunks)  # the first request is in flight (until ``chunks`` is dropped)
+            status = httpx.post(f"{url}/v1/messages", json=ASK).status_code
+            chunks.close()
+            return status
+
+    with running_from_file(path) as (url, _app):
+        assert second_request_while_one_streams(url) == 503
+        write_env(path, {**shedding, "LOAD_SHEDDING_MAX_IN_FLIGHT": "100"})
+        assert httpx.post(f"{url}/v1/admin/reload", headers=ADMIN).status_code == 200
+        assert second_request_while_one_streams(url) == 200
+
+
+def test_reload_applies_the_upstream_timeouts(env, upstream: FakeUpstream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / ".env"
+    write_env(path, env)
+    with running_from_file(path) as (url, _app):
+        write_env(path, {**env, "REQUEST_TIMEOUT": "0.3"})
+        assert httpx.post(f"{url}/v1/admin/reload", headers=ADMIN).status_code == 200
+        upstream.queue(Stall(5))
+        assert httpx.post(f"{url}/v1/messages", json=ASK, timeout=4).status_code == 504
+
+
+def test_reload_applies_a_new_price_table_and_rejects_a_broken_one(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path, prices = tmp_path / ".env", tmp_path / "prices.json"
+    write_env(path, env)
+    prices.write_text('{"gpt-fake": 3.5}', encoding="utf-8")
+    with running_from_file(path) as (url, app):
+        write_env(path, {**env, "PRICING_FILE": str(prices)})
+        assert httpx.post(f"{url}/v1/admin/reload", headers=ADMIN).status_code == 200
+        assert app.state.ops.stats.pricing[0] == app.state.ops.metrics.pricing[0] == (
+            "gpt-fake", 3.5)
+        prices.write_text("{not json", encoding="utf-8")
+        write_env(path, {**env, "PRICING_FILE": str(prices), "OPENAI_MODEL": "gpt-next"})
+        rejected = httpx.post(f"{url}/v1/admin/reload", headers=ADMIN)
+        assert rejected.status_code == 400 and "PRICING_FILE=" in rejected.text
+        assert served_model(url) == "gpt-fake"
+        assert app.state.ops.stats.pricing[0] == ("gpt-fake", 3.5)
