@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from tests.fakes.upstream import FakeUpstream, Reply, Stall
+from tests.fakes.upstream import Fail, FakeUpstream, Reply, Stall
 from tests.ops.helpers import base_env, running_from_file, write_env
 
 ASK = {"model": "claude-sonnet-4-6", "max_tokens": 20,
@@ -161,3 +161,15 @@ def test_reload_applies_a_new_price_table_and_rejects_a_broken_one(env, tmp_path
         assert rejected.status_code == 400 and "PRICING_FILE=" in rejected.text
         assert served_model(url) == "gpt-fake"
         assert app.state.ops.stats.pricing[0] == ("gpt-fake", 3.5)
+
+
+def test_reload_applies_new_circuit_breaker_limits(env, upstream: FakeUpstream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / ".env"
+    write_env(path, env)
+    with running_from_file(path) as (url, _app):
+        write_env(path, {**env, "CIRCUIT_BREAKER_THRESHOLD": "1"})
+        assert httpx.post(f"{url}/v1/admin/reload", headers=ADMIN).status_code == 200
+        upstream.queue(Fail(500))
+        assert httpx.post(f"{url}/v1/messages", json=ASK).status_code >= 500
+        breakers = httpx.get(f"{url}/health/providers").json()["breakers"]
+        assert breakers["openai:gpt-fake"]["state"] == "open"
