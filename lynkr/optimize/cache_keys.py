@@ -12,6 +12,7 @@ requires both questions to have the same set.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from typing import Any
@@ -31,151 +32,14 @@ from lynkr.model import (
     system_reminders,
     without_system_reminders,
 )
-
-# Mutually exclusive alternatives: any member maps to "<group>:<pole>", so a question about
-# one pole never matches one about the other, while synonyms of the same pole still match.
-# Generic words ("with", "on", "add", "create", "write", "show", "merge", "right") are left
-# out on purpose: the other pole ("without", "off", "remove", "read", "hide", "rebase") is
-# enough, because a pole present on one side only is a mismatch too, and keeping the generic
-# word would reject everyday paraphrases ("create a venv" / "make a venv").
-_CONTRASTS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "order": (("ascending", "asc", "increasing"),
-              ("descending", "desc", "decreasing")),
-    "change": (("insert", "inserting", "prepend"), ("append", "appending"),
-               ("remove", "removing", "removed", "delete", "deleting", "deleted", "drop",
-                "dropping", "erase")),
-    "switch": (("enable", "enabling", "enabled", "activate"),
-               ("disable", "disabling", "disabled", "deactivate", "off")),
-    "time": (("before", "earlier", "prior"), ("after", "later")),
-    "extreme": (("min", "minimum", "smallest", "lowest", "least", "shortest", "fewest"),
-                ("max", "maximum", "largest", "highest", "most", "longest", "biggest",
-                 "greatest")),
-    "end": (("first", "beginning", "leading", "prefix"),
-            ("last", "end", "ending", "trailing", "suffix")),
-    "case": (("uppercase", "upper", "capital", "capitalize"), ("lowercase", "lower")),
-    "direction": (("left", "lstrip"), ("rstrip",)),
-    "codec": (("encode", "encoding", "serialize", "serializing", "marshal", "compress",
-               "encrypt", "encrypting", "zip"),
-              ("decode", "decoding", "deserialize", "deserializing", "unmarshal", "decompress",
-               "decrypt", "decrypting", "unzip")),
-    "transfer": (("import", "importing", "load", "read", "reading", "download", "pull",
-                  "fetch"),
-                 ("export", "exporting", "save", "upload", "push")),
-    "amount": (("increase", "increment", "raise", "grow"),
-               ("decrease", "decrement", "shrink", "reduce")),
-    "sync": (("sync", "synchronous", "synchronously", "blocking"),
-             ("async", "asynchronous", "asynchronously", "non-blocking", "await")),
-    "visibility": (("visible", "public"),
-                   ("hide", "hidden", "invisible", "private")),
-    "lock": (("lock", "locking", "acquire"), ("unlock", "unlocking", "release")),
-    "install": (("install", "installing"), ("uninstall", "uninstalling")),
-    "include": (("include", "including", "inclusive"),
-                ("exclude", "excluding", "exclusive", "without")),
-    "truth": (("true", "success", "valid", "pass", "passes", "passed", "passing"),
-              ("false", "failure", "invalid", "fail", "fails", "failed", "failing")),
-    "axis": (("row", "rows", "horizontal", "horizontally", "x-axis"),
-             ("column", "columns", "vertical", "vertically", "y-axis")),
-    "join": (("inner",), ("outer", "left join", "full")),
-    "io": (("input", "stdin"), ("output", "stdout", "stderr")),
-    "place": (("local", "locally"), ("remote", "remotely")),
-    "side": (("client", "frontend", "client-side"), ("server", "backend", "server-side")),
-    "open": (("open", "opening", "connect", "start", "starting", "begin"),
-             ("close", "closing", "disconnect", "stop", "stopping", "kill")),
-    "vcs": (("rebase", "rebasing"), ("cherry-pick",), ("stash",),
-            ("squash",), ("revert",), ("reset",)),
-    "net": (("tcp",), ("udp",), ("http",), ("https",), ("websocket", "websockets"),
-            ("grpc",)),
-    "dtype": (("int", "integer", "integers"), ("float", "floats", "double", "decimal"),
-              ("string", "str", "strings"), ("bool", "boolean")),
-    "container": (("list", "lists", "array", "arrays"), ("tuple", "tuples"),
-                  ("dict", "dicts", "dictionary", "dictionaries", "hashmap"), ("set", "sets")),
-    "copy": (("shallow",), ("deep",)),
-    "indent": (("tabs", "tab"), ("spaces", "space")),
-    "unit": (("seconds", "sec", "secs"), ("milliseconds", "millisecond", "ms"),
-             ("minutes", "minute", "mins"), ("hours", "hour"), ("days", "day"),
-             ("bytes",), ("kb", "kilobytes"), ("mb", "megabytes"), ("gb", "gigabytes")),
-    "keyword": (("break",), ("continue",)),
-    "relation": (("parent",), ("child", "children")),
-    "mode": (("debug",), ("production", "prod")),
-}
-_NEGATIONS = frozenset({"not", "no", "never", "none", "nothing", "neither", "nor", "cannot",
-                        "isnt", "dont", "doesnt", "didnt", "wont", "cant", "shouldnt",
-                        "wouldnt", "couldnt", "arent", "wasnt", "werent", "havent", "hasnt"})
-_LANGUAGES: dict[str, str] = {
-    **{w: w for w in (
-        "python", "javascript", "typescript", "java", "kotlin", "scala", "rust", "ruby", "php",
-        "swift", "perl", "lua", "haskell", "elixir", "erlang", "clojure", "dart", "julia",
-        "matlab", "zig", "nim", "ocaml", "fortran", "cobol", "groovy", "bash", "zsh", "fish",
-        "powershell", "sql", "html", "css", "scss", "sass", "graphql", "solidity", "cuda",
-        "react", "vue", "angular", "svelte", "django", "flask", "fastapi", "rails", "spring",
-        "express", "nextjs", "nuxt", "node", "deno", "bun", "numpy", "pandas", "polars",
-        "pytorch", "tensorflow", "jax", "docker", "kubernetes", "helm", "terraform", "ansible",
-        "git", "mercurial", "svn", "postgres", "mysql", "sqlite", "mongodb", "redis", "kafka",
-        "rabbitmq", "elasticsearch", "npm", "yarn", "pnpm", "pip", "poetry", "conda", "cargo",
-        "maven", "gradle", "webpack", "vite", "esbuild", "jest", "vitest", "pytest",
-        "unittest", "mocha", "junit", "linux", "windows", "macos", "ubuntu", "debian",
-        "alpine", "aws", "gcp", "azure", "nginx", "apache", "json", "yaml", "toml", "xml",
-        "csv", "protobuf", "vim", "emacs", "vscode", "asyncio", "trio", "celery",
-        "sqlalchemy", "pydantic", "jquery", "tailwind", "bootstrap", "regex", "markdown",
-        "latex", "wasm", "golang", "csharp", "cpp")},
-    "js": "javascript", "ts": "typescript", "py": "python", "postgresql": "postgres",
-    "psql": "postgres", "k8s": "kubernetes", "mongo": "mongodb", "shell": "bash", "sh": "bash",
-    "c++": "cpp", "c#": "csharp", "f#": "fsharp", "objective-c": "objc", "next.js": "nextjs",
-    "node.js": "node", "nodejs": "node", "vue.js": "vue", "torch": "pytorch", "mac": "macos",
-    "osx": "macos", "yml": "yaml",
-}
-# "go", "c" and "r" are ordinary words too; count them only in language-like positions.
-_AMBIGUOUS_LANGUAGE = re.compile(
-    r"\b(?:in|with|using|to|from|for|of|learn|write|port)\s+(go|c|r)\b(?![+#])"
-    r"(?!\s*(?:to|ahead|back|on|away)\b)"
-    r"|\b(go|c|r)\s+(?:code|program|programs|module|modules|struct|structs|function|functions"
-    r"|language|compiler|library|libraries|package|packages|script|scripts|version|routine)\b",
-    re.IGNORECASE)
-_PHRASES = {
-    "c++": "lang:cpp", "c#": "lang:csharp", "f#": "lang:fsharp", "objective-c": "lang:objc",
-    "next.js": "lang:nextjs", "node.js": "lang:node", "vue.js": "lang:vue",
-    "regular expression": "lang:regex", "left join": "join:outer",
-    "non-blocking": "sync:async", "cherry-pick": "vcs:cherry-pick", "x-axis": "axis:row",
-    "y-axis": "axis:column", "client-side": "side:client", "server-side": "side:server",
-}
-_TO = re.compile(r"\b(?:to|into|->)\b|→|->")
-_FROM = re.compile(r"\bfrom\b")
-_CONTRAST_INDEX: dict[str, str] = {
-    word: f"{group}:{poles[0]}"
-    for group, all_poles in _CONTRASTS.items()
-    for poles in all_poles
-    for word in poles
-}
-_NAMING_NOUNS = ("function", "method", "class", "variable", "module", "package", "command",
-                 "flag", "option", "field", "column", "table", "endpoint", "hook", "component",
-                 "struct", "enum", "interface", "trait", "type", "decorator", "macro", "branch",
-                 "attribute", "property", "key", "argument", "parameter", "library", "crate",
-                 "service", "container", "route", "model", "test", "setting", "script",
-                 "job", "task", "queue", "topic", "bucket", "database", "schema", "index",
-                 "view", "page", "file", "directory", "folder", "repo", "repository", "image")
-_NAMED = re.compile(
-    r"\b(?:the|my|our|this|that|your)\s+([A-Za-z_][\w]*)\s+(?:" + "|".join(_NAMING_NOUNS)
-    + r")s?\b|\b(?:" + "|".join(_NAMING_NOUNS) + r")s?\s+(?:called|named)\s+([A-Za-z_][\w.]*)",
-    re.IGNORECASE)
-_QUOTED = re.compile(r"`([^`]+)`|\"([^\"]+)\"|(?<!\w)'([^'\s][^']*[^'\s]|[^'\s])'(?!\w)")
-_URL = re.compile(r"\bhttps?://\S+")
-_PATH = re.compile(r"(?:~|\.{1,2})?/?(?:[\w.@-]+/)+[\w.@-]*|\b[\w-]+\.[A-Za-z][A-Za-z0-9]{0,5}\b")
-_NUMBER = re.compile(r"(?<![A-Za-z_\d])\d+(?:[.,:]\d+)*")
-_FLAG = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_+#.'\u2019-]*(?:\(\))?")
-_NOT_SALIENT = frozenset({"e.g", "i.e", "etc", "vs", "a.k.a", "and/or", "i/o"})
-_STOP_NAMES = frozenset({"same", "following", "given", "above", "below", "which", "what", "new",
-                         "first", "last", "next", "previous", "whole", "entire", "current",
-                         "old", "other", "whose", "one", "only", "right", "wrong", "correct",
-                         "default", "custom", "existing", "specific", "particular"})
-_TRAILING = ".?!;:,"
+from lynkr.optimize import cache_vocabulary as vocab
 
 
 def normalize_question(text: str) -> str:
     """Canonical form of a question for exact matching: NFKC, whitespace collapsed, outer
     whitespace and trailing punctuation trimmed. Case is kept: identifiers are case-sensitive."""
     text = unicodedata.normalize("NFKC", text)
-    return " ".join(text.split()).rstrip(_TRAILING + " ")
+    return " ".join(text.split()).rstrip(vocab.TRAILING + " ")
 
 
 def salient_tokens(text: str) -> frozenset[str]:
@@ -196,64 +60,125 @@ def salient_tokens(text: str) -> frozenset[str]:
     def blank(match: re.Match[str]) -> str:  # hide a span, keeping every offset in place
         return " " * len(match.group(0))
 
-    for match in _QUOTED.finditer(text):
+    for match in vocab.QUOTED.finditer(text):
         value(match, "quote:" + next(g for g in match.groups() if g is not None))
-    rest = _QUOTED.sub(blank, text)
-    for match in _URL.finditer(rest):
-        value(match, "url:" + match.group(0).rstrip(_TRAILING))
-    rest = _URL.sub(blank, rest)
-    for match in _FLAG.finditer(rest):
+    rest = vocab.QUOTED.sub(blank, text)
+    for match in vocab.URL.finditer(rest):
+        value(match, "url:" + match.group(0).rstrip(vocab.TRAILING))
+    rest = vocab.URL.sub(blank, rest)
+    for match in vocab.FLAG.finditer(rest):
         value(match, "flag:" + match.group(0))
-    for match in _PATH.finditer(rest):
-        path = match.group(0).rstrip(_TRAILING)
-        if path.lower() not in _NOT_SALIENT and path.lower() not in _LANGUAGES and (
+    for match in vocab.PATH.finditer(rest):
+        path = match.group(0).rstrip(vocab.TRAILING)
+        if path.lower() not in vocab.NOT_SALIENT and path.lower() not in vocab.LANGUAGES and (
                 "/" in path or "." in path):
             value(match, "path:" + path)
-    for match in _NUMBER.finditer(rest):
+    for match in vocab.NUMBER.finditer(rest):
         value(match, "num:" + match.group(0).replace(",", ""))
-    for match in _NAMED.finditer(rest):
+    for match in vocab.NAMED.finditer(rest):
         group = 1 if match.group(1) else 2
         name = (match.group(group) or "").rstrip(".")
         lower = name.lower()
-        if name and lower not in _STOP_NAMES and lower not in _LANGUAGES \
-                and lower not in _CONTRAST_INDEX:
+        if name and lower not in vocab.STOP_NAMES and lower not in vocab.LANGUAGES \
+                and lower not in vocab.CONTRAST_INDEX:
             value(match, "id:" + name, group)
-    for match in _AMBIGUOUS_LANGUAGE.finditer(rest):
+    for match in vocab.AMBIGUOUS_LANGUAGE.finditer(rest):
         group = 1 if match.group(1) else 2
         value(match, "lang:" + match.group(group).lower().replace("go", "golang"), group)
     lowered = rest.lower()
-    for phrase, token in _PHRASES.items():
-        for match in re.finditer(re.escape(phrase), lowered):
-            if token.startswith("lang:"):
+    for pattern, token in vocab.PHRASE_PATTERNS:
+        for match in pattern.finditer(lowered):
+            if token.startswith("lang:") or _positioned(token):
                 value(match, token)
             else:
                 found.add(token)
-    for match in _WORD.finditer(rest):
+    for match in vocab.WORD.finditer(vocab.IDIOMS.sub(_blank_idiom, rest)):
         word = match.group(0).strip(".'-")
         lower = word.lower()
-        if lower.replace("'", "") in _NEGATIONS or lower.endswith("n't"):
+        if lower.replace("'", "") in vocab.NEGATIONS or lower.endswith("n't"):
             found.add("neg")
-        elif lower in _LANGUAGES:
-            value(match, "lang:" + _LANGUAGES[lower])
-        elif lower in _CONTRAST_INDEX:
-            found.add(_CONTRAST_INDEX[lower])
-        elif lower not in _NOT_SALIENT and _looks_like_identifier(word):
+        elif lower in vocab.LANGUAGES:
+            value(match, "lang:" + vocab.LANGUAGES[lower])
+        elif lower in vocab.CONTRAST_INDEX:
+            token = vocab.CONTRAST_INDEX[lower]
+            if _positioned(token) and lower not in vocab.UNPOSITIONED:
+                value(match, token)
+            else:
+                found.add(token)
+        elif lower not in vocab.NOT_SALIENT and _looks_like_identifier(word):
             value(match, "id:" + (lower if word.isupper() else word))
     found.update(_directions(rest, values))
+    found.update(_conversions(rest))
     return frozenset(found)
 
 
+def _positioned(token: str) -> bool:
+    return token.split(":", 1)[0] in vocab.POSITIONED
+
+
+def _blank_idiom(match: re.Match[str]) -> str:
+    """``match`` with its "up"/"down" blanked (offsets kept): the idiom is no direction."""
+    text = match.group(0)
+    for group in range(1, (match.lastindex or 0) + 1):
+        if match.group(group) is not None:
+            start, end = match.start(group) - match.start(), match.end(group) - match.start()
+            text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _conversions(text: str) -> set[str]:
+    """``conv:a>b`` for "convert *a* to *b*", "from *a* to *b*" and "get *b* from *a*".
+
+    Swapping the two sides of a conversion keeps every word, and the embedding with it
+    ("convert a string to a datetime" / "a datetime to a string" are 0.99 alike), so the
+    direction has to be a token even when the two sides are words no list here knows."""
+    conversions: set[str] = set()
+    for match in vocab.CONVERSION.finditer(text):
+        source, target = (match.group(1), match.group(2)) if match.group(1) else (
+            match.group(3), match.group(4)) if match.group(3) else (match.group(6),
+                                                                      match.group(5))
+        source_key, target_key = _side(source), _side(target)
+        if source_key and target_key and source_key != target_key:
+            conversions.add(f"conv:{source_key}>{target_key}")
+    return conversions
+
+
+def _side(phrase: str) -> str:
+    """One side of a conversion, with synonyms, case, plurals and determiners folded."""
+    words = []
+    for word in phrase.lower().split():
+        if word in vocab.DETERMINERS:
+            continue
+        if word in vocab.CONTRAST_INDEX:
+            word = vocab.CONTRAST_INDEX[word]
+        elif word in vocab.LANGUAGES:
+            word = "lang:" + vocab.LANGUAGES[word]
+        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        words.append(word)
+    # "a Python list" is "a list": the language is a token of its own already.
+    kept = [w for w in words if not w.startswith("lang:")]
+    return " ".join(kept or words)
+
+
 def _directions(text: str, values: list[tuple[int, int, str]]) -> set[str]:
-    """``dir:a>b`` for neighbouring values joined by "to"/"into" (a>b) or "from" (b>a)."""
+    """``dir:a>b`` for neighbouring values joined by "to"/"into" (a>b) or "from" (b>a), with
+    at most two other words between them ("a UTF-8 string to UTF-16")."""
     ordered = sorted(values)
     directions: set[str] = set()
     for (_, end, left), (start, _, right) in zip(ordered, ordered[1:], strict=False):
         if left == right or start < end:
             continue
         between = text[end:start].lower()
-        if _TO.search(between):
+        if vocab.PHRASE_BREAK.search(between):
+            continue
+        others = [w for w in between.split() if w not in vocab.DETERMINERS
+                  and not vocab.TO.fullmatch(w) and w != "from"]
+        if len(others) > 2:
+            continue
+        if vocab.TO.search(between):
             directions.add(f"dir:{left}>{right}")
-        elif _FROM.search(between):
+        elif vocab.FROM.search(between):
             directions.add(f"dir:{right}>{left}")
     return directions
 
@@ -276,13 +201,35 @@ def _looks_like_identifier(word: str) -> bool:
 _BILLING_LINE = re.compile(r"^x-anthropic-billing-header:[^\n]*\n*", re.MULTILINE)
 
 
-def context_hash(request: Request) -> str:
+# Top-level request fields we do not model (``Request.extra``) that cannot change the answer;
+# every other extra field is part of the context, since most do: ``response_format``,
+# ``n``, ``seed``, ``logprobs``, ``reasoning_effort``, Anthropic ``output_format``, penalties.
+# - stream, stream_options: how the answer is delivered (a hit is replayed either way);
+# - metadata, user, safety_identifier: who asks, for the provider's abuse tracking;
+# - store: whether OpenAI keeps the response; service_tier: its priority class;
+# - prompt_cache_key, prompt_cache_retention: routing hints for the provider's prompt cache
+#   (Codex sends a per-session key, which would otherwise keep sessions from sharing hits);
+# - previous_response_id: the conversation it names is already expanded into the messages,
+#   which are hashed; the id itself is new on every turn.
+ANSWER_NEUTRAL_FIELDS = frozenset({
+    "stream", "stream_options", "metadata", "user", "safety_identifier", "store",
+    "service_tier", "prompt_cache_key", "prompt_cache_retention", "previous_response_id",
+})
+
+
+def context_hash(request: Request, project: str | None = None) -> str:
     """Hash of everything that changes the answer except the final question's wording: model
-    (tier), system prompt, tools (names + schemas), tool choice, sampling settings, the earlier
-    conversation, and any non-text parts (images) of the final turn."""
+    (tier), system prompt, tools (names + schemas), tool choice, sampling settings, unmodelled
+    top-level fields (``Request.extra`` but :data:`ANSWER_NEUTRAL_FIELDS`), the earlier
+    conversation, and any non-text parts (images) of the final turn.
+
+    ``project`` scopes the context to one project: with long-term memory on, the answer was
+    written with that project's memories injected, so it must not serve another project."""
     final = request.messages[-1] if request.messages else None
     earlier = request.messages[:-1] if request.messages else []
     payload: dict[str, Any] = {
+        "project": project,
+        "extra": {k: v for k, v in request.extra.items() if k not in ANSWER_NEUTRAL_FIELDS},
         "model": request.model,
         "system": [_BILLING_LINE.sub("", b.text) for b in request.system],
         "tools": sorted(([t.name, t.description, t.input_schema, t.raw] for t in request.tools),
@@ -299,7 +246,11 @@ def context_hash(request: Request) -> str:
                         if final else []),
         "final_reminders": system_reminders(final.text) if final else [],
     }
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        encoded = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # e.g. an integer past 64 bits in a client's extra field
+        encoded = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def exact_key(request: Request, context: str | None = None) -> str:

@@ -5,8 +5,8 @@ key** (hash of the context + the normalised final question), its document is the
 its embedding the question's embedding, and its metadata holds the context hash, the creation
 time and the serialised response. So one collection serves both layers:
 
-1. exact prompt cache: an in-process LRU in front, then ``get(ids=[exact key])`` in Chroma,
-   which is what lets replicas sharing a Chroma server hit each other's entries;
+1. exact prompt cache: ``get(ids=[exact key])`` in Chroma (under a millisecond embedded),
+   which is also what lets replicas sharing a Chroma server hit each other's entries;
 2. semantic lookup: nearest questions with the same context hash, accepted when the cosine
    similarity reaches ``settings.cache.threshold`` *and* both questions have the same salient
    tokens (see :mod:`lynkr.optimize.cache_keys`). The vectors of the collection's first-turn
@@ -26,10 +26,15 @@ responses with tool calls, truncation or no text are never stored. Expired entri
 ignored on lookup and purged during eviction, which removes the oldest entries once the count
 exceeds ``max_entries`` (down to 90% of it, so the scan runs rarely). A TTL of 0 never expires.
 
-Consistency across replicas: the in-memory vectors only *propose* keys; Chroma stays the
-source of truth for whether the entry still exists, its answer and its age, so an entry
-another replica overwrote, evicted or cleared is never served from them. (The exact LRU does
-serve this replica's own recent answers without asking Chroma, as it always has.)
+Consistency across replicas and processes: the in-memory vectors only *propose* keys; Chroma
+is the source of truth for whether an entry still exists, its answer and its age, so an entry
+another replica overwrote, evicted or cleared (or ``lynkr cache clear`` removed from another
+process) is never served. There is deliberately no in-process answer cache in front of it:
+one served a cleared entry, and it saved only ~0.4 ms over the by-id read.
+
+With long-term memory on, answers were written with the asking project's memories injected
+(after the lookup), so the context hash is scoped to the project (:func:`project_of`): one
+project's answer never serves another.
 
 Any Chroma failure raises :class:`lynkr.stores.StoreUnavailable`.
 """
@@ -40,7 +45,6 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -66,12 +70,12 @@ from lynkr.optimize.cache_keys import (
     normalize_question,
     salient_tokens,
 )
+from lynkr.optimize.memory import project_of
 from lynkr.stores import LocalEntry, Store, as_vectors, cosine_similarity
 
 log = logging.getLogger("lynkr.cache")
 
 _CANDIDATES = 5
-_LRU_SIZE = 1024
 _LOCAL_VECTORS = 4096  # at least; ~1.5 KB of float32 per entry
 _STORABLE_STOPS = frozenset({"end_turn", "stop_sequence"})
 
@@ -124,10 +128,10 @@ class SemanticCache:
         self.ttl = settings.cache.ttl_seconds
         self.max_entries = settings.cache.max_entries
         self.prompt_cache = settings.cache.prompt_cache_enabled
+        self.per_project = settings.memory.enabled
         self._store = store
         self._embedder = embedder
         self._clock = clock
-        self._lru: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._lock = threading.Lock()
         self._counts = {"exact_hits": 0, "semantic_hits": 0, "misses": 0, "stored": 0,
                         "not_cacheable": 0, "near_misses_rejected": 0, "evicted": 0}
@@ -173,17 +177,15 @@ class SemanticCache:
         if not is_cacheable_request(request):
             self._count("not_cacheable")
             return None
-        context = context_hash(request)
+        context = self._context(request)
         key = exact_key(request, context)
         # Cacheable already holds, so a single message means a semantic (first-turn) request.
         question = (normalize_question(final_question(request))
                     if len(request.messages) == 1 else None)
-        if self.prompt_cache:
-            hit = self._recent(key)
-            # A complete index holds every first-turn key: one it lacks is not in Chroma.
-            if hit is None and (question is None or not self._local.complete
-                                or key in self._local):
-                hit = self._stored(key)
+        # A complete index holds every first-turn key: one it lacks is not in Chroma.
+        if self.prompt_cache and (question is None or not self._local.complete
+                                  or key in self._local):
+            hit = self._stored(key)
             if hit is not None:
                 self._count("exact_hits")
                 return hit
@@ -197,14 +199,8 @@ class SemanticCache:
         self._count("misses")
         return None
 
-    def _recent(self, key: str) -> CacheHit | None:
-        """An exact hit from this process's LRU."""
-        with self._lock:
-            cached = self._lru.get(key)
-            if cached is not None and self._fresh(cached[1], self._clock()):
-                self._lru.move_to_end(key)
-                return CacheHit(_response_from_json(cached[0]), 1.0, "exact", key)
-        return None
+    def _context(self, request: Request) -> str:
+        return context_hash(request, project_of(request) if self.per_project else None)
 
     def _stored(self, key: str) -> CacheHit | None:
         """An exact hit read from Chroma (possibly written by another replica)."""
@@ -217,7 +213,6 @@ class SemanticCache:
         meta = metadatas[0]
         if not self._fresh(float(meta["created"]), now):  # type: ignore[arg-type]
             return None
-        self._remember(key, str(meta["response"]), float(meta["created"]))  # type: ignore[arg-type]
         return CacheHit(_response_from_json(str(meta["response"])), 1.0, "exact", key)
 
     def _semantic(self, context: str, question: str, vector: np.ndarray) -> CacheHit | None:
@@ -278,7 +273,7 @@ class SemanticCache:
         """Store ``response`` as the answer to ``request``; False when either is not cacheable."""
         if not (is_cacheable_request(request) and is_cacheable_response(response)):
             return False
-        context = context_hash(request)
+        context = self._context(request)
         key = exact_key(request, context)
         question = normalize_question(final_question(request))
         payload = _response_to_json(response)
@@ -290,7 +285,6 @@ class SemanticCache:
         self._store.call("cache", "store", lambda c: c.upsert(
             ids=[key], embeddings=as_vectors(vector), documents=[question],
             metadatas=[metadata]))
-        self._remember(key, payload, now)
         if semantic:
             self._local.add(key, LocalEntry(context, vector[0], salient_tokens(question)))
         self._count("stored")
@@ -310,9 +304,6 @@ class SemanticCache:
         if doomed:
             collection.delete(ids=doomed)
             self._local.discard(doomed)
-            with self._lock:
-                for key in doomed:
-                    self._lru.pop(key, None)
             self._count("evicted", len(doomed))
 
     # --- admin ----------------------------------------------------------------------------
@@ -338,8 +329,6 @@ class SemanticCache:
 
     def clear(self) -> int:
         """Remove every entry of this namespace; returns how many there were."""
-        with self._lock:
-            self._lru.clear()
         self._local.clear()
         return self._store.drop("cache")
 
@@ -347,13 +336,6 @@ class SemanticCache:
 
     def _fresh(self, created: float, now: float) -> bool:
         return self.ttl <= 0 or now - created <= self.ttl
-
-    def _remember(self, key: str, payload: str, created: float) -> None:
-        with self._lock:
-            self._lru[key] = (payload, created)
-            self._lru.move_to_end(key)
-            while len(self._lru) > _LRU_SIZE:
-                self._lru.popitem(last=False)
 
     def _count(self, name: str, n: int = 1) -> None:
         with self._lock:

@@ -35,6 +35,18 @@ from tests.cache.conftest import ask
     ("What does `git reset --hard` do?", "What does `git reset --soft` do?"),
     ("How do I read a CSV file in C?", "How do I read a CSV file in C++?"),
     ("Write a hello world in Go", "Write a hello world in Rust"),
+    ("How do I undo the last git commit but keep my changes?",
+     "How do I undo the last git commit and discard my changes?"),
+    ("How do I check if a key exists in a Python dictionary?",
+     "How do I check if a value exists in a Python dictionary?"),
+    ("How do I round a number up in JavaScript?", "How do I round a number down in JavaScript?"),
+    ("How do I scale a deployment up in Kubernetes?",
+     "How do I scale a deployment down in Kubernetes?"),
+    ("How do I scroll to the top of the page?", "How do I scroll to the bottom of the page?"),
+    ("How do I log in to npm?", "How do I log out of npm?"),
+    ("How do I stage a file in git?", "How do I unstage a file in git?"),
+    ("How do I enable dark mode in VS Code?", "How do I enable light mode in VS Code?"),
+    ("How do I sort a Python dict by key?", "How do I sort a Python dict by value?"),
 ])
 def test_near_misses_have_different_salient_tokens(cached: str, query: str) -> None:
     assert salient_tokens(cached) != salient_tokens(query)
@@ -51,6 +63,45 @@ def test_near_misses_have_different_salient_tokens(cached: str, query: str) -> N
 ])
 def test_paraphrases_keep_their_salient_tokens(cached: str, query: str) -> None:
     assert salient_tokens(cached) == salient_tokens(query)
+
+
+@pytest.mark.parametrize(("cached", "query"), [
+    ("How do I convert a list to a string in Python?",
+     "How do I convert a string to a list in Python?"),
+    ("python list to string", "python string to list"),
+    ("How do I convert a string to a datetime in Python?",
+     "How do I convert a datetime to a string in Python?"),
+    ("How do I convert a dict to JSON in Python?", "How do I convert JSON to a dict in Python?"),
+    ("How do I get the key from a value in a dict?",
+     "How do I get the value from a key in a dict?"),
+    ("How do I switch from tabs to spaces in vim?", "How do I switch from spaces to tabs in vim?"),
+    ("How do I convert seconds to milliseconds?", "How do I convert milliseconds to seconds?"),
+    ("How do I redirect HTTP to HTTPS in nginx?", "How do I redirect HTTPS to HTTP in nginx?"),
+    ("How do I call a Rust function from Python?", "How do I call a Python function from Rust?"),
+])
+def test_swapping_the_two_sides_of_a_conversion_is_a_near_miss(cached: str, query: str) -> None:
+    assert salient_tokens(cached) != salient_tokens(query)
+
+
+@pytest.mark.parametrize(("cached", "query"), [
+    ("How do I round a number up in JavaScript?", "In JavaScript, how can I round a number up?"),
+    ("How do I convert a string to an integer in Python?",
+     "In Python, how can I turn a string into an integer?"),
+    ("How do I convert a list to a set in Python?", "How can I turn a Python list into a set?"),
+    ("How do I discard my local changes in git?", "How can I throw away my local changes in git?"),
+    ("How do I make an HTTP request in Node.js?",
+     "What's the way to send an HTTP request from Node.js?"),
+    ("How do I set up a Python virtualenv?", "How do I create a Python virtualenv?"),
+])
+def test_paraphrases_around_contrast_words_keep_their_salient_tokens(cached: str,
+                                                                     query: str) -> None:
+    assert salient_tokens(cached) == salient_tokens(query)
+
+
+def test_up_and_down_in_idioms_are_not_directions() -> None:
+    for text in ("How do I look up a word", "Why did the server go down", "Slow down the loop",
+                 "Is my fork up to date"):
+        assert not {t for t in salient_tokens(text) if t.startswith("vertical:")}, text
 
 
 def test_negation_contractions_count_as_negation() -> None:
@@ -80,6 +131,35 @@ def test_context_hash_covers_system_model_tools_and_history() -> None:
     ]
     hashes = {context_hash(base)} | {context_hash(v) for v in variants}
     assert len(hashes) == len(variants) + 1
+
+
+@pytest.mark.parametrize("extra", [
+    {"response_format": {"type": "json_object"}}, {"n": 2}, {"seed": 7}, {"logprobs": True},
+    {"reasoning_effort": "high"}, {"output_format": {"type": "json_schema", "schema": {}}},
+    {"presence_penalty": 0.5}, {"text": {"verbosity": "low"}},
+])
+def test_unmodelled_fields_that_shape_the_answer_change_the_context(
+        extra: dict[str, object]) -> None:
+    assert context_hash(ask("Name three colours", extra=extra)) != context_hash(
+        ask("Name three colours"))
+
+
+def test_fields_that_cannot_change_the_answer_leave_the_context_alone() -> None:
+    neutral = {"stream": True, "stream_options": {"include_usage": True}, "user": "u-1",
+               "metadata": {"trace": "x"}, "store": False, "prompt_cache_key": "session-9",
+               "previous_response_id": "resp_1", "service_tier": "auto"}
+    assert context_hash(ask("Name three colours", extra=neutral)) == context_hash(
+        ask("Name three colours"))
+
+
+def test_an_integer_too_large_for_json_tooling_still_hashes() -> None:
+    assert context_hash(ask("q", extra={"seed": 2**70})) != context_hash(ask("q"))
+
+
+def test_a_project_scope_changes_the_context() -> None:
+    request = ask("Which database should I connect to?")
+    assert context_hash(request, "alpha") != context_hash(request, "beta")
+    assert context_hash(request, "alpha") != context_hash(request)
 
 
 def test_context_hash_ignores_the_final_question_and_tool_order() -> None:

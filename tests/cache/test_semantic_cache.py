@@ -62,6 +62,14 @@ def test_an_empty_cache_misses(cache: SemanticCache) -> None:
      "How do I read a file line by line in Ruby?"),
     ("identifier", "What does the getUserById function return?",
      "What does the getUsersById function return?"),
+    ("antonym", "How do I undo the last git commit but keep my changes?",
+     "How do I undo the last git commit and discard my changes?"),
+    ("direction", "How do I convert a list to a string in Python?",
+     "How do I convert a string to a list in Python?"),
+    ("antonym", "How do I check if a key exists in a Python dictionary?",
+     "How do I check if a value exists in a Python dictionary?"),
+    ("antonym", "How do I round a number up in JavaScript?",
+     "How do I round a number down in JavaScript?"),
 ])
 def test_near_misses_are_never_served(cache: SemanticCache, category: str, cached: str,
                                       query: str) -> None:
@@ -250,3 +258,32 @@ def test_a_paraphrase_is_not_served_once_another_replica_cleared_the_cache(
     assert SemanticCache(make_settings(), store, embedder).clear() == 1
     assert cache.lookup(ask("How can I undo my last git commit while keeping the changes?")
                         ) is None
+
+
+def test_an_exact_repeat_is_not_served_once_another_process_cleared_the_cache(
+        cache: SemanticCache, make_settings: Callable[..., Settings], embedder: Embedder) -> None:
+    request = ask("What is the capital of Peru?", system="You are terse.")
+    cache.store(request, answer("Lima"))
+    assert cache.lookup(request) is not None
+    elsewhere = SemanticCache(make_settings(), open_store(make_settings(), embedder), embedder)
+    assert elsewhere.clear() == 1
+    assert cache.lookup(request) is None
+
+
+def test_a_json_mode_request_is_not_served_a_plain_text_answer(cache: SemanticCache) -> None:
+    cache.store(ask("Name three primary colours."), answer("Red, yellow and blue."))
+    assert cache.lookup(ask("Name three primary colours.",
+                            extra={"response_format": {"type": "json_object"}})) is None
+    assert cache.lookup(ask("Name three primary colours.", extra={"stream": True})) is not None
+
+
+def test_with_memory_on_one_projects_answer_never_serves_another(
+        make_settings: Callable[..., Settings], store: Store, embedder: Embedder) -> None:
+    cache = SemanticCache(make_settings(memory={"enabled": True}), store, embedder)
+    question = "Which database should I connect to?"
+    cache.store(ask(question, metadata={"project": "alpha"}), answer("Postgres 16"))
+    assert cache.lookup(ask(question, metadata={"project": "beta"})) is None
+    assert cache.lookup(ask("Which database should I connect to now?",
+                            metadata={"project": "beta"})) is None
+    hit = cache.lookup(ask(question, metadata={"project": "alpha"}))
+    assert hit is not None and hit.response.text == "Postgres 16"
