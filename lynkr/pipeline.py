@@ -138,7 +138,7 @@ class Pipeline:
                 events = stream_with_expansion(
                     request, events, lambda r: self._open(r, served.target),
                     self.parts.expand_store)
-            if original.tools:  # text-printed tool calls -> real ones; unoffered tools dropped
+            if original.tools:  # text-printed tool calls -> real ones
                 events = filter_tool_call_events(original, events)
             if self.settings.policy.safe_commands_enabled:
                 events = apply_policy_to_events(original, events, self.settings)

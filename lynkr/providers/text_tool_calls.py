@@ -1,5 +1,4 @@
-"""Tool calls a model printed as text become real tool calls; calls to tools the request
-never offered are dropped (pure).
+"""Tool calls a model printed as text become real tool calls (pure).
 
 Local models often write their tool calls into the text instead of the API's tool-call
 field: Hermes / Qwen as ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``, Mistral
@@ -8,7 +7,8 @@ as ``[TOOL_CALLS] [{...}]`` (or ``[TOOL_CALLS]name[ARGS]{...}``), Llama as a bar
 ``<|python_tag|>`` or inside a json code fence). When the request offered tools, those are
 turned into :class:`ToolUseBlock`. A bare JSON answer only counts when it names an offered
 tool (it may be the JSON the user asked for); inside explicit markup, a call to a tool that
-was not offered is a hallucination and is dropped with a log line, like a native one.
+was not offered is dropped with a log line. Native calls are never dropped (see
+:func:`filter_tool_calls`).
 
 Streams: :func:`filter_tool_call_events` passes text through as it arrives. It holds text
 back only when a text block *starts* like a tool call (``<tool_call>``, ``[TOOL_CALLS]``,
@@ -170,19 +170,20 @@ def _json(raw: str) -> Any:
 
 def filter_tool_calls(request: Request, response: Response, *,
                       extra: Iterable[str] = ()) -> Response:
-    """``response`` with printed tool calls made real and unoffered calls dropped.
+    """``response`` with tool calls printed as text made real.
 
     ``request`` is the one whose tools the *client* offered; ``extra`` names tools the proxy
-    adds itself (``lynkr_expand``). Returns ``response`` itself when nothing changes.
+    adds itself (``lynkr_expand``). Only printed calls to offered tools count: elsewhere a
+    printed "call" is more likely prose. A native call goes to the client even to a tool it
+    did not offer: the client answers "no such tool" and the model can correct itself, where a
+    dropped call would end the turn with nothing to show. Returns ``response`` itself when
+    nothing changes.
     """
     offered = offered_names(request, extra)
     content: list = []
     changed = False
     for block in response.content:
-        if isinstance(block, ToolUseBlock) and block.name not in offered:
-            log.warning("dropped a call to tool %r, which the request did not offer", block.name)
-            changed = True
-        elif isinstance(block, TextBlock) and offered:
+        if isinstance(block, TextBlock) and offered:
             text, calls = extract_tool_calls(block.text, offered)
             if text == block.text and not calls:
                 content.append(block)
@@ -212,7 +213,7 @@ def _stop_reason(reason: Any, calls_left: bool) -> Any:
 async def filter_tool_call_events(request: Request, events: AsyncIterator[StreamEvent], *,
                                   extra: Iterable[str] = ()) -> AsyncIterator[StreamEvent]:
     """The streaming form of :func:`filter_tool_calls`. Block indexes are renumbered so the
-    output stays contiguous after blocks are dropped or added; closing this iterator closes
+    output stays contiguous after text blocks are split or emptied; closing this iterator closes
     ``events``."""
     state = ToolCallFilter(offered_names(request, extra))
     try:
@@ -241,10 +242,9 @@ class ToolCallFilter:
     def __init__(self, offered: frozenset[str]) -> None:
         self.offered = offered
         self._next = 0
-        self._map: dict[int, int | None] = {}  # upstream index -> ours (None: dropped)
+        self._map: dict[int, int] = {}  # upstream index -> ours
         self._texts: dict[int, _Text] = {}
         self._calls = 0
-        self._dropped = 0
 
     def feed(self, event: StreamEvent) -> list[StreamEvent]:
         out: list[StreamEvent] = []
@@ -257,25 +257,19 @@ class ToolCallFilter:
         elif isinstance(event, MessageDelta | MessageStop):
             for index in list(self._texts):
                 self._end_text(index, out)
-            if isinstance(event, MessageDelta) and (self._dropped or self._calls):
+            if isinstance(event, MessageDelta) and self._calls:
                 event = dataclasses.replace(
                     event, stop_reason=_stop_reason(event.stop_reason, self._calls > 0))
             out.append(event)
         elif hasattr(event, "index"):
             index = self._map.get(event.index, event.index)  # type: ignore[union-attr]
-            if index is not None:
-                out.append(dataclasses.replace(event, index=index))  # type: ignore[type-var]
+            out.append(dataclasses.replace(event, index=index))  # type: ignore[type-var]
         else:
             out.append(event)
         return out
 
     def _start(self, event: BlockStart, out: list[StreamEvent]) -> None:
         block = event.block
-        if isinstance(block, ToolUseBlock) and block.name not in self.offered:
-            log.warning("dropped a call to tool %r, which the request did not offer", block.name)
-            self._map[event.index] = None
-            self._dropped += 1
-            return
         if isinstance(block, TextBlock) and self.offered:
             self._texts[event.index] = _Text()  # started downstream once we know what it is
             return

@@ -1,6 +1,6 @@
 """Tool calls printed as text (Hermes/Qwen tags, Mistral [TOOL_CALLS], Llama JSON) become
-real tool calls when the request offered the tool; calls to tools it did not offer are
-dropped; ordinary text, streamed, is not held back."""
+real tool calls when the request offered the tool; printed calls to tools it did not offer
+are dropped, native ones reach the client; ordinary text, streamed, is not held back."""
 
 from __future__ import annotations
 
@@ -91,12 +91,12 @@ def test_a_response_gains_real_calls_and_the_tool_use_stop_reason() -> None:
     assert filtered.content == filtered.tool_uses and filtered.stop_reason == "tool_use"
 
 
-def test_native_calls_to_unoffered_tools_are_dropped_with_a_log_line(caplog) -> None:  # type: ignore[no-untyped-def]
-    response = Response("r", "m", [TextBlock("Okay."), ToolUseBlock("t1", "delete_repo", {})],
+def test_a_native_call_to_an_unoffered_tool_reaches_the_client_to_refuse() -> None:
+    """Claude Code and Codex answer "no such tool" and the model corrects itself; dropped, the
+    turn ended with nothing to show."""
+    response = Response("r", "m", [TextBlock("Okay."), ToolUseBlock("t1", "TodoWrite", {})],
                         stop_reason="tool_use")
-    filtered = filter_tool_calls(REQUEST, response)
-    assert filtered.content == [TextBlock("Okay.")] and filtered.stop_reason == "end_turn"
-    assert "delete_repo" in caplog.text
+    assert filter_tool_calls(REQUEST, response) is response
 
 
 def test_an_untouched_response_is_returned_as_is() -> None:
@@ -145,10 +145,11 @@ def test_a_streamed_tag_call_becomes_a_tool_block_after_the_prose() -> None:
     assert [e.index for e in out if isinstance(e, BlockStart)] == [0, 1]
 
 
-def test_a_streamed_unoffered_native_call_is_dropped_and_indexes_stay_dense() -> None:
-    out = run(text_stream("Sure.", tool=ToolUseBlock("t", "format_disk", {})))
+def test_a_streamed_native_call_to_an_unoffered_tool_reaches_the_client() -> None:
+    out = run(text_stream("Sure.", tool=ToolUseBlock("t", "shell", {})))
     response = asyncio.run(collect(_aiter(out)))
-    assert response.content == [TextBlock("Sure.")] and response.stop_reason == "end_turn"
+    assert response.content == [TextBlock("Sure."), ToolUseBlock("t", "shell", {})]
+    assert response.stop_reason == "tool_use"
 
 
 def test_without_offered_tools_text_is_never_held() -> None:
