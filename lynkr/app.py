@@ -42,6 +42,7 @@ from lynkr.ops.shedding import SheddingLimits
 from lynkr.ops.state import Ops
 from lynkr.pipeline import Pipeline, RequestRecord
 from lynkr.providers.registry import build_providers
+from lynkr.routing.fallback import ChainExhausted
 from lynkr.routing.tiers import AUTO_ALIAS, TIER_ALIASES
 from lynkr.tokens import request_tokens
 from lynkr.wire import anthropic
@@ -333,6 +334,10 @@ def _error(http: HTTPRequest, fmt: ClientFormat, err: LynkrError,
     retry_after = getattr(err, "retry_after", None)
     if retry_after is not None:
         headers["retry-after"] = str(int(retry_after))
+    elif isinstance(err, ChainExhausted) and err.status >= 500:
+        # lynkr already retried and failed over; an SDK retrying on top (Claude Code: ten
+        # times, with backoff) only multiplies the wait before the user sees the error.
+        headers["x-should-retry"] = "false"
     return JSONResponse(fmt.error(err), status_code=err.status, headers=headers)
 
 

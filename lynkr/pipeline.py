@@ -262,7 +262,7 @@ class Pipeline:
             if isinstance(err, UpstreamError) and record.provider and record.model:
                 # Committed streams cannot fail over, but the breaker should still learn.
                 target = TierTarget(record.provider, record.model)
-                self.breakers.get(target).record_failure(self.breakers.clock())
+                self.breakers.get(target).record_failure(self.breakers.clock(), err.message)
             raise
         except Exception as exc:
             log.exception("stream failed")

@@ -46,6 +46,8 @@ class Breaker:
     failures: int = 0
     opened_at: float | None = None
     probing: bool = False
+    # What the last failure said: an open breaker must still tell the caller why it opened.
+    last_error: str | None = None
 
     def state(self, now: float) -> str:
         if self.opened_at is None:
@@ -70,8 +72,9 @@ class Breaker:
     def record_success(self) -> None:
         self.failures, self.opened_at, self.probing = 0, None, False
 
-    def record_failure(self, now: float) -> None:
+    def record_failure(self, now: float, error: str | None = None) -> None:
         self.failures += 1
+        self.last_error = error or self.last_error
         self.probing = False
         if self.failures >= self.threshold:
             self.opened_at = now
@@ -169,10 +172,13 @@ async def call_with_fallback(
     attempts: list[Attempt] = []
     deadline = time.monotonic() + policy.total_budget
     last: UpstreamError | None = None
+    waits: list[float] = []  # seconds until each skipped breaker lets a probe through
     for tier, target in chain:
         breaker = breakers.get(target)
         if not breaker.allow(breakers.clock()):
-            attempts.append(Attempt(tier, target, "circuit open"))
+            waits.append(breaker.retry_in(breakers.clock()))
+            cause = f" after {breaker.last_error}" if breaker.last_error else ""
+            attempts.append(Attempt(tier, target, f"circuit open{cause}"))
             continue
         for attempt in range(policy.max_retries + 1):
             try:
@@ -182,7 +188,7 @@ async def call_with_fallback(
                     breaker.release()
                     raise
                 last = exc
-                breaker.record_failure(breakers.clock())
+                breaker.record_failure(breakers.clock(), exc.message)
                 attempts.append(Attempt(tier, target, exc.message))
                 if not exc.retryable or attempt == policy.max_retries \
                         or breaker.state(breakers.clock()) != "closed":
@@ -205,7 +211,8 @@ async def call_with_fallback(
         kind=last.kind if last else "overloaded_error",
         provider=str(chain[-1][1]) if chain else "",
         retryable=False,
-        retry_after=last.retry_after if last else None,
+        # Only open breakers: come back when the first one lets a probe through.
+        retry_after=last.retry_after if last else max(1.0, min(waits)) if waits else None,
     )
     exhausted.attempts = attempts
     raise exhausted

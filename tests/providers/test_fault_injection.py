@@ -192,3 +192,29 @@ def test_a_failing_tier_escalates_to_the_next_tier_up(upstream, proxy_factory) -
     assert raw.headers["x-lynkr-provider"] == "openai"
     assert raw.headers["x-lynkr-model"] == "gpt-medium"
     assert upstream.last.body["model"] == "gpt-medium"
+
+
+def test_after_lynkr_gave_up_on_a_failing_upstream_sdks_are_told_not_to_retry(
+        upstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    """Claude Code retried ten times with backoff on top of lynkr's own retries: three minutes
+    before the user saw the error."""
+    upstream.queue(Fail(500, "boom"), Fail(500, "boom"))
+    with proxy_factory(**ollama_at(upstream.url, MAX_RETRIES="1")) as url:
+        response = httpx.post(f"{url}/v1/messages", json={
+            "model": "m", "max_tokens": 20, "messages": USER})
+    assert response.status_code == 500 and response.headers["x-should-retry"] == "false"
+    assert "boom" in response.json()["error"]["message"]
+
+
+def test_an_open_breaker_answers_503_with_when_to_retry_and_why_it_opened(
+        upstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    upstream.queue(Fail(401, "invalid api key"))
+    env = ollama_at(upstream.url, MAX_RETRIES="0", CIRCUIT_BREAKER_THRESHOLD="1",
+                    CIRCUIT_BREAKER_COOLDOWN="60")
+    with proxy_factory(**env) as url:
+        httpx.post(f"{url}/v1/messages", json={"model": "m", "max_tokens": 20, "messages": USER})
+        response = httpx.post(f"{url}/v1/messages", json={
+            "model": "m", "max_tokens": 20, "messages": USER})
+    assert response.status_code == 503 and 55 <= int(response.headers["retry-after"]) <= 60
+    assert "invalid api key" in response.json()["error"]["message"]
+    assert len(upstream.received) == 1

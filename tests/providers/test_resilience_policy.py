@@ -120,8 +120,21 @@ def test_open_breakers_are_skipped_and_named() -> None:
     script = Script(ollama=[], openai=["ok"])
     served = run(script, RetryPolicy(max_retries=1), breakers)
     assert script.calls == ["openai"]
-    assert served.attempts[0].error == "circuit open"
+    assert served.attempts[0].error == "circuit open after upstream said 502"
     assert breakers.snapshot()["ollama:qwen2.5:7b"]["state"] == "open"
+
+
+def test_a_chain_of_open_breakers_says_why_they_opened_and_when_to_come_back() -> None:
+    clock = [100.0]
+    breakers = Breakers(threshold=1, cooldown=30, clock=lambda: clock[0])
+    with pytest.raises(ChainExhausted):
+        run(Script(ollama=[down(401, retryable=False)]), RetryPolicy(max_retries=0), breakers,
+            chain=[(None, A)])
+    clock[0] = 112.0
+    with pytest.raises(ChainExhausted) as info:
+        run(Script(ollama=[]), RetryPolicy(), breakers, chain=[(None, A)])
+    assert "upstream said 401" in info.value.message  # the real cause, not just "circuit open"
+    assert info.value.status == 503 and info.value.retry_after == 18
 
 
 def test_breaker_opens_after_threshold_consecutive_failures_only() -> None:
