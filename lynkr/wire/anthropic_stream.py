@@ -31,6 +31,7 @@ from lynkr.model import (
     ToolUseBlock,
     Usage,
 )
+from lynkr.streams import parse_tool_arguments
 from lynkr.wire.errors import anthropic_error_body
 
 _PING = b'event: ping\ndata: {"type":"ping"}\n\n'
@@ -75,10 +76,17 @@ def _frame(event: str, data: dict[str, Any]) -> bytes:
 
 
 class StreamEncoder:
-    """Internal events -> the exact SSE bytes the Messages API streams."""
+    """Internal events -> the exact SSE bytes the Messages API streams.
+
+    A tool call's arguments are held until its block stops and sent as one checked JSON
+    object, as the API itself does unless fine-grained tool streaming is asked for: a small
+    local model's ``{"x": 1,,}`` would otherwise reach the SDK, which fails the whole answer
+    on it. Unparseable arguments go as ``{"_raw": ...}``, like a whole answer's.
+    """
 
     def __init__(self) -> None:
         self._wire_index: dict[int, bytes] = {}
+        self._arguments: dict[int, list[str]] = {}  # tool blocks still open: fragments so far
 
     def encode(self, event: StreamEvent) -> bytes:
         """The frame(s) for one event; ``b""`` when an event has nothing to say."""
@@ -87,9 +95,8 @@ class StreamEncoder:
                 return (_DELTA + self._index(index) + b',"delta":{"type":"text_delta","text":'
                         + orjson.dumps(text) + b"}}\n\n")
             case ToolArgsDelta(index=index, partial_json=fragment):
-                return (_DELTA + self._index(index)
-                        + b',"delta":{"type":"input_json_delta","partial_json":'
-                        + orjson.dumps(fragment) + b"}}\n\n")
+                self._arguments.setdefault(index, []).append(fragment)
+                return b""
             case ThinkingDelta(index=index, thinking=text, signature=signature):
                 frames = b""
                 if text:
@@ -102,12 +109,14 @@ class StreamEncoder:
                                + orjson.dumps(signature) + b"}}\n\n")
                 return frames
             case BlockStart(index=index, block=block):
+                if isinstance(block, ToolUseBlock):
+                    self._arguments[index] = []
                 wire = self._wire_index[index] = str(len(self._wire_index)).encode()
                 return _frame("content_block_start", {
                     "type": "content_block_start", "index": int(wire),
                     "content_block": _start_block(block)})
             case BlockStop(index=index):
-                return _STOP + self._index(index) + b"}\n\n"
+                return self._arguments_of(index) + _STOP + self._index(index) + b"}\n\n"
             case MessageStart(id=id_, model=model, usage=usage):
                 return _frame("message_start", {"type": "message_start", "message": {
                     "id": id_, "type": "message", "role": "assistant", "model": model,
@@ -132,6 +141,19 @@ class StreamEncoder:
     def ping(self) -> bytes:
         """A keep-alive the SDKs ignore; worth sending while an upstream is slow to start."""
         return _PING
+
+    def _arguments_of(self, index: int) -> bytes:
+        """The one ``input_json_delta`` of a tool block that stops (nothing for no arguments)."""
+        raw = "".join(self._arguments.pop(index, ()))
+        if not raw.strip():
+            return b""
+        try:
+            valid = isinstance(orjson.loads(raw), dict)
+        except orjson.JSONDecodeError:
+            valid = False
+        fixed = raw if valid else orjson.dumps(parse_tool_arguments(raw)).decode()
+        return (_DELTA + self._index(index) + b',"delta":{"type":"input_json_delta",'
+                b'"partial_json":' + orjson.dumps(fixed) + b"}}\n\n")
 
     def _index(self, index: int) -> bytes:
         wire = self._wire_index.get(index)

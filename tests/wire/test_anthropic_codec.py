@@ -13,14 +13,19 @@ import pytest
 from lynkr.errors import InvalidRequest, UpstreamError
 from lynkr.model import (
     BlockStart,
+    BlockStop,
     ImageBlock,
     Message,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
     RedactedThinkingBlock,
     Request,
     Response,
     TextBlock,
     TextDelta,
     ThinkingBlock,
+    ToolArgsDelta,
     ToolChoice,
     ToolResultBlock,
     ToolUseBlock,
@@ -302,20 +307,37 @@ def _sse_bytes(response: Response, chunk_size: int = 4) -> bytes:
                                                                       chunk_size=chunk_size))
 
 
-def test_the_official_sdk_accumulates_our_stream_into_the_same_message() -> None:
-    stream = _sse_bytes(_answer())
-
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, content=stream,
-                              headers={"content-type": "text/event-stream"})
-
-    transport = httpx2.MockTransport(handler)
+def _sdk_message(stream: bytes) -> Any:
+    """What the official SDK makes of our SSE bytes."""
+    transport = httpx2.MockTransport(lambda request: httpx2.Response(
+        200, content=stream, headers={"content-type": "text/event-stream"}))
     client = anthropic.Anthropic(api_key="k", base_url="http://lynkr.test",
                                  http_client=httpx2.Client(transport=transport))
     with client.messages.stream(model="m", max_tokens=10,
                                 messages=[{"role": "user", "content": "hi"}]) as events:
-        message = events.get_final_message()
+        return events.get_final_message()
+
+
+def test_the_official_sdk_accumulates_our_stream_into_the_same_message() -> None:
+    message = _sdk_message(_sse_bytes(_answer()))
     assert codec.parse_response(message.model_dump()) == _answer()
+
+
+@pytest.mark.parametrize(("fragments", "expected"), [
+    (['{"path"', ': "a.py"}'], {"path": "a.py"}),
+    (['{"x": 1', ',,}'], {"_raw": '{"x": 1,,}'}),  # a small local model's broken JSON
+    (["[1, ", "2]"], {"_value": [1, 2]}),
+    ([], {}),
+])
+def test_tool_arguments_reach_the_sdk_as_one_checked_object(fragments: list[str],
+                                                            expected: dict) -> None:
+    events = [MessageStart("msg_1", "m"), BlockStart(0, ToolUseBlock("t1", "Read", {})),
+              *(ToolArgsDelta(0, f) for f in fragments), BlockStop(0),
+              MessageDelta("tool_use", Usage()), MessageStop()]
+    encoder = codec.StreamEncoder()
+    stream = b"".join(encoder.encode(e) for e in events)
+    assert stream.count(b"input_json_delta") == (1 if fragments else 0)
+    assert _sdk_message(stream).content[0].input == expected
 
 
 def test_text_deltas_are_exact_anthropic_frames() -> None:
