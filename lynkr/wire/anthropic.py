@@ -348,13 +348,19 @@ def _render_tool_choice(choice: ToolChoice) -> dict[str, Any]:
 # --- responses, both directions -------------------------------------------------------------
 
 
-def render_response(response: Response) -> dict[str, Any]:
-    """The Messages response object a client expects for a complete answer."""
+def render_response(response: Response, model: str | None = None) -> dict[str, Any]:
+    """The Messages response object a client expects for a complete answer.
+
+    ``model``, when given, is shown instead of the upstream's name: the model the client asked
+    for. Claude Code strips the signed thinking from an answer whose model differs from the
+    one it asked for (as after switching models), so the upstream's own name broke thinking in
+    tool loops; ``x-lynkr-model`` still says what served it.
+    """
     return {
         "id": response.id,
         "type": "message",
         "role": "assistant",
-        "model": response.model,
+        "model": model or response.model,
         "content": [render_block(b) for b in response.content],
         "stop_reason": response.stop_reason,
         "stop_sequence": response.stop_sequence,

@@ -82,9 +82,13 @@ class StreamEncoder:
     object, as the API itself does unless fine-grained tool streaming is asked for: a small
     local model's ``{"x": 1,,}`` would otherwise reach the SDK, which fails the whole answer
     on it. Unparseable arguments go as ``{"_raw": ...}``, like a whole answer's.
+
+    ``model``, when given, is the name shown in ``message_start``: see
+    :func:`lynkr.wire.anthropic.render_response` for why it is the one the client asked for.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, model: str | None = None) -> None:
+        self._model = model
         self._wire_index: dict[int, bytes] = {}
         self._arguments: dict[int, list[str]] = {}  # tool blocks still open: fragments so far
 
@@ -119,7 +123,8 @@ class StreamEncoder:
                 return self._arguments_of(index) + _STOP + self._index(index) + b"}\n\n"
             case MessageStart(id=id_, model=model, usage=usage):
                 return _frame("message_start", {"type": "message_start", "message": {
-                    "id": id_, "type": "message", "role": "assistant", "model": model,
+                    "id": id_, "type": "message", "role": "assistant",
+                    "model": self._model or model,
                     "content": [], "stop_reason": None, "stop_sequence": None,
                     "usage": render_usage(usage)}})
             case MessageDelta(stop_reason=reason, usage=usage, stop_sequence=sequence):

@@ -52,7 +52,7 @@ async def _write_per_read(events: AsyncIterator[StreamEvent],
 
 def _anthropic_stream(events: AsyncIterator[StreamEvent], request: Request,
                       response_id: str | None = None) -> AsyncIterator[bytes]:
-    encoder = anthropic.StreamEncoder()
+    encoder = anthropic.StreamEncoder(model=request.model)
     return _write_per_read(events, lambda e: [encoder.encode(e)], encoder.encode_error)
 
 
@@ -82,7 +82,8 @@ def _render_responses(response: Response, request: Request,
 
 
 ANTHROPIC = ClientFormat("anthropic", anthropic.parse_request,
-                         lambda r, _req, _id: anthropic.render_response(r), _anthropic_stream)
+                         lambda r, req, _id: anthropic.render_response(r, req.model),
+                         _anthropic_stream)
 OPENAI_CHAT = ClientFormat("openai_chat", openai_chat.parse_request, _render_chat, _chat_stream)
 OPENAI_RESPONSES = ClientFormat("openai_responses", openai_responses.parse_request,
                                 _render_responses, _responses_stream)

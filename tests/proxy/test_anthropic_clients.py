@@ -45,6 +45,22 @@ def test_plain_text_answer(family_proxy, upstream: FakeUpstream) -> None:  # typ
     assert message.usage.input_tokens == 11 and message.usage.output_tokens == 7
 
 
+def test_the_answer_names_the_model_asked_for_and_the_header_the_one_that_served(
+        family_proxy, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    """Claude Code strips the signed thinking from an answer whose model is not the one it
+    asked for, which breaks thinking across tool turns."""
+    family, url = family_proxy
+    upstream.queue(Reply(text="a"), Reply(text="b"))
+    raw = client(url).messages.with_raw_response.create(
+        model="claude-sonnet-4-6", max_tokens=100, messages=[{"role": "user", "content": "hi"}])
+    assert raw.parse().model == "claude-sonnet-4-6"
+    assert raw.headers["x-lynkr-model"] in ("gpt-fake", "qwen2.5-coder:7b", "claude-fake")
+    with client(url).messages.stream(
+            model="claude-sonnet-4-6", max_tokens=100,
+            messages=[{"role": "user", "content": "hi"}]) as stream:
+        assert stream.get_final_message().model == "claude-sonnet-4-6"
+
+
 def test_streamed_text_arrives_in_order(family_proxy, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
     family, url = family_proxy
     upstream.queue(Reply(text="one two three four five six seven", chunk_size=4))
