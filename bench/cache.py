@@ -5,11 +5,12 @@
 Sections, one function each (an HTTP end-to-end section can be added next to them):
 
 * ``latency``: in-process ``SemanticCache.lookup()`` p50/p99 over a cache of N entries, for an
-  exact hit served from the in-process LRU, an exact hit read from Chroma (another replica's
-  view), a semantic hit found in the store's in-memory index, a semantic hit seen from a
-  replica sharing a Chroma server (found by the Chroma vector query), a miss on the embedded
-  store (embedding + in-memory search) and the same miss on a shared store (+ the Chroma
-  vector query). Every semantic and miss lookup embeds its query (no embedding LRU).
+  exact hit (read from Chroma by key; there is no in-process answer cache), the same seen from
+  another replica (whose in-memory index lacks the key), a semantic hit found in the store's
+  in-memory index, a semantic hit seen from a replica sharing a Chroma server (found by the
+  Chroma vector query), a miss on the embedded store (embedding + in-memory search) and the
+  same miss on a shared store (+ the Chroma vector query). Every semantic and miss lookup
+  embeds its query (no embedding LRU).
 * ``quality``: the labelled pairs of ``bench/data/cache_pairs.jsonl``. The threshold is tuned
   on the TRAIN split only (lowest threshold with zero false hits, maximising paraphrase
   recall); both splits are then scored with the real SemanticCache at the configured default
@@ -129,8 +130,8 @@ def latency(settings: Settings, embedder: Embedder, entries: int, rounds: int) -
         "entries": store.call("cache", "count", lambda c: c.count()),
         "store_ms_mean": round(store_ms, 3),
         "embed_one_query": percentiles(embed_samples),
-        "exact_hit_lru": measure(lambda c, r: c.lookup(r), exact),
-        "exact_hit_chroma": measure(lambda c, r: c.lookup(r), exact, fresh_cache=True),
+        "exact_hit": measure(lambda c, r: c.lookup(r), exact),
+        "exact_hit_other_replica": measure(lambda c, r: c.lookup(r), exact, fresh_cache=True),
         "semantic_hit": measure(lambda c, r: c.lookup(r), semantic),
         "semantic_hit_other_replica": measure(lambda c, r: c.lookup(r), semantic,
                                               fresh_cache=True),
@@ -335,8 +336,8 @@ def print_table(result: dict[str, Any]) -> None:
     lat, qual, mem = result["latency"], result["quality"], result["memory"]
     print(f"\nsemantic cache lookup() in-process, {lat['entries']} entries")
     print(f"  {'case':<28}{'p50 ms':>9}{'p99 ms':>9}{'hit rate':>10}")
-    for case in ("exact_hit_lru", "exact_hit_chroma", "semantic_hit", "semantic_hit_other_replica",
-                 "miss", "miss_shared_store"):
+    for case in ("exact_hit", "exact_hit_other_replica", "semantic_hit",
+                 "semantic_hit_other_replica", "miss", "miss_shared_store"):
         row = lat[case]
         print(f"  {case:<28}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['hit_rate']:>10.2f}")
     emb = lat["embed_one_query"]
