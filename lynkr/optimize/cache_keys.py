@@ -23,6 +23,7 @@ from lynkr.model import (
     Block,
     ImageBlock,
     Message,
+    NativeBlock,
     RedactedThinkingBlock,
     Request,
     TextBlock,
@@ -86,12 +87,12 @@ def salient_tokens(text: str) -> frozenset[str]:
         group = 1 if match.group(1) else 2
         value(match, "lang:" + match.group(group).lower().replace("go", "golang"), group)
     lowered = rest.lower()
-    for pattern, token in vocab.PHRASE_PATTERNS:
-        for match in pattern.finditer(lowered):
-            if token.startswith("lang:") or _positioned(token):
-                value(match, token)
-            else:
-                found.add(token)
+    for match in vocab.PHRASE.finditer(lowered):
+        token = vocab.PHRASES[match.group(0)]
+        if token.startswith("lang:") or _positioned(token):
+            value(match, token)
+        else:
+            found.add(token)
     for match in vocab.WORD.finditer(vocab.IDIOMS.sub(_blank_idiom, rest)):
         word = match.group(0).strip(".'-")
         lower = word.lower()
@@ -294,4 +295,7 @@ def _block_repr(block: Block) -> list[Any]:
         return ["thinking", block.thinking]
     if isinstance(block, RedactedThinkingBlock):
         return ["redacted_thinking", block.data]
+    if isinstance(block, NativeBlock):  # two PDFs must never share an answer
+        data = orjson.dumps(block.raw, option=orjson.OPT_SORT_KEYS)
+        return ["native", hashlib.sha256(data).hexdigest()]
     return [type(block).__name__]

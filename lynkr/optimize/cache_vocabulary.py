@@ -190,8 +190,9 @@ EXPLICIT_PHRASES = {
 # Multi-word members of CONTRASTS ("log in", "big endian") are found as phrases too.
 PHRASES = {**EXPLICIT_PHRASES,
            **{word: token for word, token in CONTRAST_INDEX.items() if " " in word}}
-PHRASE_PATTERNS = [(re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)"), token)
-                   for phrase, token in PHRASES.items()]
+# One pass over the text for all of them; the longest alternative first.
+PHRASE = re.compile(r"(?<!\w)(?:" + "|".join(
+    re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")(?!\w)")
 # "set" is a verb far more often than a container ("set the timeout to 30 seconds").
 UNPOSITIONED = frozenset({"set", "sets"})
 DETERMINERS = frozenset({"a", "an", "the", "my", "our", "your", "this", "that", "these",
