@@ -13,7 +13,7 @@ reason and usage. Every provider adapter yields these; every wire renderer consu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Role = Literal["user", "assistant"]
@@ -41,6 +41,29 @@ class ImageBlock:
 
 
 @dataclass(slots=True)
+class NativeBlock:
+    """A client block lynkr does not model (a PDF document, a search result, a server tool's
+    call or its result), kept exactly as sent.
+
+    It goes as-is to an upstream speaking the client's own wire format; any other upstream
+    gets :meth:`note` in its place, so the model knows something was there instead of
+    answering as if it were not.
+    """
+
+    raw: dict[str, Any]
+    type: Literal["native"] = "native"
+
+    def note(self) -> str:
+        kind = str(self.raw.get("type") or "block")
+        title = self.raw.get("title")
+        source = self.raw.get("source")
+        media = source.get("media_type") if isinstance(source, dict) else None
+        what = kind + (f" {title!r}" if isinstance(title, str) and title else "") \
+            + (f" ({media})" if isinstance(media, str) and media else "")
+        return f"[{what} left out: this model cannot read it]"
+
+
+@dataclass(slots=True)
 class ToolUseBlock:
     id: str
     name: str
@@ -51,7 +74,7 @@ class ToolUseBlock:
 @dataclass(slots=True)
 class ToolResultBlock:
     tool_use_id: str
-    content: list[TextBlock | ImageBlock] = field(default_factory=list)
+    content: list[TextBlock | ImageBlock | NativeBlock] = field(default_factory=list)
     is_error: bool = False
     cache_control: dict[str, Any] | None = None
     type: Literal["tool_result"] = "tool_result"
@@ -76,7 +99,7 @@ class RedactedThinkingBlock:
 
 
 Block = (TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock
-         | RedactedThinkingBlock)
+         | RedactedThinkingBlock | NativeBlock)
 
 
 # --- request / response ---------------------------------------------------------------------
@@ -135,6 +158,14 @@ class Request:
     @property
     def system_text(self) -> str:
         return "\n\n".join(b.text for b in self.system)
+
+    def messages_for(self, upstream_format: str) -> list[Message]:
+        """The messages as an upstream speaking ``upstream_format`` can take them: each
+        :class:`NativeBlock` stays for the client's own format and is its note elsewhere."""
+        if upstream_format == self.client_format \
+                or not any(_has_native(b) for m in self.messages for b in m.content):
+            return self.messages
+        return [Message(m.role, [_portable(b) for b in m.content]) for m in self.messages]
 
     def tools_for(self, upstream_format: str) -> list[Tool]:
         """The tools an upstream speaking ``upstream_format`` can be offered.
@@ -280,3 +311,18 @@ def system_reminders(text: str) -> list[str]:
 def without_system_reminders(text: str) -> str:
     """``text`` minus its ``<system-reminder>`` blocks: the words the user typed."""
     return _REMINDER.sub("", text) if "<system-reminder>" in text else text
+
+
+def _has_native(block: Block) -> bool:
+    return isinstance(block, NativeBlock) or isinstance(block, ToolResultBlock) \
+        and any(isinstance(part, NativeBlock) for part in block.content)
+
+
+def _portable(block: Block) -> Block:
+    """``block`` with every :class:`NativeBlock` in it replaced by its note."""
+    if isinstance(block, NativeBlock):
+        return TextBlock(block.note())
+    if isinstance(block, ToolResultBlock) and _has_native(block):
+        return replace(block, content=[TextBlock(p.note()) if isinstance(p, NativeBlock) else p
+                                       for p in block.content])
+    return block

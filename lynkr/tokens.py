@@ -7,7 +7,10 @@ sha256-identical to tiktoken's expected files) and point its cache at them befor
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +18,15 @@ import tiktoken
 
 _VENDORED = Path(__file__).parent / "_vendor" / "tiktoken"
 DEFAULT_ENCODING = "o200k_base"
+
+# Estimates for what tiktoken cannot count. Anthropic shrinks an image to about 1.15
+# megapixels and charges width x height / 750 tokens: about 1,600 for a full-size one. A PDF
+# page is its text (1,500-3,000 tokens in Anthropic's guide; the middle is taken) plus the
+# page as an image. A client decides when to compact from this count, so 0 was the worst
+# answer: a conversation full of screenshots looked empty.
+IMAGE_TOKENS = 1_600
+PDF_PAGE_TOKENS = 2_250 + IMAGE_TOKENS
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
 
 
 @lru_cache(maxsize=4)
@@ -41,7 +53,15 @@ def request_tokens(request: object) -> int:
     """
     import orjson
 
-    from lynkr.model import Request, TextBlock, ThinkingBlock, ToolResultBlock, ToolUseBlock
+    from lynkr.model import (
+        ImageBlock,
+        NativeBlock,
+        Request,
+        TextBlock,
+        ThinkingBlock,
+        ToolResultBlock,
+        ToolUseBlock,
+    )
 
     assert isinstance(request, Request)
     total = sum(count_tokens(b.text) for b in request.system)
@@ -53,11 +73,34 @@ def request_tokens(request: object) -> int:
                 total += count_tokens(block.name) + count_tokens(orjson.dumps(block.input).decode())
             elif isinstance(block, ToolResultBlock):
                 total += count_tokens(block.text)
+                total += sum(IMAGE_TOKENS if isinstance(part, ImageBlock)
+                             else native_tokens(part.raw) if isinstance(part, NativeBlock) else 0
+                             for part in block.content)
             elif isinstance(block, ThinkingBlock):
                 total += count_tokens(block.thinking)
+            elif isinstance(block, ImageBlock):
+                total += IMAGE_TOKENS
+            elif isinstance(block, NativeBlock):
+                total += native_tokens(block.raw)
     for tool in request.tools:
         total += count_tokens(orjson.dumps(tool.raw or {"name": tool.name,
                                                         "description": tool.description,
                                                         "input_schema": tool.input_schema}
                                            ).decode())
     return total
+
+
+def native_tokens(raw: dict) -> int:
+    """An estimate for a block tiktoken cannot read whole: a PDF by its pages (one per
+    100 KB when its page objects are compressed out of sight), anything else as its JSON."""
+    import orjson
+
+    source = raw.get("source")
+    if isinstance(source, dict) and source.get("media_type") == "application/pdf":
+        try:
+            data = base64.b64decode(source.get("data") or "", validate=False)
+        except (binascii.Error, ValueError):
+            data = b""
+        pages = len(_PDF_PAGE.findall(data)) or max(1, len(data) // 100_000)
+        return pages * PDF_PAGE_TOKENS
+    return count_tokens(orjson.dumps(raw).decode())

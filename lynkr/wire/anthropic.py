@@ -4,7 +4,8 @@ The internal model is Anthropic-shaped, so this is mostly validation: a client b
 Code sends ~24 tools, cache breakpoints, thinking, a ``role: "system"`` entry inside
 ``messages`` and fields newer than this code) must be accepted, and anything malformed must be
 rejected with a message naming the offending field. Block types we do not model (documents,
-server tool calls and results) keep their text when they have some and are dropped otherwise.
+server tool calls and results) become their text when they have some, else a
+:class:`~lynkr.model.NativeBlock` that an Anthropic upstream gets as sent.
 Streaming lives in :mod:`lynkr.wire.anthropic_stream` and is re-exported.
 """
 
@@ -17,6 +18,7 @@ from lynkr.model import (
     Block,
     ImageBlock,
     Message,
+    NativeBlock,
     RedactedThinkingBlock,
     Request,
     Response,
@@ -95,16 +97,11 @@ def parse_content(content: Any, where: str) -> list[Block]:
     if not isinstance(content, list):
         raise InvalidRequest(f"{where}.content: must be a string or a list of content blocks",
                              param=f"{where}.content")
-    blocks: list[Block] = []
-    for j, raw in enumerate(content):
-        block = parse_block(raw, f"{where}.content[{j}]")
-        if block is not None:
-            blocks.append(block)
-    return blocks
+    return [parse_block(raw, f"{where}.content[{j}]") for j, raw in enumerate(content)]
 
 
-def parse_block(raw: Any, where: str) -> Block | None:
-    """One content block; ``None`` for a block type we do not model and that has no text."""
+def parse_block(raw: Any, where: str) -> Block:
+    """One content block; a type we do not model is its text, else kept whole (NativeBlock)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         raise InvalidRequest(f"{where}: must be a content block object with a type", param=where)
     kind = raw["type"]
@@ -130,10 +127,10 @@ def parse_block(raw: Any, where: str) -> Block | None:
     source = raw.get("source")
     if not isinstance(text, str) and isinstance(source, dict) and source.get("type") == "text":
         text = source.get("data")  # a plain-text document
-    return TextBlock(text) if isinstance(text, str) and text else None
+    return TextBlock(text) if isinstance(text, str) and text else NativeBlock(raw)
 
 
-def _parse_image(raw: dict[str, Any], where: str) -> ImageBlock | None:
+def _parse_image(raw: dict[str, Any], where: str) -> ImageBlock | NativeBlock:
     source = raw.get("source")
     if not isinstance(source, dict):
         raise InvalidRequest(f"{where}.source: must be an object", param=f"{where}.source")
@@ -142,7 +139,7 @@ def _parse_image(raw: dict[str, Any], where: str) -> ImageBlock | None:
                           data=_field(source, "data", str, f"{where}.source"))
     if source.get("type") == "url":
         return ImageBlock(url=_field(source, "url", str, f"{where}.source"))
-    return None  # file ids live in Anthropic's Files API; no other upstream can read them
+    return NativeBlock(raw)  # a Files API id: only Anthropic itself can read it
 
 
 def _parse_tool_result(raw: dict[str, Any], where: str) -> ToolResultBlock:
@@ -156,7 +153,7 @@ def _parse_tool_result(raw: dict[str, Any], where: str) -> ToolResultBlock:
         raise InvalidRequest(f"{where}.is_error: must be a boolean", param=f"{where}.is_error")
     return ToolResultBlock(
         tool_use_id=_field(raw, "tool_use_id", str, where),
-        content=[b for b in blocks if isinstance(b, TextBlock | ImageBlock)],
+        content=[b for b in blocks if isinstance(b, TextBlock | ImageBlock | NativeBlock)],
         is_error=bool(is_error),
         cache_control=raw.get("cache_control"),
     )
@@ -250,7 +247,7 @@ def build_request(request: Request, model: str, *, stream: bool,
     body["messages"] = [
         {"role": m.role, "content": [render_block(b) for b in m.content
                                      if not (isinstance(b, ThinkingBlock) and not b.signature)]}
-        for m in request.messages
+        for m in request.messages_for("anthropic")
     ]
     tools = [_render_tool(t) for t in request.tools_for("anthropic")]
     if tools:
@@ -323,6 +320,8 @@ def render_block(block: Block) -> dict[str, Any]:
                                             "data": block.data}}
     if isinstance(block, ThinkingBlock):
         return {"type": "thinking", "thinking": block.thinking, "signature": block.signature or ""}
+    if isinstance(block, NativeBlock):
+        return block.raw
     return {"type": "redacted_thinking", "data": block.data}
 
 
@@ -380,6 +379,8 @@ def parse_response(body: Any) -> Response:
         content = parse_content(body.get("content") or [], "content")
     except InvalidRequest as exc:
         raise UpstreamError(f"upstream returned a malformed message: {exc}") from exc
+    # Server tool blocks in an answer are skipped, as the stream decoder skips them.
+    content = [b for b in content if not isinstance(b, NativeBlock)]
     stop_reason = body.get("stop_reason")
     return Response(
         id=str(body.get("id") or ""),

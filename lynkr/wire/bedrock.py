@@ -71,7 +71,7 @@ _IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg",
 
 def build_request(request: Request, model: str) -> dict[str, Any]:
     """The Converse / ConverseStream body (the model id travels in the URL)."""
-    body: dict[str, Any] = {"messages": _messages(request.messages)}
+    body: dict[str, Any] = {"messages": _messages(request.messages_for("bedrock"))}
     system = [{"text": b.text} for b in request.system if b.text]
     if system:
         body["system"] = system

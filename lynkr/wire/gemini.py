@@ -67,7 +67,7 @@ _CHOICE_MODES = {"auto": "AUTO", "any": "ANY", "tool": "ANY", "none": "NONE"}
 def build_request(request: Request, signatures: Signatures | None = None) -> dict[str, Any]:
     """The ``generateContent`` body (the model travels in the URL)."""
     signatures = signatures if signatures is not None else {}
-    body: dict[str, Any] = {"contents": _contents(request.messages, signatures)}
+    body: dict[str, Any] = {"contents": _contents(request.messages_for("gemini"), signatures)}
     if request.system_text:
         body["systemInstruction"] = {"parts": [{"text": request.system_text}]}
     declarations = [_declaration(t.name, t.description, t.input_schema)

@@ -55,7 +55,7 @@ def build_request(request: Request, model: str, *, stream: bool,
         messages.append({"role": "system", "content": request.system_text})
     tool_names = {b.id: b.name for m in request.messages for b in m.content
                   if isinstance(b, ToolUseBlock)}
-    for message in request.messages:
+    for message in request.messages_for("ollama"):
         if message.role == "assistant":
             messages.append(_assistant_message(message))
         else:

@@ -142,7 +142,7 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
     messages: list[dict[str, Any]] = []
     if request.system_text:
         messages.append({"role": "system", "content": request.system_text})
-    for message in request.messages:
+    for message in request.messages_for("openai_chat"):
         messages.extend(render_message(message))
     body["model"] = model
     body["messages"] = messages

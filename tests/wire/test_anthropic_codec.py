@@ -19,6 +19,7 @@ from lynkr.model import (
     MessageDelta,
     MessageStart,
     MessageStop,
+    NativeBlock,
     RedactedThinkingBlock,
     Request,
     Response,
@@ -153,7 +154,7 @@ def test_thinking_tool_use_and_tool_results_survive_parsing() -> None:
     ]
 
 
-def test_unknown_block_types_keep_their_text_or_are_dropped() -> None:
+def test_unknown_block_types_keep_their_text_or_are_kept_whole() -> None:
     body = {"messages": [
         {"role": "user", "content": [
             {"type": "document", "source": {"type": "text", "media_type": "text/plain",
@@ -171,8 +172,10 @@ def test_unknown_block_types_keep_their_text_or_are_dropped() -> None:
     ]}
     user, assistant = codec.parse_request(body).messages
     assert user.content == [TextBlock("doc body"), ImageBlock(url="https://x.test/a.png"),
+                            NativeBlock(body["messages"][0]["content"][2]),
                             TextBlock("found it")]
-    assert assistant.content == [TextBlock("Done.")]
+    assert assistant.content == [NativeBlock(raw) for raw in body["messages"][1]["content"][:2]] \
+        + [TextBlock("Done.")]
 
 
 @pytest.mark.parametrize(("choice", "expected"), [
