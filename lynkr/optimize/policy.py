@@ -7,12 +7,12 @@ over a limit is not sent upstream; the proxy answers it itself with an assistant
 says the limit was reached and no tool call (``end_turn``). We answer rather than fail because
 agents retry errors, while an ordinary final answer ends the run cleanly and tells the user why.
 
-Safe commands (``POLICY_SAFE_COMMANDS_ENABLED``): each call of a shell tool (Bash, shell,
-run_command, exec, ...) the model emits is checked with :mod:`lynkr.optimize.shell_rules`. A
-blocked call is replaced by a text block telling the agent what was refused and why; when no
-tool call remains, the stop reason becomes ``end_turn`` so the agent does not wait for a
-result. In streams only shell tool blocks are held back (until their arguments are complete);
-everything else passes through as it arrives.
+Safe commands (``POLICY_SAFE_COMMANDS_ENABLED``): each call of a shell tool (``SHELL_TOOLS``:
+Bash, Codex's shell / exec_command, Cursor's run_terminal_cmd, ...) the model emits is checked
+with :mod:`lynkr.optimize.shell_rules`. A blocked call is replaced by a text block telling the
+agent what was refused and why; when no tool call remains, the stop reason becomes
+``end_turn`` so the agent does not wait for a result. In streams only shell tool blocks are
+held back (until their arguments are complete); everything else passes through as it arrives.
 """
 
 from __future__ import annotations
@@ -40,8 +40,21 @@ from lynkr.optimize.memory import project_of
 from lynkr.optimize.shell_rules import DEFAULT, Rules, check_command
 from lynkr.streams import parse_tool_arguments
 
-SHELL_TOOLS = frozenset({"bash", "shell", "run_command", "exec", "run_shell_command",
-                         "execute_command", "local_shell", "terminal"})
+# Shell tools by agent, from their tool definitions and system prompts (matched lower-cased):
+#   Claude Code ``Bash``; Anthropic's bash tool, opencode, Crush ``bash``
+#   Codex CLI ``shell`` (argv list), ``shell_command`` (string), ``exec_command`` (``cmd``),
+#     ``local_shell`` (Responses API built-in, argv list)
+#   Cursor ``run_terminal_cmd``; Windsurf ``run_command`` (``CommandLine``)
+#   Cline, Roo Code ``execute_command``; OpenHands ``execute_bash``; OpenHands SDK, Zed
+#     ``terminal``; Continue ``builtin_run_terminal_command``, later ``run_terminal_command``
+#   Gemini CLI, Qwen Code ``run_shell_command``; VS Code Copilot agent ``run_in_terminal``
+#   ``exec``: the generic name of many small agents
+SHELL_TOOLS = frozenset({
+    "bash", "shell", "shell_command", "exec_command", "local_shell", "run_terminal_cmd",
+    "run_command", "execute_command", "execute_bash", "terminal", "builtin_run_terminal_command",
+    "run_terminal_command", "run_shell_command", "run_in_terminal", "exec"})
+# Where those tools carry the command line, first match wins.
+COMMAND_ARGUMENTS = ("command", "cmd", "CommandLine")
 
 
 # --- limits -------------------------------------------------------------------------------
@@ -83,12 +96,15 @@ def is_shell_tool(name: str) -> bool:
 
 
 def shell_command(arguments: dict[str, object]) -> str | None:
-    """The command line a shell tool call carries (``command`` as a string or argv list)."""
-    command = arguments.get("command", arguments.get("cmd"))
-    if isinstance(command, str):
-        return command
-    if isinstance(command, list) and all(isinstance(part, str) for part in command):
-        return shlex.join(command)  # type: ignore[arg-type]
+    """The command line a shell tool call carries: a string, or an argv list (Codex's
+    ``["bash", "-lc", "..."]``) quoted back into one line so ``-lc`` scripts are checked too."""
+    for key in COMMAND_ARGUMENTS:
+        command = arguments.get(key)
+        if isinstance(command, str):
+            return command
+        if isinstance(command, list) and command \
+                and all(isinstance(part, str) for part in command):
+            return shlex.join(command)
     return None
 
 

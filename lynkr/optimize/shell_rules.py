@@ -2,18 +2,27 @@
 
 Rules, one per line (``#`` starts a comment); checks run in this order:
 
-``protect <glob>``   writes to a matching path are blocked (redirects, tee, rm, mv, cp, ...);
-                     in path globs ``*`` stays within one directory, ``**`` crosses them
+``protect <glob>``   writes to a matching path are blocked (redirects, tee, rm, mv, cp,
+                     ``find -delete`` / ``-exec rm`` on its start paths, ...); in path globs
+                     ``*`` stays within one directory, ``**`` crosses them; ``$HOME`` is ``~``
 ``writable <glob>``  writes to a matching path are always allowed (checked before ``protect``
                      and before the workspace check)
-``deny-pipe <a> <b>``  blocked when a command named like ``<a>`` pipes into one named ``<b>``
+``deny-pipe <a> <b>``  blocked when output of a command named like ``<a>`` is run by one named
+                     ``<b>``: piped in (``curl … | sh``), substituted as its program
+                     (``sh -c "$(curl …)"``, ``bash <(curl …)``, ``eval "$(curl …)"``: ``eval``,
+                     ``source`` and ``.`` count as ``sh``), or saved to a file it then runs
+                     (``curl -o x … && sh x``; running ``./x`` itself counts as ``sh``). An
+                     interpreter given its program another way only reads the pipe as data:
+                     ``curl … | python3 -m json.tool`` passes
 ``allow <glob>`` / ``deny <glob>``  the first rule whose glob matches a simple command (its
-                     words joined by single spaces, ``sudo`` and ``VAR=x`` prefixes dropped)
-                     decides; a command no rule matches is allowed.
+                     words joined by single spaces, ``sudo``, ``env`` and ``VAR=x`` prefixes
+                     dropped) decides; a command no rule matches is allowed.
 
 When the agent's workspace is known, writes to absolute paths outside it (and to ``~``) are
-blocked unless ``writable``. ``sh -c``/``bash -c`` strings, ``$(...)`` and backticks are
-checked as commands of their own. Pure: strings in, a reason (or None) out.
+blocked unless ``writable``; relative paths are the workspace's own (``..`` is outside it).
+``sh -c``/``bash -c`` strings, ``eval``, ``$(...)``, backticks and ``<(...)`` are checked as
+commands of their own. What particular commands write, download or run is read by
+:mod:`lynkr.optimize.shell_effects`. Pure: strings in, a reason (or None) out.
 """
 
 from __future__ import annotations
@@ -21,9 +30,20 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
+
+from lynkr.optimize.shell_effects import (
+    SHELLS,
+    command_name,
+    downloads,
+    program,
+    reads_stdin,
+    stdin_source,
+    strip_wrappers,
+    write_targets,
+)
 
 DEFAULT_RULES = """
 # system locations, home directories and shell start-up files
@@ -44,6 +64,7 @@ protect /Users/*
 protect ~
 protect ~/
 protect $HOME
+protect ~/.ssh
 protect ~/.ssh/**
 protect ~/.bashrc
 protect ~/.profile
@@ -59,9 +80,16 @@ deny-pipe curl* sh
 deny-pipe curl* bash
 deny-pipe curl* zsh
 deny-pipe curl* python*
+deny-pipe curl* perl*
+deny-pipe curl* ruby*
+deny-pipe curl* node*
 deny-pipe wget* sh
 deny-pipe wget* bash
+deny-pipe wget* zsh
 deny-pipe wget* python*
+deny-pipe wget* perl*
+deny-pipe wget* ruby*
+deny-pipe wget* node*
 # destroying disks, history or permissions
 deny mkfs*
 deny dd * of=/dev/*
@@ -74,15 +102,11 @@ deny shutdown*
 deny reboot*
 """
 
-_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh"})
 _SEPARATORS = frozenset({";", "&&", "||", "|", "&", "\n", "|&"})
-_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "1>", "2>", "1>>", "2>>"})
-# Commands whose non-option arguments are all written (or deleted).
-_WRITES_ALL = frozenset({"rm", "rmdir", "touch", "mkdir", "tee", "truncate", "shred",
-                         "chmod", "chown"})
-# Commands whose last argument is the destination.
-_WRITES_LAST = frozenset({"cp", "mv", "ln", "install", "rsync"})
-_SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+# $(...), `...` and process substitution <(...) / >(...), innermost first
+_SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`|[<>]\(([^()]*)\)")
+_HOME = re.compile(r"^\$(HOME\b|\{HOME\})")
+_PLACEHOLDER = re.compile(r"__lynkr_substitution_\d+__")
 MAX_DEPTH = 4
 
 
@@ -120,56 +144,117 @@ def parse_rules(text: str) -> Rules:
 DEFAULT = parse_rules(DEFAULT_RULES)
 
 
-def check_command(command: str, rules: Rules = DEFAULT, workspace: str | None = None,
-                  _depth: int = 0) -> str | None:
+def check_command(command: str, rules: Rules = DEFAULT,
+                  workspace: str | None = None) -> str | None:
     """Why ``command`` must not run, or None when the rules allow it."""
-    if _depth > MAX_DEPTH:
+    scope = _Scope(rules, workspace)
+    reason = _check(command, scope, 0)
+    while reason and _PLACEHOLDER.search(reason):  # say it in the model's own words
+        reason = _PLACEHOLDER.sub(lambda m: scope.texts[m.group()], reason)
+    return reason
+
+
+@dataclass
+class _Scope:
+    """One command line being checked: the rules, and what its earlier parts produced."""
+
+    rules: Rules
+    workspace: str | None
+    # placeholder word -> names of the commands whose output the substitution expands to
+    substitutions: dict[str, frozenset[str]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # placeholder -> what it replaced
+    downloaded: dict[str, str] = field(default_factory=dict)  # file -> the command saving it
+
+    def sources(self, word: str) -> set[str]:
+        """Names of the commands whose output ``word`` carries (substituted or saved)."""
+        names = {n for key in _PLACEHOLDER.findall(word) for n in self.substitutions[key]}
+        saver = self.downloaded.get(posixpath.normpath(word)) if word else None
+        return names | {saver} if saver else names
+
+
+def _check(command: str, scope: _Scope, depth: int) -> str | None:
+    if depth > MAX_DEPTH:
         return "command nests shells too deeply to check"
-    for match in _SUBSTITUTION.finditer(command):
-        reason = check_command(match.group(1) or match.group(2) or "", rules, workspace,
-                               _depth + 1)
+    # Innermost substitutions first: each is checked as a command of its own, then stands in
+    # the line as a placeholder word that remembers whose output it is.
+    while match := _SUBSTITUTION.search(command):
+        inner = next((g for g in match.groups() if g is not None), "")
+        reason = _check(inner, scope, depth + 1)
         if reason:
             return reason
-    pipelines = _pipelines(command)
-    for stages in pipelines:
-        names = [_name(stage) for stage in stages]
-        for i, left in enumerate(names):
-            for right in names[i + 1:]:
-                for pattern_left, pattern_right in rules.pipes:
-                    if fnmatchcase(left, pattern_left) and fnmatchcase(right, pattern_right):
-                        return f"piping {left} into {right} runs unreviewed code"
+        key = f"__lynkr_substitution_{len(scope.substitutions)}__"
+        scope.substitutions[key] = frozenset(
+            {command_name(stage) for stages in _pipelines(inner) for stage in stages}
+            | scope.sources(inner))
+        scope.texts[key] = match.group()
+        command = command[:match.start()] + key + command[match.end():]
+    for stages in _pipelines(command):
+        for i, stage in enumerate(stages):
+            feeders = {command_name(stage)} | {n for w in stage for n in scope.sources(w)}
+            for later in stages[i + 1:]:
+                words = strip_wrappers(later)
+                if words and reads_stdin(words):
+                    reason = _denied_feed(feeders, posixpath.basename(words[0]), scope.rules,
+                                          "piping {left} into {right} runs unreviewed code")
+                    if reason:
+                        return reason
         for stage in stages:
-            reason = _check_simple(stage, rules, workspace, _depth)
+            reason = _check_simple(stage, scope, depth)
             if reason:
                 return reason
+            words = strip_wrappers(stage)
+            if words:
+                scope.downloaded.update(dict.fromkeys(downloads(words),
+                                                      posixpath.basename(words[0])))
     return None
 
 
-def _check_simple(words: list[str], rules: Rules, workspace: str | None,
-                  depth: int) -> str | None:
-    words = _strip_prefixes(words)
+def _denied_feed(feeders: set[str], right: str, rules: Rules, message: str) -> str | None:
+    """The refusal when output of a command named in ``feeders`` is run by ``right``."""
+    runner = "sh" if right in ("eval", "source", ".") else right
+    for left in sorted(feeders):
+        for pattern_left, pattern_right in rules.pipes:
+            if fnmatchcase(left, pattern_left) and fnmatchcase(runner, pattern_right):
+                return message.format(left=left, right=right)
+    return None
+
+
+def _check_simple(words: list[str], scope: _Scope, depth: int) -> str | None:
+    words = strip_wrappers(words)
     if not words:
         return None
     name = posixpath.basename(words[0])
-    if name in _SHELLS:
-        for i, word in enumerate(words[1:-1], 1):
-            if word.startswith("-") and "c" in word.lstrip("-"):
-                return check_command(words[i + 1], rules, workspace, depth + 1)
+    code, from_stdin = program(words)
+    fed = {n for word in code for n in scope.sources(word)}
+    if from_stdin and (source := stdin_source(words)):
+        fed |= scope.sources(source)
+    runs = _denied_feed(fed, name, scope.rules, "{right} would run {left} output as code")
+    # running a substitution or a just-downloaded file directly runs it as a script
+    runs = runs or _denied_feed(scope.sources(words[0]), "sh", scope.rules,
+                                f"running {words[0]} runs {{left}} output as code")
+    if runs:
+        return f"{runs}, unreviewed"
+    if name in SHELLS and code and not from_stdin and _has_command_option(words):
+        return _check(code[0], scope, depth + 1)
     if name == "eval":
-        return check_command(" ".join(words[1:]), rules, workspace, depth + 1)
-    for target in _write_targets(words):
-        reason = _check_write(target, rules, workspace)
+        return _check(" ".join(words[1:]), scope, depth + 1)
+    for target in write_targets(words):
+        reason = _check_write(target, scope.rules, scope.workspace)
         if reason:
             return reason
     text = " ".join([name, *words[1:]])
-    for allowed, pattern in rules.commands:
+    for allowed, pattern in scope.rules.commands:
         if fnmatchcase(text, pattern):
             return None if allowed else f"`{text}` matches the denied pattern `{pattern}`"
     return None
 
 
+def _has_command_option(words: list[str]) -> bool:
+    return any(w.startswith("-") and not w.startswith("--") and "c" in w for w in words[1:])
+
+
 def _check_write(target: str, rules: Rules, workspace: str | None) -> str | None:
-    path = target if target in ("~", "$HOME") else posixpath.normpath(target)
+    path = posixpath.normpath(_HOME.sub("~", target))  # $HOME/.ssh is ~/.ssh
     if target.endswith("/") and path != "/":
         path += "/"
     if any(_path_match(path, pattern) for pattern in rules.writable):
@@ -197,25 +282,6 @@ def _path_match(path: str, pattern: str) -> bool:
     return _path_regex(pattern).match(path) is not None
 
 
-def _write_targets(words: list[str]) -> list[str]:
-    targets = []
-    for i, word in enumerate(words[:-1]):
-        if word in _REDIRECTS:
-            targets.append(words[i + 1])
-    name = posixpath.basename(words[0])
-    args = [w for w in words[1:] if not w.startswith("-") and w not in _REDIRECTS]
-    args = [w for i, w in enumerate(args) if w not in targets or i == 0]
-    if name in _WRITES_ALL:
-        if name in ("chmod", "chown") and args:
-            args = args[1:]  # the mode / owner comes first
-        targets += args
-    elif name in _WRITES_LAST and len(args) >= 2:
-        targets.append(args[-1])
-    elif name == "dd":
-        targets += [w[3:] for w in words if w.startswith("of=")]
-    return targets
-
-
 def _pipelines(command: str) -> list[list[list[str]]]:
     """Split into pipelines of simple commands (lists of words)."""
     try:
@@ -234,16 +300,3 @@ def _pipelines(command: str) -> list[list[list[str]]]:
         else:
             pipelines[-1][-1].append(token)
     return [[stage for stage in p if stage] for p in pipelines if any(p)]
-
-
-def _strip_prefixes(words: list[str]) -> list[str]:
-    i = 0
-    while i < len(words) and (words[i] in ("sudo", "doas", "env", "command", "exec", "nohup",
-                                           "time") or re.fullmatch(r"\w+=.*", words[i])):
-        i += 1
-    return words[i:]
-
-
-def _name(words: list[str]) -> str:
-    stripped = _strip_prefixes(words)
-    return posixpath.basename(stripped[0]) if stripped else ""
