@@ -221,7 +221,8 @@ def reads_stdin(words: list[str]) -> bool:
     interpreter given its program another way (``python3 -m json.tool``, ``bash -c 'wc -l'``),
     which reads the flow as data rather than running it."""
     name = posixpath.basename(words[0])
-    if name in SHELLS or any(name.startswith(spec[0]) for spec in _INTERPRETERS):
+    if name in SHELLS or name in ("eval", "source", ".") \
+            or any(name.startswith(spec[0]) for spec in _INTERPRETERS):
         return program(words)[1]
     return True
 
