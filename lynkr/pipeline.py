@@ -12,8 +12,9 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import anyio
 
@@ -32,6 +33,7 @@ from lynkr.optimize.semantic_cache import CacheHit, SemanticCache
 from lynkr.optimize.tool_results import EXPAND_TOOL_NAME, compress_tool_results
 from lynkr.optimize.tool_selection import select_tools
 from lynkr.providers.base import Provider
+from lynkr.providers.output_limits import OutputCaps
 from lynkr.providers.text_tool_calls import filter_tool_call_events, filter_tool_calls
 from lynkr.routing.affinity import conversation_id
 from lynkr.routing.fallback import Breakers, RetryPolicy, Served, call_with_fallback, prime
@@ -39,6 +41,8 @@ from lynkr.routing.tiers import pinned_target, requested_tier, target_chain
 from lynkr.stores import StoreUnavailable
 from lynkr.streams import ResponseBuilder, areplay
 from lynkr.tokens import request_tokens
+
+T = TypeVar("T")
 
 log = logging.getLogger("lynkr.pipeline")
 CACHE_HIT_CHUNK = 64  # characters per delta when a cached answer is streamed
@@ -109,6 +113,8 @@ class Pipeline:
         self.retry = retry or RetryPolicy(max_retries=settings.max_retries,
                                           total_budget=settings.request_timeout)
         self.on_complete: list[OnComplete] = []
+        # max_tokens limits upstreams stated when they refused a request (see output_limits).
+        self.output_caps = OutputCaps()
         # Conversations where the model called a tool we had dropped: they keep every tool.
         self._full_toolset: OrderedDict[str, None] = OrderedDict()
 
@@ -216,10 +222,28 @@ class Pipeline:
         return provider
 
     async def _open(self, request: Request, target: TierTarget) -> AsyncIterator[StreamEvent]:
-        return await prime(self._provider(target).stream(request, target.model))
+        provider = self._provider(target)
+        # prime: a refusal comes before any event, so the request can still be asked again.
+        return await self._within_output_limit(
+            request, target, lambda r: prime(provider.stream(r, target.model)))
 
     async def _send(self, request: Request, target: TierTarget) -> Response:
-        return await self._provider(target).send(request, target.model)
+        provider = self._provider(target)
+        return await self._within_output_limit(
+            request, target, lambda r: provider.send(r, target.model))
+
+    async def _within_output_limit(self, request: Request, target: TierTarget,
+                                   call: Callable[[Request], Awaitable[T]]) -> T:
+        """``call`` under the ``max_tokens`` limit known for ``target``; once more under the
+        limit a refusal states (see :mod:`lynkr.providers.output_limits`)."""
+        request = self.output_caps.apply(request, target)
+        try:
+            return await call(request)
+        except UpstreamError as exc:
+            smaller = self.output_caps.learn(request, target, exc)
+            if smaller is None:
+                raise
+            return await call(smaller)
 
     @staticmethod
     def _expand_offered(request: Request) -> bool:

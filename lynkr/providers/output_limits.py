@@ -1,0 +1,70 @@
+"""Output-token limits learned from upstream refusals.
+
+Claude Code asks for ``max_tokens`` 32,000 or 64,000; gpt-4o stops at 16,384 and DeepSeek at
+8,192, and both refuse the whole request with a 400 that states their limit. Rather than a
+table of every model's limit (which would always be out of date), lynkr reads the limit out
+of that refusal, sends the request again under it, and remembers it for that ``provider:model``
+so later requests go under it at once. A refusal that states the context window instead
+(vLLM, llama.cpp) gives the room left after the prompt, for that request only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from lynkr.errors import UpstreamError
+from lynkr.model import Request
+
+# How each family words it (OpenAI, DeepSeek, Anthropic, Groq and other OpenAI-likes).
+_MODEL_LIMIT = [
+    re.compile(r"supports at most (\d+) completion tokens"),
+    re.compile(r"valid range of max_tokens is \[\d+, *(\d+)\]"),
+    re.compile(r"max_tokens: \d+ > (\d+), which is the maximum allowed"),
+    re.compile(r"max_tokens`? must be less than or equal to `?(\d+)"),
+]
+# vLLM / llama.cpp servers: the window, the prompt and the completion asked for.
+_CONTEXT = re.compile(r"maximum context length is (\d+) tokens\. However, you requested \d+ "
+                      r"tokens \((\d+) in the messages, (\d+) in the completion\)")
+_MIN_ROOM = 256  # below this, a cut-down answer is not worth sending the request again
+
+
+def stated_limit(message: str) -> tuple[int, bool] | None:
+    """The output limit a refusal states, and whether it holds for the model (True) or only
+    for this prompt (False); None when the message states none."""
+    for pattern in _MODEL_LIMIT:
+        if found := pattern.search(message):
+            return int(found.group(1)), True
+    if found := _CONTEXT.search(message):
+        window, prompt, _asked = (int(g) for g in found.groups())
+        return window - prompt, False
+    return None
+
+
+class OutputCaps:
+    """The limits learned so far, per ``provider:model``."""
+
+    def __init__(self) -> None:
+        self._caps: dict[str, int] = {}
+
+    def apply(self, request: Request, target: object) -> Request:
+        """``request`` under the limit already learned for ``target``, if it asks for more."""
+        cap = self._caps.get(str(target))
+        if cap is None or request.max_tokens is None or request.max_tokens <= cap:
+            return request
+        return dataclasses.replace(request, max_tokens=cap)
+
+    def learn(self, request: Request, target: object, error: UpstreamError) -> Request | None:
+        """The request to send again after ``error``, or None when the error is not a refusal
+        of ``max_tokens`` that a smaller value would satisfy."""
+        if error.status != 400 or request.max_tokens is None:
+            return None
+        stated = stated_limit(error.message)
+        if stated is None:
+            return None
+        limit, per_model = stated
+        if limit >= request.max_tokens or limit < _MIN_ROOM:
+            return None
+        if per_model:
+            self._caps[str(target)] = limit
+        return dataclasses.replace(request, max_tokens=limit)

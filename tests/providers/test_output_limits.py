@@ -1,0 +1,86 @@
+"""An upstream that refuses Claude Code's max_tokens 64,000 states its own limit; lynkr asks
+again under it and remembers it, so the agent never sees the refusal."""
+
+from __future__ import annotations
+
+import anthropic
+import pytest
+
+from lynkr.config import TierTarget
+from lynkr.errors import UpstreamError
+from lynkr.model import Message, Request, TextBlock
+from lynkr.providers.output_limits import OutputCaps, stated_limit
+from tests.fakes.upstream import Fail, FakeUpstream, Reply
+
+OPENAI_REFUSAL = ("max_tokens is too large: 64000. This model supports at most 16384 completion "
+                  "tokens, whereas you provided 64000.")
+TARGET = TierTarget("openai", "gpt-4o")
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    (OPENAI_REFUSAL, (16384, True)),
+    ("Invalid max_tokens value, the valid range of max_tokens is [1, 8192]", (8192, True)),
+    ("max_tokens: 64000 > 32000, which is the maximum allowed number of output tokens for "
+     "claude-opus-4", (32000, True)),
+    ("`max_tokens` must be less than or equal to `8192`, the maximum value for `max_tokens`",
+     (8192, True)),
+    ("This model's maximum context length is 32768 tokens. However, you requested 66000 tokens "
+     "(2000 in the messages, 64000 in the completion).", (30768, False)),
+    ("invalid api key", None),
+])
+def test_each_familys_wording_of_the_limit_is_read(message: str, expected: object) -> None:
+    assert stated_limit(f"openai returned 400: {message}") == expected
+
+
+def request(max_tokens: int | None = 64000) -> Request:
+    return Request("claude", [Message("user", [TextBlock("hi")])], max_tokens=max_tokens)
+
+
+def refusal(message: str = OPENAI_REFUSAL, status: int = 400) -> UpstreamError:
+    return UpstreamError(f"openai returned {status}: {message}", status=status)
+
+
+def test_a_model_limit_is_remembered_for_that_target_only() -> None:
+    caps = OutputCaps()
+    again = caps.learn(request(), TARGET, refusal())
+    assert again is not None and again.max_tokens == 16384
+    assert caps.apply(request(), TARGET).max_tokens == 16384
+    assert caps.apply(request(4096), TARGET).max_tokens == 4096
+    assert caps.apply(request(), TierTarget("openai", "gpt-4.1")).max_tokens == 64000
+
+
+def test_a_context_window_refusal_is_retried_but_not_remembered() -> None:
+    caps = OutputCaps()
+    window = ("This model's maximum context length is 32768 tokens. However, you requested "
+              "66000 tokens (2000 in the messages, 64000 in the completion).")
+    assert caps.learn(request(), TARGET, refusal(window)).max_tokens == 30768  # type: ignore[union-attr]
+    assert caps.apply(request(), TARGET).max_tokens == 64000
+
+
+@pytest.mark.parametrize("error", [refusal("invalid api key"), refusal(status=500),
+                                   refusal("supports at most 100 completion tokens")])
+def test_other_errors_and_useless_limits_are_not_retried(error: UpstreamError) -> None:
+    assert OutputCaps().learn(request(), TARGET, error) is None
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_claude_codes_max_tokens_through_an_openai_upstream(stream: bool, upstream: FakeUpstream,
+                                                           proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    # 20,000 rather than Claude Code's 64,000: the SDK refuses that much without streaming.
+    upstream.queue(Fail(400, OPENAI_REFUSAL.replace("64000", "20000")), Reply(text="first"),
+                   Reply(text="second"))
+    env = dict(MODEL_PROVIDER="openai", OPENAI_API_KEY="k", OPENAI_ENDPOINT=f"{upstream.url}/v1",
+               OPENAI_MODEL="gpt-4o")
+    with proxy_factory(**env) as url:
+        sdk = anthropic.Anthropic(base_url=url, api_key="unused", max_retries=0)
+        answers = []
+        for _ in range(2):
+            kwargs = dict(model="claude-sonnet-4-6", max_tokens=20000,
+                          messages=[{"role": "user", "content": "hi"}])
+            if stream:
+                with sdk.messages.stream(**kwargs) as events:  # type: ignore[arg-type]
+                    answers.append(events.get_final_message().content[0].text)
+            else:
+                answers.append(sdk.messages.create(**kwargs).content[0].text)  # type: ignore[arg-type]
+    assert answers == ["first", "second"]
+    assert [r.body["max_tokens"] for r in upstream.received] == [20000, 16384, 16384]
