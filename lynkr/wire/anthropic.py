@@ -31,6 +31,7 @@ from lynkr.model import (
 )
 from lynkr.wire.anthropic_stream import StreamDecoder, StreamEncoder, parse_usage, render_usage
 from lynkr.wire.fields import messages_of, model_of, optional
+from lynkr.wire.structured import instruction, json_output
 
 __all__ = [
     "StreamDecoder", "StreamEncoder", "build_request", "parse_request", "parse_response",
@@ -242,8 +243,11 @@ def build_request(request: Request, model: str, *, stream: bool,
     body: dict[str, Any] = dict(request.extra) if passthrough_extra else {}
     body["model"] = model
     body["max_tokens"], thinking = output_limits(request)
-    if request.system:
-        body["system"] = [render_block(b) for b in request.system]
+    system = [render_block(b) for b in request.system]
+    if not passthrough_extra and (output := json_output(request)) is not None:
+        system.append({"type": "text", "text": instruction(output)})
+    if system:
+        body["system"] = system
     body["messages"] = [
         {"role": m.role, "content": [render_block(b) for b in m.content
                                      if not (isinstance(b, ThinkingBlock) and not b.signature)]}

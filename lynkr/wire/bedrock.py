@@ -50,6 +50,7 @@ from lynkr.model import (
     Usage,
 )
 from lynkr.wire.anthropic import output_limits
+from lynkr.wire.structured import instruction, json_output
 
 STOP_REASONS: dict[str, StopReason] = {
     "end_turn": "end_turn", "tool_use": "tool_use", "max_tokens": "max_tokens",
@@ -73,6 +74,8 @@ def build_request(request: Request, model: str) -> dict[str, Any]:
     """The Converse / ConverseStream body (the model id travels in the URL)."""
     body: dict[str, Any] = {"messages": _messages(request.messages_for("bedrock"))}
     system = [{"text": b.text} for b in request.system if b.text]
+    if (output := json_output(request)) is not None:
+        system.append({"text": instruction(output)})
     if system:
         body["system"] = system
     config: dict[str, Any] = {}

@@ -48,6 +48,7 @@ from lynkr.model import (
     ToolUseBlock,
     Usage,
 )
+from lynkr.wire.structured import instruction, json_output
 
 Signatures = MutableMapping[str, str]
 #: Google's documented value for a function call whose real thought signature is unknown.
@@ -68,8 +69,11 @@ def build_request(request: Request, signatures: Signatures | None = None) -> dic
     """The ``generateContent`` body (the model travels in the URL)."""
     signatures = signatures if signatures is not None else {}
     body: dict[str, Any] = {"contents": _contents(request.messages_for("gemini"), signatures)}
-    if request.system_text:
-        body["systemInstruction"] = {"parts": [{"text": request.system_text}]}
+    system = [request.system_text] if request.system_text else []
+    if (output := json_output(request)) is not None:
+        system.append(instruction(output))
+    if system:
+        body["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
     declarations = [_declaration(t.name, t.description, t.input_schema)
                     for t in request.tools_for("gemini")]
     if declarations:

@@ -40,6 +40,7 @@ from lynkr.model import (
     Usage,
 )
 from lynkr.streams import parse_tool_arguments
+from lynkr.wire.structured import json_output
 
 PROVIDER = "ollama"
 
@@ -74,6 +75,8 @@ def build_request(request: Request, model: str, *, stream: bool,
         body["options"] = options
     if request.thinking is not None:
         body["think"] = request.thinking.get("type") != "disabled"
+    if (output := json_output(request)) is not None:
+        body["format"] = output.schema or "json"
     if keep_alive is not None:
         body["keep_alive"] = keep_alive
     return body

@@ -33,6 +33,7 @@ from lynkr.wire.openai_chat_stream import (
     parse_usage,
     render_usage,
 )
+from lynkr.wire.structured import chat_response_format, json_output
 
 __all__ = [
     "StreamDecoder", "StreamEncoder", "build_request", "include_usage", "parse_request",
@@ -164,6 +165,8 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
     user = request.metadata.get("user_id")
     if isinstance(user, str) and user:
         body["user"] = user
+    if not passthrough_extra and (output := json_output(request)) is not None:
+        body["response_format"] = chat_response_format(output)
     body["stream"] = stream
     if stream:  # OpenAI rejects stream_options on non-streaming requests
         options = client_options if isinstance(client_options, dict) else {}

@@ -2,7 +2,8 @@
 
 Codex sends Responses-only tools (a free-form ``custom`` apply_patch, built-ins such as
 ``web_search``) and a reasoning effort with no output limit; an Anthropic client may send
-Anthropic server tools. Each upstream must get a body its real API takes.
+Anthropic server tools. Each upstream must get a body its real API takes, and structured
+output asked for in one format must reach an upstream of another.
 """
 
 from __future__ import annotations
@@ -113,3 +114,51 @@ def test_bedrock_claude_gets_the_same_room_for_the_answer() -> None:
                                  "anthropic.claude-sonnet-4")
     budget = body["additionalModelRequestFields"]["thinking"]["budget_tokens"]
     assert budget < body["inferenceConfig"]["maxTokens"]
+
+
+# --- structured output ----------------------------------------------------------------------
+
+SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+
+
+def chat_request(response_format: dict[str, Any]) -> Any:
+    return openai_chat.parse_request({"model": "m", "response_format": response_format,
+                                      "messages": [{"role": "user", "content": "give a"}]})
+
+
+def test_a_chat_json_schema_becomes_ollamas_format() -> None:
+    request = chat_request({"type": "json_schema",
+                            "json_schema": {"name": "o", "strict": True, "schema": SCHEMA}})
+    assert ollama.build_request(request, "m", stream=False, keep_alive=None)["format"] == SCHEMA
+    assert ollama.build_request(chat_request({"type": "json_object"}), "m", stream=False,
+                                keep_alive=None)["format"] == "json"
+
+
+def test_codex_text_format_becomes_a_chat_response_format() -> None:
+    request = codex_request(text={"format": {"type": "json_schema", "name": "o",
+                                             "schema": SCHEMA, "strict": True}})
+    body = openai_chat.build_request(request, "m", stream=False, passthrough_extra=False)
+    assert body["response_format"] == {"type": "json_schema", "json_schema": {
+        "name": "o", "schema": SCHEMA, "strict": True}}
+
+
+@pytest.mark.parametrize("upstream", ["anthropic", "bedrock", "gemini"])
+def test_upstreams_without_a_json_switch_get_the_schema_as_a_system_instruction(
+        upstream: str) -> None:
+    request = chat_request({"type": "json_schema", "json_schema": {"name": "o",
+                                                                   "schema": SCHEMA}})
+    if upstream == "anthropic":
+        system = anthropic.build_request(request, "m", stream=False,
+                                         passthrough_extra=False)["system"][-1]["text"]
+    elif upstream == "bedrock":
+        system = bedrock.build_request(request, "anthropic.claude")["system"][-1]["text"]
+    else:
+        system = gemini.build_request(request)["systemInstruction"]["parts"][0]["text"]
+    assert "single JSON object" in system and '"required":["a"]' in system
+
+
+def test_a_plain_request_asks_for_no_structured_output() -> None:
+    request = chat_request({"type": "text"})
+    assert "format" not in ollama.build_request(request, "m", stream=False, keep_alive=None)
+    assert "system" not in anthropic.build_request(request, "m", stream=False,
+                                                   passthrough_extra=False)
