@@ -100,6 +100,8 @@ def salient_tokens(text: str) -> frozenset[str]:
             found.add("neg")
         elif lower in vocab.LANGUAGES:
             value(match, "lang:" + vocab.LANGUAGES[lower])
+        elif lower in vocab.NUMBER_WORDS:
+            value(match, "num:" + vocab.NUMBER_WORDS[lower])
         elif lower in vocab.CONTRAST_INDEX:
             token = vocab.CONTRAST_INDEX[lower]
             if _positioned(token) and lower not in vocab.UNPOSITIONED:

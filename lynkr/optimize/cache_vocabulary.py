@@ -135,6 +135,16 @@ IDIOMS = re.compile(
     r"|\b(?:slow|slowing|break|breaking|narrow|track|boil|write|drill|drop|calm|cut|cool"
     r"|settle|go|goes|went|going|is|was|are|were|been)\s+(down)\b",
     re.IGNORECASE)
+# Spelled-out numbers are numbers: "the first two elements" is not "the first three", and
+# "two" is "2", "twice" is "two times". "one" and "once" are left out: "which one", "no one",
+# "once it loads" count nothing.
+NUMBER_WORDS: dict[str, str] = {word: str(n) for n, word in enumerate(
+    "zero _ two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split()) if word != "_"} | {
+    "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
+    "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000",
+    "million": "1000000", "billion": "1000000000", "twice": "2", "thrice": "3"}
+
 NEGATIONS = frozenset({"not", "no", "never", "none", "nothing", "neither", "nor", "cannot",
                        "isnt", "dont", "doesnt", "didnt", "wont", "cant", "shouldnt",
                        "wouldnt", "couldnt", "arent", "wasnt", "werent", "havent", "hasnt"})

@@ -47,6 +47,12 @@ from tests.cache.conftest import ask
     ("How do I stage a file in git?", "How do I unstage a file in git?"),
     ("How do I enable dark mode in VS Code?", "How do I enable light mode in VS Code?"),
     ("How do I sort a Python dict by key?", "How do I sort a Python dict by value?"),
+    ("How do I get the first two elements of a list in Python?",
+     "How do I get the first three elements of a list in Python?"),
+    ("How do I convert Celsius to Fahrenheit in Python?",
+     "How do I convert Fahrenheit to Celsius in Python?"),
+    ("What is the max value of a signed 32-bit integer?",
+     "What is the max value of an unsigned 32-bit integer?"),
 ])
 def test_near_misses_have_different_salient_tokens(cached: str, query: str) -> None:
     assert salient_tokens(cached) != salient_tokens(query)
@@ -60,6 +66,12 @@ def test_near_misses_have_different_salient_tokens(cached: str, query: str) -> N
      "what is returned by the parseConfig function"),
     ("How do I reverse a string in JavaScript?", "Reversing a string in JS: how?"),
     ("Let's go over how closures work", "Explain how closures work"),
+    ("How do I get the first 2 elements of a list?",
+     "How do I get the first two elements of a list?"),
+    ("Why is my React component rendering twice?",
+     "Why does my React component render two times?"),
+    ("Which one is faster in Python, map or a list comprehension?",
+     "In Python, which is faster: map or a list comprehension?"),
 ])
 def test_paraphrases_keep_their_salient_tokens(cached: str, query: str) -> None:
     assert salient_tokens(cached) == salient_tokens(query)
