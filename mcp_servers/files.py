@@ -13,8 +13,9 @@ from typing import Any
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 
+from mcp_servers.grep_worker import read_regular, split_lines
 from mcp_servers.outline import outline_file
-from mcp_servers.savings import tool_result
+from mcp_servers.savings import check_page, tool_result
 from mcp_servers.workspace import Workspace
 
 # Files up to this many lines come back whole; past it, outline + region.
@@ -23,12 +24,18 @@ LARGE_FILE_LINES = 400
 HEAD_LINES = 40
 # The longest range one call returns; longer asks are cut, with a note saying so.
 MAX_RANGE_LINES = 800
+# The most outline rows a large file's read shows; the outline tool pages through the rest.
+MAX_OUTLINE_ROWS = 200
 _SIGNATURE_CHARS = 90
 
 
 def read_text(path: Path) -> str:
-    """The file's text; binary files are refused rather than dumped as mojibake."""
-    data = path.read_bytes()
+    """The file's text; binary files are refused rather than dumped as mojibake, and
+    anything but a regular file (a named pipe would block the read forever) is refused."""
+    data = read_regular(str(path))
+    if data is None:
+        raise ToolError(f"{path.name} is not a regular file (a pipe, socket or device); "
+                        "not read")
     if b"\x00" in data[:8192]:
         raise ToolError(f"{path.name} is a binary file ({len(data)} bytes); not shown")
     return data.decode("utf-8", errors="replace")
@@ -42,7 +49,7 @@ def read_file(ws: Workspace, path: str, start_line: int | None = None,
         raise ToolError(f"{path!r} is a directory; use find or outline to list it")
     rel = ws.relative(real)
     text = read_text(real)
-    lines = text.splitlines()
+    lines = split_lines(text)
     total = len(lines)
     if symbol is not None:
         return _read_symbol(rel, text, lines, symbol)
@@ -90,7 +97,11 @@ def _outline_and_head(rel: str, text: str, lines: list[str]) -> CallToolResult:
     parts = [f"{rel}: {len(lines)} lines; outline below, then lines 1-{HEAD_LINES}. "
              "Ask for start_line/end_line or symbol=NAME to see more."]
     if rows:
-        parts.append(encode({"symbols": rows}))
+        parts.append(encode({"symbols": rows[:MAX_OUTLINE_ROWS]}))
+        if len(rows) > MAX_OUTLINE_ROWS:
+            parts.append(f"{len(rows) - MAX_OUTLINE_ROWS} more symbols not shown (the last "
+                         f"shown ends at line {rows[MAX_OUTLINE_ROWS - 1]['lines'].split('-')[1]}"
+                         f"); use outline with path={rel!r} to list them")
     else:
         parts.append("(no outline: language not recognised)")
     parts.append(f"--- lines 1-{HEAD_LINES}")
@@ -128,6 +139,7 @@ def find_files(ws: Workspace, pattern: str, path: str = ".", limit: int = 200,
     """Files under ``path`` whose name (or path) matches ``pattern``, with sizes."""
     from lynkr.optimize.toon import encode
 
+    check_page(limit, offset)
     start = ws.resolve(path)
     found: list[dict[str, Any]] = []
     for file in ws.walk(start):

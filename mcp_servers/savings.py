@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 
 from lynkr.optimize.toon import encode
@@ -37,3 +38,12 @@ def toon_result(value: Any, *, raw_text: str | None = None, raw_tokens: int | No
                 **details: Any) -> CallToolResult:
     """``value`` encoded as TOON (compact and model-readable) as a savings-reporting result."""
     return tool_result(encode(value), raw_text=raw_text, raw_tokens=raw_tokens, **details)
+
+
+def check_page(limit: int, offset: int = 0) -> None:
+    """Refuse a page no call could use: ``limit=0`` would answer "call again with offset=0"
+    forever, and a negative offset would slice from the end."""
+    if limit < 1:
+        raise ToolError(f"limit must be at least 1 (got {limit})")
+    if offset < 0:
+        raise ToolError(f"offset must be 0 or more (got {offset})")

@@ -20,20 +20,33 @@ from pathlib import Path
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 
-from mcp_servers.savings import tool_result
+from mcp_servers.grep_worker import SearchTimeout, run_search
+from mcp_servers.savings import check_page, tool_result
 from mcp_servers.workspace import Workspace
 
 _MAX_FILE_BYTES = 4_000_000
 _LINE_CHARS = 200
+# Seconds a search may take before it is stopped with a tool error (read at call time, so a
+# test or an embedding server can lower it).
+DEADLINE_SECONDS = 20.0
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One matching line; ``line`` is 1-based."""
+    """One matching line; ``line`` is 1-based, ``column`` is where the match starts (0-based)."""
 
     path: str
     line: int
     text: str
+    column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Every match of a search, and how many files were left out for being too large."""
+
+    matches: list[Match]
+    too_big: int = 0
 
 
 def compile_pattern(pattern: str, *, literal: bool, ignore_case: bool) -> re.Pattern[str]:
@@ -47,67 +60,91 @@ def compile_pattern(pattern: str, *, literal: bool, ignore_case: bool) -> re.Pat
 
 
 def _python_search(ws: Workspace, start: Path, regex: re.Pattern[str],
-                   glob: str | None) -> list[Match]:
+                   glob: str | None, deadline: float) -> Found:
     from fnmatch import fnmatchcase
 
-    found: list[Match] = []
+    paths: list[str] = []
+    rels: list[str] = []
     for file in ws.walk(start):
         rel = ws.relative(file)
         if glob and not (fnmatchcase(file.name, glob) or fnmatchcase(rel, glob)):
             continue
-        try:
-            if file.stat().st_size > _MAX_FILE_BYTES:
-                continue
-            data = file.read_bytes()
-        except OSError:
-            continue
-        if b"\x00" in data[:1024]:
-            continue
-        text = data.decode("utf-8", errors="replace")
-        if not regex.search(text):
-            continue
-        for number, line in enumerate(text.splitlines(), 1):
-            if regex.search(line):
-                found.append(Match(rel, number, line))
-    return found
+        paths.append(str(file))
+        rels.append(rel)
+    if not paths:
+        return Found([])
+    try:
+        rows, too_big = run_search(regex.pattern, regex.flags, paths, _MAX_FILE_BYTES,
+                                   deadline)
+    except SearchTimeout:
+        raise ToolError(_timeout_message(regex.pattern, deadline)) from None
+    except ValueError as exc:
+        raise ToolError(f"grep failed: {exc}") from None
+    return Found([Match(rels[i], n, t, c) for i, n, c, t in rows], too_big)
+
+
+def _timeout_message(pattern: str, deadline: float) -> str:
+    return (f"grep stopped after {deadline:g}s without finishing: the pattern {pattern!r} "
+            "may backtrack catastrophically (a repeated group of optional parts such as "
+            r"(\s*\w+\s*,?)* tries exponentially many splits when the text does not match) "
+            "or the search is too large. Simplify the pattern (pass literal=true for plain "
+            "text) or narrow path/glob.")
 
 
 def _ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, *, literal: bool,
-                    ignore_case: bool, glob: str | None) -> list[Match]:
-    args = [rg, "--line-number", "--no-heading", "--null", "--color", "never",
+                    ignore_case: bool, glob: str | None, deadline: float) -> Found:
+    args = [rg, "--line-number", "--column", "--no-heading", "--null", "--color", "never",
             "--max-filesize", str(_MAX_FILE_BYTES)]
     args += ["--fixed-strings"] if literal else []
     args += ["--ignore-case"] if ignore_case else []
     args += ["--glob", glob] if glob else []
     args += ["-e", pattern, "--", str(start)]
-    proc = subprocess.run(args, capture_output=True, cwd=ws.root, timeout=60)
+    try:
+        proc = subprocess.run(args, capture_output=True, cwd=ws.root, timeout=deadline)
+    except subprocess.TimeoutExpired:
+        raise ToolError(_timeout_message(pattern, deadline)) from None
     if proc.returncode == 2 and not proc.stdout:
         raise ToolError(f"invalid search {pattern!r}: {proc.stderr.decode(errors='replace')}")
     found: list[Match] = []
-    for raw in proc.stdout.decode("utf-8", errors="replace").splitlines():
+    for raw in proc.stdout.decode("utf-8", errors="replace").split("\n"):
+        if not raw:
+            continue
         path, _, rest = raw.partition("\x00")
-        number, _, text = rest.partition(":")
+        number, _, rest = rest.partition(":")
+        column, _, text = rest.partition(":")
         rel = ws.relative(Path(path).resolve()) if Path(path).is_absolute() else path
-        found.append(Match(rel, int(number), text))
+        found.append(Match(rel, int(number), text.removesuffix("\r"), int(column) - 1))
     found.sort(key=lambda m: (m.path, m.line))
-    return found
+    return Found(found)
 
 
 def search(ws: Workspace, pattern: str, path: str = ".", *, literal: bool = False,
-           ignore_case: bool = False, glob: str | None = None) -> list[Match]:
-    """Every match under ``path``, ordered by file then line."""
+           ignore_case: bool = False, glob: str | None = None,
+           deadline: float | None = None) -> Found:
+    """Every match under ``path``, ordered by file then line; a tool error once ``deadline``
+    seconds (default ``DEADLINE_SECONDS``) pass."""
     regex = compile_pattern(pattern, literal=literal, ignore_case=ignore_case)
     start = ws.resolve(path)
+    deadline = DEADLINE_SECONDS if deadline is None else deadline
     rg = shutil.which("rg")
-    if rg:
+    if rg:  # ripgrep's regex engine runs in linear time: no backtracking to stop
         return _ripgrep_search(rg, ws, start, pattern, literal=literal,
-                               ignore_case=ignore_case, glob=glob)
-    return _python_search(ws, start, regex, glob)
+                               ignore_case=ignore_case, glob=glob, deadline=deadline)
+    return _python_search(ws, start, regex, glob, deadline)
 
 
-def _trim(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= _LINE_CHARS else text[:_LINE_CHARS - 1] + "…"
+def _trim(text: str, column: int = 0) -> str:
+    """The line without indentation; a line over the row width is cut to a window around
+    the match, so a long (minified) line still shows what matched."""
+    stripped = text.lstrip()
+    column = max(0, column - (len(text) - len(stripped)))
+    text = stripped.rstrip()
+    if len(text) <= _LINE_CHARS:
+        return text
+    width = _LINE_CHARS - 2
+    begin = min(max(0, column - width // 2), len(text) - width)
+    window = text[begin:begin + width]
+    return ("…" if begin > 0 else "") + window + ("…" if begin + width < len(text) else "")
 
 
 def _rows_per_file(matches: list[Match]) -> list[tuple[str, dict[str, list[int]]]]:
@@ -115,7 +152,7 @@ def _rows_per_file(matches: list[Match]) -> list[tuple[str, dict[str, list[int]]
     ``loop = events.get_running_loop()`` on five lines of a file is one row with five numbers."""
     files: dict[str, dict[str, list[int]]] = {}
     for m in matches:
-        files.setdefault(m.path, {}).setdefault(_trim(m.text), []).append(m.line)
+        files.setdefault(m.path, {}).setdefault(_trim(m.text, m.column), []).append(m.line)
     return list(files.items())
 
 
@@ -144,6 +181,8 @@ def format_page(matches: list[Match], offset: int, limit: int,
     others = [{"file": p, "count": c} for p, c in counts.items() if p not in seen]
     if others:
         lines.append(encode({"other_files": others[:max_other_files]}))
+        if len(others) > max_other_files:
+            lines.append(f"+{len(others) - max_other_files} files")
     return "\n".join(lines)
 
 
@@ -154,18 +193,26 @@ def raw_grep_output(matches: list[Match]) -> str:
 
 def grep(ws: Workspace, pattern: str, path: str = ".", *, literal: bool = False,
          ignore_case: bool = False, glob: str | None = None, limit: int = 100,
-         offset: int = 0) -> CallToolResult:
-    """The grep tool: one page of grouped matches plus a "more" line when cut."""
-    if limit < 1 or offset < 0:
-        raise ToolError("limit must be at least 1 and offset at least 0")
-    matches = search(ws, pattern, path, literal=literal, ignore_case=ignore_case, glob=glob)
+         offset: int = 0, deadline: float | None = None) -> CallToolResult:
+    """The grep tool: one page of grouped matches plus a "more" line when cut, and a note
+    naming the files left out for size (so "no matches" is never silently partial)."""
+    check_page(limit, offset)
+    found = search(ws, pattern, path, literal=literal, ignore_case=ignore_case, glob=glob,
+                   deadline=deadline)
+    matches = found.matches
+    skipped = (f"{found.too_big} files skipped (over {_MAX_FILE_BYTES // 1_000_000} MB); "
+               "read them with start_line/end_line") if found.too_big else ""
     if not matches:
-        return tool_result(f"no matches for {pattern!r} under {path!r}", matches=0)
+        text = f"no matches for {pattern!r} under {path!r}"
+        return tool_result("\n".join(filter(None, [text, skipped])), matches=0,
+                           skipped_files=found.too_big)
     text = format_page(matches, offset, limit)
     shown = min(limit, max(0, len(matches) - offset))
     remaining = len(matches) - offset - shown
     if remaining > 0:
         text += (f"\n{remaining} more matches not shown; call again with "
                  f"offset={offset + shown} or narrow the pattern/path/glob")
+    if skipped:
+        text += "\n" + skipped
     return tool_result(text, raw_text=raw_grep_output(matches), matches=len(matches),
-                       shown=shown)
+                       shown=shown, skipped_files=found.too_big)

@@ -20,6 +20,14 @@ _CAPTURED = re.compile(r"^-{3,} Captured (stdout|stderr|log) (call|setup|teardow
 _NOISE = re.compile(r"^\s*$|^(_ )+_?\s*$|^\s*\^+\s*$")
 # Per failure, the last lines of the traceback carry the assertion and the error.
 MAX_FAILURE_LINES = 60
+# Per captured-output section of a failure: its first and last lines (a test printing
+# megabytes must not bury the traceback or flood the model's context).
+CAPTURE_HEAD_LINES = 15
+CAPTURE_TAIL_LINES = 25
+# Per line: a longer line keeps its head and tail (a one-line 10 MB print, a minified blob).
+MAX_LINE_CHARS = 400
+# Per result: whatever the runner, at most this many lines reach the model.
+MAX_RESULT_LINES = 400
 _GENERIC_FAIL = re.compile(
     r"(FAIL|Error|error\[|panicked|panic:|✕|●|Expected|Received|assert|--- FAIL|failures:)")
 
@@ -31,18 +39,22 @@ def compress_pytest(output: str, *, max_failure_lines: int = MAX_FAILURE_LINES) 
     kept: list[str] = []
     section: str | None = None
     block: list[str] = []
+    captures: list[list[str]] = []  # one list per captured section: header, then lines
     summary = ""
 
     def flush_block() -> None:
-        if not block:
-            return
         if len(block) > max_failure_lines:
             cut = len(block) - max_failure_lines
             kept.extend([block[0], f"[... {cut} traceback lines cut ...]"])
             kept.extend(block[-(max_failure_lines - 1):])
         else:
             kept.extend(block)
+        for capture in captures:
+            kept.append(capture[0])
+            kept.extend(head_tail(capture[1:], CAPTURE_HEAD_LINES, CAPTURE_TAIL_LINES,
+                                  "captured lines"))
         block.clear()
+        captures.clear()
 
     skipping_capture = False
     for line in output.splitlines():
@@ -65,14 +77,14 @@ def compress_pytest(output: str, *, max_failure_lines: int = MAX_FAILURE_LINES) 
         if _CAPTURED.match(line):
             skipping_capture = "stdout call" not in line and "stderr call" not in line
             if not skipping_capture:
-                block.append(line.strip("- ").join(("-- ", " --")))
+                captures.append([line.strip("- ").join(("-- ", " --"))])
             continue
         if skipping_capture:
             continue
         if section == "short test summary info":
             kept.append(line)
         elif not _NOISE.match(line):
-            block.append(line)
+            (captures[-1] if captures else block).append(line)
     flush_block()
     kept = _merge_short_summary(kept)
     if summary:
@@ -135,8 +147,26 @@ def compress_generic(output: str, *, context: int = 2, tail: int = 15) -> str:
     return "\n".join(out)
 
 
+def head_tail(lines: list[str], head: int, tail: int, what: str = "lines") -> list[str]:
+    """``lines`` whole when short, else the first ``head`` and last ``tail`` with a line
+    saying how many were cut between them."""
+    if len(lines) <= head + tail + 1:
+        return lines
+    return [*lines[:head], f"[... {len(lines) - head - tail} {what} cut ...]", *lines[-tail:]]
+
+
+def cap_line(line: str, max_chars: int = MAX_LINE_CHARS) -> str:
+    """A line over ``max_chars`` as its head and tail with the number of characters cut."""
+    if len(line) <= max_chars:
+        return line
+    keep = max_chars // 2
+    return f"{line[:keep]}[... {len(line) - 2 * keep} chars cut ...]{line[-keep:]}"
+
+
 def compress_test_output(framework: str, output: str) -> str:
-    """Failures and summary of one run, by the framework that produced it."""
-    if framework == "pytest":
-        return compress_pytest(output)
-    return compress_generic(output)
+    """Failures and summary of one run, by the framework that produced it, every line and
+    the whole bounded (the summary, printed last, always survives)."""
+    compressed = compress_pytest(output) if framework == "pytest" else compress_generic(output)
+    lines = [cap_line(line) for line in compressed.split("\n")]
+    tail = MAX_RESULT_LINES * 3 // 4
+    return "\n".join(head_tail(lines, MAX_RESULT_LINES - tail, tail))

@@ -2,17 +2,22 @@
 
 The command is configured (``--test-command``) or detected from the files at the root:
 pytest, npm test (jest & co.), go test, cargo test. The run happens in its own process group
-so a timeout kills the runner's children too (pytest-xdist workers, jest workers).
+so a timeout, a cancelled call or the server shutting down kills the runner's children too
+(pytest-xdist workers, jest workers). The timeout applies to the runner process itself, not
+to its output pipe: a process the tests start in a new session (``setsid``, a daemon) can hold
+the pipe open long after the tests are done, and must not make a finished run look hung.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shlex
 import signal
 import subprocess
 import sys
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +95,8 @@ class TestRunner:
         return command
 
     async def run(self, target: str | None, timeout: float) -> CallToolResult:
+        if not timeout > 0:
+            raise ToolError(f"timeout must be more than 0 seconds (got {timeout:g})")
         command = self.command()
         argv = list(command.argv)
         if target:
@@ -98,29 +105,131 @@ class TestRunner:
             path_part = target.split("::", 1)[0]
             self.ws.resolve(path_part)
             argv.append(target)
-        output, code, timed_out = await anyio.to_thread.run_sync(
-            _run, argv, self.ws.root, timeout)
-        compressed = compress_test_output(command.framework, output)
-        if timed_out:
+        run = await run_process(argv, self.ws.root, timeout)
+        compressed = compress_test_output(command.framework, run.output)
+        if run.exit_code is None:
             raise ToolError(f"tests did not finish within {timeout:g}s and were stopped; "
                             f"output so far, compressed:\n{compressed[-3000:]}")
+        if run.note:
+            compressed = f"{compressed.rstrip()}\n[{run.note}]"
         # The runner's own summary line says passed/failed; the exit code travels as data.
-        return tool_result(compressed, raw_text=output, exit_code=code,
+        return tool_result(compressed, raw_text=run.output, exit_code=run.exit_code,
                            framework=command.framework)
 
 
-def _run(argv: list[str], cwd: Path, timeout: float) -> tuple[str, int, bool]:
-    """Run ``argv``; on timeout kill its whole process group. Returns (output, code, timed_out)."""
+# After the runner exits, how long its output may take to arrive (an escaped process can
+# hold the pipe open for ever), and how much of it is kept (head and tail: the summary is
+# last).
+DRAIN_SECONDS = 2.0
+_HEAD_BYTES = 1 << 20
+_TAIL_BYTES = 15 << 20
+# Process groups of runs in progress, killed if the server exits with runs still going.
+_running_groups: set[int] = set()
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One finished (or stopped) run: ``exit_code`` is None when the timeout stopped it;
+    ``note`` says what else happened to it, for the model."""
+
+    output: str
+    exit_code: int | None
+    note: str = ""
+
+
+class _Output:
+    """The runner's output as it arrives: the first MB and the last 15 MB, with the size of
+    what was dropped between them."""
+
+    def __init__(self) -> None:
+        self.head = bytearray()
+        self.tail: deque[bytes] = deque()
+        self.tail_size = self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = _HEAD_BYTES - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self.tail.append(chunk)
+            self.tail_size += len(chunk)
+        while self.tail_size - len(self.tail[0] if self.tail else b"") >= _TAIL_BYTES:
+            self.tail_size -= len(first := self.tail.popleft())
+            self.dropped += len(first)
+
+    def text(self) -> str:
+        cut = f"\n[... {self.dropped} bytes of output cut ...]\n" if self.dropped else ""
+        data = bytes(self.head) + cut.encode() + b"".join(self.tail)
+        return data.decode("utf-8", errors="replace")
+
+
+def _kill_group(pgid: int) -> bool:
+    """SIGKILL every process of the group; False when none was left."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+@atexit.register
+def _kill_running_groups() -> None:
+    for pgid in list(_running_groups):
+        _kill_group(pgid)
+
+
+async def run_process(argv: list[str], cwd: Path, timeout: float) -> Run:
+    """Run ``argv`` in a new process group. The group is killed when the runner outlives
+    ``timeout``, and when the call is cancelled (the client gave up, the server is exiting).
+    """
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "CI": "1", "NO_COLOR": "1"}
     try:
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        proc = await anyio.open_process(argv, cwd=cwd, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        env=env, start_new_session=True)
     except FileNotFoundError as exc:
         raise ToolError(f"test command not found: {argv[0]}") from exc
+    _running_groups.add(proc.pid)
+    output = _Output()
+    drained = anyio.Event()
+
+    async def collect() -> None:
+        assert proc.stdout is not None
+        try:
+            async for chunk in proc.stdout:
+                output.add(chunk)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass
+        drained.set()
+
+    note = ""
     try:
-        out, _ = proc.communicate(timeout=timeout)
-        return out.decode("utf-8", errors="replace"), proc.returncode, False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        return out.decode("utf-8", errors="replace"), -9, True
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(collect)
+            with anyio.move_on_after(timeout) as limit:
+                await proc.wait()
+            if limit.cancelled_caught:
+                _kill_group(proc.pid)
+                await proc.wait()
+            with anyio.move_on_after(DRAIN_SECONDS):
+                await drained.wait()
+            if not drained.is_set() and _kill_group(proc.pid):
+                note = ("processes the tests left running in their process group kept the "
+                        "output open after the run ended and were stopped")
+                with anyio.move_on_after(DRAIN_SECONDS / 4):
+                    await drained.wait()
+            if not drained.is_set():
+                note = ("a process the tests started in a new session (setsid or a daemon) "
+                        "still holds the output open and was not stopped; output it writes "
+                        "from now on is not shown")
+            tasks.cancel_scope.cancel()
+    except BaseException:
+        _kill_group(proc.pid)  # cancelled: nothing the call started may outlive it
+        raise
+    finally:
+        _running_groups.discard(proc.pid)
+        with anyio.CancelScope(shield=True):
+            await proc.aclose()
+    exit_code = None if limit.cancelled_caught else proc.returncode
+    return Run(output.text(), exit_code, note)

@@ -8,6 +8,7 @@ A refusal is a ``ToolError`` with a message naming the rule, never the file's co
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,26 +102,51 @@ class Workspace:
     def walk(self, start: Path) -> Iterator[Path]:
         """Files under ``start`` that git would track, in a stable order, without escaping.
 
-        Symlinked directories are not followed (they could point outside the root or loop);
-        symlinked files are yielded only when they resolve inside the root.
+        Only regular files are yielded: reading a named pipe blocks until a writer appears
+        (forever), and a device can be endless. Symlinked directories are not followed (they
+        could point outside the root or loop); symlinked files are yielded only when they
+        resolve inside the root. The directory entries' own types are used, so a plain file
+        costs no extra system call.
         """
         if start.is_file():
             yield start
             return
-        for dirpath, dirnames, filenames in os.walk(start):
-            base = Path(dirpath)
-            rel_base = self.relative(base)
-            prefix = "" if rel_base == "." else rel_base + "/"
-            dirnames[:] = sorted(
-                d for d in dirnames
-                if not (base / d).is_symlink() and not self.is_ignored(prefix + d, is_dir=True)
-            )
-            for name in sorted(filenames):
-                if self.is_ignored(prefix + name):
+        if not start.is_dir():
+            return
+        rel_start = self.relative(start)
+        yield from self._walk_dir(str(start), "" if rel_start == "." else rel_start + "/")
+
+    def _walk_dir(self, directory: str, prefix: str) -> Iterator[Path]:
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError:
+            return
+        subdirs: list[os.DirEntry[str]] = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not self.is_ignored(prefix + entry.name, is_dir=True):
+                        subdirs.append(entry)
                     continue
-                path = base / name
-                if path.is_symlink():
-                    real = path.resolve()
-                    if self.root not in real.parents or not real.is_file():
-                        continue
-                yield path
+                if self.is_ignored(prefix + entry.name):
+                    continue
+                if entry.is_symlink():
+                    real = Path(entry.path).resolve()
+                    if self.root in real.parents and _is_regular(real):
+                        yield Path(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    yield Path(entry.path)
+            except OSError:
+                continue
+        for entry in subdirs:
+            yield from self._walk_dir(entry.path, prefix + entry.name + "/")
+
+
+def _is_regular(path: Path) -> bool:
+    """True for a regular file (after symlinks); False for pipes, sockets, devices, dangling
+    links."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False

@@ -17,9 +17,11 @@ from code_mode.bm25 import BM25, tokenize
 from code_mode.config import ConfigError, parse_config
 from code_mode.results import SelectError, apply_select, render, result_value
 from lynkr.optimize.compressors.tables import unfactor
+from lynkr.optimize.toon import decode
+from mcp_servers.grep_worker import split_lines
 from mcp_servers.install import merge_codex_toml, merge_mcp_json, server_entry
 from mcp_servers.search import Match, format_page
-from mcp_servers.test_output import compress_pytest
+from mcp_servers.test_output import cap_line, compress_pytest, compress_test_output
 from mcp_servers.workspace import Workspace
 
 
@@ -103,6 +105,43 @@ def test_grep_lines_of_one_file_with_the_same_text_share_a_row_in_first_seen_ord
     assert format_page(matches, 0, 10).split("\n") == [
         "4 matches in 2 files", "a.py (3):", "3,20 loop = get_loop()", "9 loop.run()",
         "b.py (1):", "1 loop = get_loop()"]
+
+
+@given(st.lists(st.text(alphabet="ab \f\v\x1c\x85\u2028\r", max_size=8), max_size=8))
+def test_lines_are_split_on_newlines_only_as_tree_sitter_counts_them(lines: list[str]) -> None:
+    expected = [line.removesuffix("\r") for line in lines]
+    if expected and expected[-1] == "" and not lines[-1]:
+        expected.pop()  # "a\n" is one line, as for an editor
+    assert split_lines("\n".join(lines)) == expected
+
+
+def test_grep_row_of_a_long_line_is_a_window_centred_on_the_match() -> None:
+    line = "x" * 1000 + "needle" + "y" * 1000
+    [row] = format_page([Match("a.js", 1, line, column=1000)], 0, 10).split("\n")[2:]
+    assert row == "1 …" + "x" * 99 + "needle" + "y" * 93 + "…"  # the match starts mid-row
+
+
+def test_grep_files_past_the_other_files_table_are_counted() -> None:
+    matches = [Match(f"f{i:02}.py", 1, "x") for i in range(40)]
+    lines = format_page(matches, 0, 1, max_other_files=30).split("\n")
+    assert lines[-1] == "+9 files"
+    assert decode("\n".join(lines[3:-1]))["other_files"][-1] == {"file": "f30.py", "count": 1}
+
+
+def test_failure_flooding_its_captured_stdout_keeps_traceback_and_a_head_and_tail() -> None:
+    flood = "\n".join(f"line {i}" for i in range(1000))
+    output = PYTEST_OUTPUT.replace(
+        "tests/test_a.py:5: AssertionError\n",
+        f"tests/test_a.py:5: AssertionError\n----- Captured stdout call -----\n{flood}\n")
+    kept = compress_test_output("pytest", output).splitlines()
+    assert "E       assert 1 == 2" in kept and kept[-1] == "1 failed, 2 passed in 0.01s"
+    assert "line 14" in kept and "line 15" not in kept and "line 975" in kept
+    assert "[... 960 captured lines cut ...]" in kept
+
+
+def test_overlong_output_line_keeps_its_head_and_tail() -> None:
+    assert cap_line("a" * 300 + "b" * 300, 400) == "a" * 200 + "[... 200 chars cut ...]" + "b" * 200
+    assert cap_line("short", 400) == "short"
 
 
 def test_pytest_output_keeps_failure_node_id_traceback_and_summary_only() -> None:
