@@ -24,8 +24,9 @@ LARGE_FILE_LINES = 400
 HEAD_LINES = 40
 # The longest range one call returns; longer asks are cut, with a note saying so.
 MAX_RANGE_LINES = 800
-# The most outline rows a large file's read shows; the outline tool pages through the rest.
-MAX_OUTLINE_ROWS = 200
+# The most outline rows a large file's read shows (the outline tool's default page); the rest
+# are counted, with how to list them.
+MAX_OUTLINE_ROWS = 400
 _SIGNATURE_CHARS = 90
 
 
