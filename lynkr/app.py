@@ -209,17 +209,19 @@ async def routing_analyze(request: HTTPRequest) -> HTTPResponse:
     Anthropic Messages by default); nothing is sent upstream.
     """
     state = _state(request)
-    fmt = {"openai_chat": OPENAI_CHAT, "openai_responses": OPENAI_RESPONSES}.get(
-        request.query_params.get("format", ""), ANTHROPIC)
+    name = request.query_params.get("format", "anthropic")
+    fmt = {"anthropic": ANTHROPIC, "openai_chat": OPENAI_CHAT,
+           "openai_responses": OPENAI_RESPONSES}.get(name, ANTHROPIC)
     scorer = state.pipeline.parts.scorer
     try:
+        if fmt.name != name:
+            raise InvalidRequest(f"format={name!r} is not a client format; use anthropic, "
+                                 "openai_chat or openai_responses", param="format")
         if scorer is None:
             raise LynkrError("routing is disabled (ROUTING_ENABLED=false)", status=400,
                              kind="invalid_request_error")
         body = await read_json(request, max_bytes=state.settings.policy.max_body_bytes,
                                max_depth=state.settings.policy.max_json_depth)
-        if fmt is ANTHROPIC:
-            body.setdefault("max_tokens", 1)
         decision = scorer.score(fmt.parse(body))
     except LynkrError as err:
         return JSONResponse(fmt.error(err), status_code=err.status)

@@ -176,7 +176,10 @@ class Pipeline:
 
     async def _optimize(self, request: Request, record: RequestRecord) -> Request:
         settings, parts = self.settings, self.parts
-        routed = parts.scorer is not None and bool(settings.tiers)  # nothing to choose otherwise
+        # Nothing to choose without tiers, or when the client named a tier or a target itself
+        # (its request was counted under the scorer's tier in /routing/stats).
+        routed = parts.scorer is not None and bool(settings.tiers) \
+            and requested_tier(request.model) is None and pinned_target(request.model) is None
         # Only tool selection and tier affinity key on the conversation; hash it (before memory
         # changes the system prompt) only when one of them runs.
         conversation = conversation_id(request) if request.tools or routed else ""

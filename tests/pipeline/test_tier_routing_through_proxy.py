@@ -84,6 +84,27 @@ def test_routing_stats_count_decisions_per_tier(tiered_proxy: str) -> None:
     assert stats["tiers"]["SIMPLE"] == "openai:small-model"
 
 
+def test_a_request_naming_its_tier_is_not_scored_or_counted_as_another(
+        tiered_proxy: str) -> None:
+    response = httpx.post(f"{tiered_proxy}/v1/messages", json={
+        "model": "lynkr/complex", "max_tokens": 50,
+        "messages": [{"role": "user", "content": "hi"}]})
+    assert response.headers["x-lynkr-tier"] == "COMPLEX"
+    assert httpx.get(f"{tiered_proxy}/routing/stats").json()["decisions"] == 0
+
+
+def test_analyze_reads_a_short_prompt_as_a_prompt_not_a_quota_probe(tiered_proxy: str) -> None:
+    analysis = httpx.post(f"{tiered_proxy}/routing/analyze", json={
+        "model": "m", "messages": [{"role": "user", "content": "hi"}]}).json()
+    assert "quota" not in analysis["reason"]
+
+
+def test_analyze_refuses_a_format_it_does_not_speak(tiered_proxy: str) -> None:
+    response = httpx.post(f"{tiered_proxy}/routing/analyze?format=gemini", json={
+        "model": "m", "messages": []})
+    assert response.status_code == 400 and "format" in response.json()["error"]["message"]
+
+
 def test_without_tiers_no_scoring_happens_and_no_tier_header(proxy: str) -> None:
     response = send(proxy, "hi")
     assert "x-lynkr-tier" not in response.headers
