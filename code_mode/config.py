@@ -55,6 +55,9 @@ def parse_config(data: Any) -> list[ServerSpec]:
         command, url = entry.get("command"), entry.get("url")
         if bool(command) == bool(url):
             raise ConfigError(f"server {name!r}: give exactly one of command or url")
+        for key in ("command", "url", "cwd"):
+            if entry.get(key) is not None and not isinstance(entry[key], str):
+                raise ConfigError(f"server {name!r}: {key} must be a string")
         args = entry.get("args", [])
         env = entry.get("env", {})
         if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
@@ -64,10 +67,19 @@ def parse_config(data: Any) -> list[ServerSpec]:
         specs.append(ServerSpec(
             name=str(name), command=command, args=tuple(args),
             env={str(k): str(v) for k, v in env.items()}, cwd=entry.get("cwd"), url=url,
-            timeout=float(entry.get("timeout", DEFAULT_CALL_TIMEOUT)),
-            startup_timeout=float(entry.get("startup_timeout", DEFAULT_STARTUP_TIMEOUT)),
+            timeout=_seconds(entry, name, "timeout", DEFAULT_CALL_TIMEOUT),
+            startup_timeout=_seconds(entry, name, "startup_timeout", DEFAULT_STARTUP_TIMEOUT),
         ))
     return specs
+
+
+def _seconds(entry: dict[str, Any], name: object, key: str, default: float) -> float:
+    value = entry.get(key, default)
+    # bool is an int to Python, but "timeout": true is a mistake, not one second.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigError(f"server {name!r}: {key} must be a positive number of seconds, "
+                          f"not {json.dumps(value)}")
+    return float(value)
 
 
 def load_config(path: str | Path) -> list[ServerSpec]:

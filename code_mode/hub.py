@@ -17,7 +17,7 @@ from mcp.types import CallToolResult
 
 from code_mode.bm25 import BM25, tokenize
 from code_mode.config import ServerSpec
-from code_mode.connection import ServerConnection, ServerUnavailable
+from code_mode.connection import CLOSE_TIMEOUT, ServerConnection, ServerUnavailable
 
 
 class UnknownTool(LookupError):
@@ -70,15 +70,23 @@ class Hub:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> bool | None:
         assert self._tg is not None
-        for connection in self.connections.values():
-            connection.stop()
-        # Let each client close its server gracefully (stdin closed, process reaped); a
-        # cancelled close leaves the SDK waiting on its kill timeouts instead.
-        with anyio.move_on_after(5):
-            for connection in self.connections.values():
-                await connection.closed()
+        self.stop()
+        # Let each client close its server (stdin closed; a server that does not exit is
+        # killed with its process tree by the SDK); cancelling first would cut that short.
+        with anyio.move_on_after(CLOSE_TIMEOUT):
+            await self.closed()
         self._tg.cancel_scope.cancel()
         return await self._tg.__aexit__(exc_type, exc, tb)
+
+    def stop(self) -> None:
+        """Ask every server to close; the closes run concurrently in the hub's tasks."""
+        for connection in self.connections.values():
+            connection.stop()
+
+    async def closed(self) -> None:
+        """Wait until every server's client is closed (and its process gone)."""
+        for connection in self.connections.values():
+            await connection.closed()
 
     @property
     def tg(self) -> TaskGroup:

@@ -16,7 +16,13 @@ from pydantic import Field
 
 from code_mode.connection import ServerUnavailable
 from code_mode.hub import Hub, UnknownTool
-from code_mode.results import SelectError, apply_select, raw_text, render, result_value
+from code_mode.results import (
+    SelectError,
+    apply_select,
+    raw_text,
+    render_capped,
+    result_value,
+)
 from lynkr.optimize.toon import encode, toon_or_json
 from lynkr.tokens import count_tokens
 
@@ -69,19 +75,21 @@ def register_meta_tools(server: MCPServer, hub: Hub) -> None:
         select: Annotated[str | None, Field(
             description="JMESPath applied to the JSON result, e.g. items[].name")] = None,
     ) -> CallToolResult:
-        """Call a tool; `select` keeps only part of its result."""
+        """Call a tool; `select` keeps only part of its result. Results over about 8k
+        tokens are cut, with a note on how to narrow or page them."""
         try:
             entry, result = await hub.call(name, arguments or {})
         except (UnknownTool, ServerUnavailable) as exc:
             raise ToolError(str(exc)) from exc
         value = result_value(result)
         if result.is_error:
-            raise ToolError(f"{entry.qualified} failed: {render(value)}")
+            raise ToolError(f"{entry.qualified} failed: {render_capped(value)}")
         try:
             selected = apply_select(value, select)
         except SelectError as exc:
             raise ToolError(str(exc)) from exc
-        return _result(render(selected), count_tokens(raw_text(result)), tool=entry.qualified)
+        return _result(render_capped(selected), count_tokens(raw_text(result)),
+                       tool=entry.qualified)
 
     @server.tool()
     async def list_servers() -> CallToolResult:

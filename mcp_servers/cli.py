@@ -10,6 +10,7 @@ from typing import Any
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from code_mode.config import ConfigError
     from mcp_servers.server import build_server
 
     root = Path(args.root or Path.cwd())
@@ -19,8 +20,13 @@ def _serve(args: argparse.Namespace) -> int:
     if args.code_mode and not args.config:
         print("lynkr mcp: --code-mode needs --config servers.json", file=sys.stderr)
         return 2
-    server = build_server(root, test_command=args.test_command,
-                          code_mode_config=args.config if args.code_mode else None)
+    try:
+        server = build_server(root, test_command=args.test_command,
+                              code_mode_config=args.config if args.code_mode else None,
+                              own_sigterm=not args.http)
+    except ConfigError as exc:
+        print(f"lynkr mcp: {exc}", file=sys.stderr)
+        return 2
     if args.http:
         server.run("streamable-http", host=args.host, port=args.port)
     else:
@@ -29,10 +35,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from mcp_servers.install import install
+    from mcp_servers.install import InstallError, install
 
-    message = install(args.client, write=args.write, root=args.root, home=Path.home(),
-                      cwd=Path.cwd(), http_url=args.url)
+    try:
+        message = install(args.client, write=args.write, root=args.root, home=Path.home(),
+                          cwd=Path.cwd(), http_url=args.url)
+    except InstallError as exc:
+        print(f"lynkr mcp install: {exc}", file=sys.stderr)
+        return 1
     print(message)
     return 0
 

@@ -40,19 +40,32 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+def _lines(row: dict[str, Any]) -> str:
+    start, end = row.get("start_line"), row.get("end_line")
+    if start is None:
+        return row.get("file") or ""
+    return f"{row['file']}:{start}" + (f"-{end}" if end not in (None, start) else "")
+
+
 def compact_row(row: Any) -> Any:
-    """A graph record cut to what a model navigates by: name, kind, ``file:lines``, and
-    whether a call edge was resolved. Other fields (ids, metrics) stay in the graph."""
-    if not isinstance(row, dict) or "file" not in row:
+    """A graph record cut to what a model navigates by, keeping what tells same-named
+    symbols apart: the ``file::qualname`` id (which the graph tools accept as a name),
+    ``file:lines``, and for a call edge the id at its other end and the call's line.
+    Metrics stay in the graph. Every row of one answer has the same keys, so it is a table."""
+    if not isinstance(row, dict):
         return row
-    lines = row.get("start_line")
-    if lines is not None and row.get("end_line") not in (None, lines):
-        lines = f"{lines}-{row['end_line']}"
-    out = {"name": row.get("qualname") or row.get("name"), "kind": row.get("kind"),
-           "at": f"{row['file']}:{lines}" if lines is not None else row["file"]}
-    if "resolved" in row:
-        out["resolved"] = row["resolved"]
-    return out
+    if "caller" in row:  # an edge from graph.callees: the callee's side is described
+        return {"callee": row.get("id") or row.get("name"), "kind": row.get("kind") or "",
+                "at": _lines(row), "caller": row["caller"], "line": row.get("line") or "",
+                "resolved": row.get("resolved", True)}
+    if "callee" in row:  # an edge from graph.callers: the caller's side is described
+        return {"caller": row.get("id"), "kind": row.get("kind") or "",
+                "line": row.get("line") or "", "callee": row["callee"],
+                "resolved": row.get("resolved", True)}
+    if "file" not in row:
+        return row
+    return {"id": row.get("id") or row.get("qualname") or row.get("name"),
+            "kind": row.get("kind"), "at": _lines(row)}
 
 
 class GraphTools:
@@ -80,29 +93,32 @@ class GraphTools:
                 raise ToolError("the code graph could not be built for this workspace")
             return self._graph
 
-    def _query(self, label: str, call: Callable[[Any], Any], limit: int | None = None
-               ) -> CallToolResult:
+    def _query(self, label: str, call: Callable[[Any], Any], limit: int | None = None,
+               offset: int = 0) -> CallToolResult:
         full = plain(call(self.graph()))
         raw = json.dumps(full)
-        result = [compact_row(r) for r in full] if isinstance(full, list) else full
-        total = len(result) if isinstance(result, list) else None
-        if isinstance(result, list) and limit is not None and len(result) > limit:
-            result = result[:limit]
-        if result in (None, [], {}):
-            return toon_result({label: []}, raw_text=raw, note="nothing found")
-        value = {label: result}
-        if total is not None and limit is not None and total > limit:
-            value["more"] = f"{total - limit} more not shown; raise limit"
-        return toon_result(value, raw_text=raw)
+        if not isinstance(full, list):
+            return toon_result({label: full}, raw_text=raw)
+        total = len(full)
+        end = total if limit is None else min(total, offset + limit)
+        rows = [compact_row(r) for r in full[offset:end]]
+        if not rows:
+            note = "nothing found" if not total else f"offset {offset} is past the {total} rows"
+            return toon_result({label: []}, raw_text=raw, note=note)
+        value: dict[str, Any] = {label: rows}
+        if end < total:
+            value["more"] = (f"rows {offset + 1}-{end} of {total} shown; "
+                             f"pass offset={end} for the next {min(end - offset, total - end)}")
+        return toon_result(value, raw_text=raw, total=total)
 
-    def symbols(self, name: str, limit: int = 50) -> CallToolResult:
-        return self._query("symbols", lambda g: g.symbol(name), limit)
+    def symbols(self, name: str, limit: int = 50, offset: int = 0) -> CallToolResult:
+        return self._query("symbols", lambda g: g.symbol(name), limit, offset)
 
-    def callers(self, name: str) -> CallToolResult:
-        return self._query("callers", lambda g: g.callers(name), 200)
+    def callers(self, name: str, limit: int = 200, offset: int = 0) -> CallToolResult:
+        return self._query("callers", lambda g: g.callers(name), limit, offset)
 
-    def callees(self, name: str) -> CallToolResult:
-        return self._query("callees", lambda g: g.callees(name), 200)
+    def callees(self, name: str, limit: int = 200, offset: int = 0) -> CallToolResult:
+        return self._query("callees", lambda g: g.callees(name), limit, offset)
 
     def blast_radius(self, files: list[str]) -> CallToolResult:
         rels = [self.ws.relative(self.ws.resolve(f)) for f in files]

@@ -18,6 +18,10 @@ from typing import Any
 SERVER_NAME = "lynkr"
 
 
+class InstallError(Exception):
+    """The client's config file cannot be updated (it is left as it was)."""
+
+
 def server_entry(root: str | None = None, url: str | None = None,
                  command: str = "lynkr") -> dict[str, Any]:
     """The ``mcpServers`` entry (Claude / Cursor JSON shape) that starts or reaches lynkr."""
@@ -108,14 +112,24 @@ def snippet(client: str, entry: dict[str, Any]) -> str:
 
 def install(client: str, *, write: bool, root: str | None, home: Path, cwd: Path,
             http_url: str | None = None) -> str:
-    """Print-or-write: returns the snippet, or writes the merged file and says where."""
+    """Print-or-write: returns the snippet, or writes the merged file and says where.
+
+    A relative ``root`` is made absolute against ``cwd``. Raises ``InstallError`` when the
+    existing config file cannot be read or parsed."""
+    if root:
+        # Codex and Cursor start servers from their own working directory, not this one.
+        root = str((cwd / Path(root).expanduser()).resolve())
     entry = server_entry(root, http_url, command=lynkr_command())
     if not write:
         return snippet(client, entry)
     path = config_path(client, home=home, cwd=cwd)
-    existing = path.read_text(encoding="utf-8") if path.is_file() else None
-    merged = (merge_codex_toml(existing, entry) if client == "codex"
-              else merge_mcp_json(existing, entry))
+    try:
+        existing = path.read_text(encoding="utf-8") if path.is_file() else None
+        merged = (merge_codex_toml(existing, entry) if client == "codex"
+                  else merge_mcp_json(existing, entry))
+    except (OSError, ValueError) as exc:  # JSON and TOML decode errors are ValueErrors
+        raise InstallError(f"cannot update {path}: {exc}; the file was left unchanged "
+                           "(fix it, or print the snippet without --write)") from exc
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(merged, encoding="utf-8")
     return f"registered {SERVER_NAME} in {path}"

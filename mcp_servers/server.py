@@ -7,21 +7,34 @@ purpose: every client sends every tool schema with every request.
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from code_mode.config import load_config
+from code_mode.connection import CLOSE_TIMEOUT
+from code_mode.hub import Hub
+from code_mode.tools import register_meta_tools
 from mcp_servers import files, outline, search
 from mcp_servers.code_graph import GraphTools
 from mcp_servers.test_runner import TestRunner
 from mcp_servers.workspace import Workspace
 
 PathArg = Annotated[str, Field(description="Path relative to the workspace root")]
+SymbolArg = Annotated[str, Field(
+    description="Function or method name, or a file::qualname id such as pkg/a.py::Cls.run "
+                "to mean exactly that definition")]
+Limit = Annotated[int, Field(ge=1, description="Rows per page")]
+Offset = Annotated[int, Field(ge=0, description="Rows to skip (for the next page)")]
 
 
 def register_code_tools(server: MCPServer, ws: Workspace, *,
@@ -81,23 +94,24 @@ def register_code_tools(server: MCPServer, ws: Workspace, *,
 
     @server.tool()
     def symbols(
-        name: Annotated[str, Field(description="Symbol name or part of it")],
-        limit: int = 50,
+        name: Annotated[str, Field(description="Symbol name, Class.method, or part of it")],
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> CallToolResult:
-        """Find definitions by name across the code graph."""
-        return graph.symbols(name, limit)
+        """Find definitions across the code graph; each row's id (file::qualname) names
+        exactly that one definition in callers and callees."""
+        return graph.symbols(name, limit, offset)
 
     @server.tool()
-    def callers(name: Annotated[str, Field(description="Function or method name")]
-                ) -> CallToolResult:
-        """Who calls this symbol (from the code graph)."""
-        return graph.callers(name)
+    def callers(name: SymbolArg, limit: Limit = 200, offset: Offset = 0) -> CallToolResult:
+        """Who calls this symbol (from the code graph): caller id, call line, callee id."""
+        return graph.callers(name, limit, offset)
 
     @server.tool()
-    def callees(name: Annotated[str, Field(description="Function or method name")]
-                ) -> CallToolResult:
-        """What this symbol calls (from the code graph)."""
-        return graph.callees(name)
+    def callees(name: SymbolArg, limit: Limit = 200, offset: Offset = 0) -> CallToolResult:
+        """What this symbol calls (from the code graph): callee id and where it is defined,
+        caller id, call line."""
+        return graph.callees(name, limit, offset)
 
     @server.tool()
     def blast_radius(
@@ -107,23 +121,44 @@ def register_code_tools(server: MCPServer, ws: Workspace, *,
         return graph.blast_radius(files)
 
 
+async def _close_servers_on_sigterm(hub: Hub) -> None:
+    """On SIGTERM, close the fronted servers before dying as SIGTERM would have made us.
+
+    A client stopping ``lynkr mcp`` closes its stdin and sends SIGTERM 2 s later; a fronted
+    server that does not exit on its own is killed only after the SDK's own 2 s grace, so
+    without this the default SIGTERM action left it running with parent PID 1.
+    """
+    with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            hub.stop()
+            with anyio.move_on_after(CLOSE_TIMEOUT):
+                await hub.closed()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
 def build_server(root: str | Path, *, test_command: str | None = None,
-                 code_mode_config: str | Path | None = None) -> MCPServer:
+                 code_mode_config: str | Path | None = None,
+                 own_sigterm: bool = False) -> MCPServer:
     """The lynkr MCP server for ``root``; with ``code_mode_config``, plus the Code Mode
-    meta-tools over the MCP servers that file lists."""
+    meta-tools over the MCP servers that file lists (raises ``ConfigError`` when that file
+    is unreadable or malformed). ``own_sigterm`` (stdio only: uvicorn handles signals
+    itself over HTTP) closes the fronted servers on SIGTERM before exiting."""
     ws = Workspace(Path(root))
     lifespan: Callable[[MCPServer], AbstractAsyncContextManager[Any]] | None = None
     hub = None
     if code_mode_config is not None:
-        from code_mode.config import load_config
-        from code_mode.hub import Hub
-
         hub = Hub(load_config(code_mode_config))
 
         @asynccontextmanager
         async def lifespan(_: MCPServer) -> AsyncIterator[None]:
-            async with hub:
-                yield None
+            # The SIGTERM watcher outlives the hub's own close: that close is when it counts.
+            async with anyio.create_task_group() as tg:
+                if own_sigterm and sys.platform != "win32":
+                    tg.start_soon(_close_servers_on_sigterm, hub)
+                async with hub:
+                    yield None
+                tg.cancel_scope.cancel()
 
     server = MCPServer(
         "lynkr",
@@ -136,7 +171,5 @@ def build_server(root: str | Path, *, test_command: str | None = None,
     )
     register_code_tools(server, ws, test_command=test_command)
     if hub is not None:
-        from code_mode.tools import register_meta_tools
-
         register_meta_tools(server, hub)
     return server

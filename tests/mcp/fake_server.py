@@ -54,5 +54,24 @@ def sleep(seconds: float) -> str:
     return "awake"
 
 
+@server.tool()
+def pid() -> int:
+    """The server's process id."""
+    return os.getpid()
+
+
+@server.tool()
+async def hang() -> str:
+    """Block the whole server (its event loop too), as a wedged server does."""
+    time.sleep(3600)
+    return "never"
+
+
+@server.tool()
+def many_rows(count: int) -> list[dict[str, object]]:
+    """Return ``count`` file records: a result far bigger than a model's context."""
+    return [{"path": f"/very/long/common/prefix/dir/file{i}.txt", "n": i} for i in range(count)]
+
+
 if __name__ == "__main__":
     server.run("stdio")

@@ -1,19 +1,28 @@
 """Code Mode end to end: lynkr mcp --code-mode over stdio, in front of real MCP servers
 (a fake SDK server run as a script, lynkr itself over HTTP, and npm's server-everything
-when it is already installed)."""
+when it is already installed); then the pure parts (result caps, config checks) and how
+``lynkr mcp`` and ``lynkr mcp install`` refuse bad input."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
+import anyio
 import pytest
 from mcp import Client
 
+from code_mode.config import ConfigError, parse_config
+from code_mode.results import MAX_RESULT_TOKENS, render_capped
 from lynkr.optimize.toon import decode
-from tests.mcp.conftest import FAKE_SERVER, stdio_params
+from lynkr.tokens import count_tokens
+from mcp_servers.install import install
+from tests.mcp.conftest import FAKE_SERVER, REPO, stdio_params
 from tests.mcp.test_server_stdio import CODE_TOOLS, text_of
 
 pytestmark = pytest.mark.anyio
@@ -111,3 +120,116 @@ async def test_code_mode_over_npm_server_everything(workspace: Path, tmp_path: P
         summed = await c.call_tool("call_tool", {"name": found["tools"][0]["name"],
                                                  "arguments": {"a": 2, "b": 40}})
     assert "42" in text_of(summed)
+
+
+def process_is_gone(pid: int, wait: float = 15.0) -> bool:
+    """Whether process ``pid`` is gone (or a zombie nobody will run again) within ``wait``."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        stat = Path(f"/proc/{pid}/stat")
+        if stat.exists() and stat.read_text().split(") ", 1)[-1].startswith("Z"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+async def test_a_stuck_server_is_killed_then_restarted_on_the_next_call(
+        workspace: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"fake": {"command": sys.executable,
+                                              "args": [str(FAKE_SERVER)], "timeout": 1}})
+    async with Client(stdio_params(workspace, "--code-mode", "--config", str(config))) as c:
+        first = int(text_of(await c.call_tool("call_tool", {"name": "pid"})))
+        stuck = await c.call_tool("call_tool", {"name": "hang"})
+        state = decode(text_of(await c.call_tool("list_servers", {})))["servers"][0]
+        again = await c.call_tool("call_tool", {"name": "echo", "arguments": {"text": "back"}})
+        second = int(text_of(await c.call_tool("call_tool", {"name": "pid"})))
+        assert process_is_gone(first)
+    assert stuck.is_error and "stopped answering" in text_of(stuck)
+    assert state["state"] == "crashed" and "ping" in state["error"]
+    assert text_of(again) == "back" and second != first
+
+
+async def test_fronted_servers_do_not_outlive_lynkr_mcp_stopped_mid_call(
+        workspace: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"fake": {"command": sys.executable,
+                                              "args": [str(FAKE_SERVER)], "timeout": 600}})
+    async with Client(stdio_params(workspace, "--code-mode", "--config", str(config))) as c:
+        pid = int(text_of(await c.call_tool("call_tool", {"name": "pid"})))
+        with anyio.move_on_after(0.5):
+            await c.call_tool("call_tool", {"name": "hang"})
+    assert process_is_gone(pid)
+
+
+async def test_a_big_result_without_select_is_cut_with_a_note_on_paging(
+        workspace: Path, config: Path) -> None:
+    async with Client(stdio_params(workspace, "--code-mode", "--config", str(config))) as c:
+        big = await c.call_tool("call_tool", {"name": "many_rows", "arguments": {"count": 20000}})
+        page = await c.call_tool("call_tool", {"name": "many_rows",
+                                               "arguments": {"count": 20000},
+                                               "select": "[5000:5002].n"})
+    text = text_of(big)
+    assert big.structured_content["sent_tokens"] <= MAX_RESULT_TOKENS + 100
+    assert big.structured_content["raw_tokens"] > 20 * MAX_RESULT_TOKENS
+    assert "has 20000 items" in text and "use select" in text
+    assert decode(text_of(page)) == [5000, 5001]
+
+
+def test_the_note_names_a_slice_of_the_nested_list_that_was_cut() -> None:
+    value = {"meta": {"total": 3000}, "data": {"items": [{"id": i} for i in range(3000)]}}
+    text = render_capped(value, max_tokens=300)
+    shown = len(decode(text.rsplit("\n[cut", 1)[0])["data"]["items"])
+    assert count_tokens(text) <= 300 + 80 and shown > 10
+    assert f"data.items[{shown}:{2 * shown}]" in text and "3000 items" in text
+
+
+def test_a_long_text_result_is_cut_at_a_line_with_a_note() -> None:
+    text = render_capped("\n".join(f"line {i} of the log" for i in range(5000)), max_tokens=200)
+    assert text.startswith("line 0 of the log") and "[cut at about 200 of" in text
+    assert count_tokens(text) <= 200 + 40
+
+
+@pytest.mark.parametrize("entry, complaint", [
+    ({"command": "x", "timeout": "slow"}, "timeout must be a positive number"),
+    ({"command": "x", "args": "--flag"}, "args must be a list of strings"),
+    ({"url": 5}, "url must be a string"),
+])
+def test_a_bad_server_entry_is_a_config_error(entry: dict[str, object], complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        parse_config({"mcpServers": {"a": entry}})
+
+
+@pytest.mark.parametrize("content", ['{"mcpServers": {"a": {"command": "x", "timeout": "slow"}}}',
+                                     None])
+def test_lynkr_mcp_refuses_a_bad_config_in_one_line(workspace: Path, tmp_path: Path,
+                                                    content: str | None) -> None:
+    path = tmp_path / "servers.json"
+    if content is not None:
+        path.write_text(content)
+    done = subprocess.run([sys.executable, "-m", "mcp_servers", "mcp", "--root", str(workspace),
+                           "--code-mode", "--config", str(path)], cwd=REPO,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("lynkr mcp: ")
+    assert "Traceback" not in done.stderr
+
+
+def test_install_write_leaves_a_malformed_config_alone_and_says_so_in_one_line(
+        tmp_path: Path) -> None:
+    (tmp_path / ".mcp.json").write_text("{bad")
+    done = subprocess.run([sys.executable, "-m", "mcp_servers", "mcp", "install", "claude",
+                           "--write"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert "left unchanged" in done.stderr and "Traceback" not in done.stderr
+    assert (tmp_path / ".mcp.json").read_text() == "{bad"
+
+
+def test_install_writes_a_relative_root_as_an_absolute_path(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    install("cursor", write=True, root="sub", home=tmp_path, cwd=tmp_path)
+    entry = json.loads((tmp_path / ".cursor" / "mcp.json").read_text())["mcpServers"]["lynkr"]
+    assert entry["args"] == ["mcp", "--root", str((tmp_path / "sub").resolve())]
