@@ -7,12 +7,15 @@ queries once (``extract.compiled_query`` caches per process) and returns compact
 
 from __future__ import annotations
 
+import codecs
 import gc
 import hashlib
 import heapq
+import io
 import multiprocessing
 import os
 import re
+import tokenize
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -81,6 +84,21 @@ def content_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def _as_utf8(data: bytes, language: str) -> bytes:
+    """``data`` in UTF-8, honouring a Python file's PEP 263 coding cookie (``# -*- coding:
+    latin-1 -*-``) as Python does; anything else, or a cookie that does not decode the file,
+    is returned as it is (names then decode with replacement characters)."""
+    if language != "python" or b"coding" not in data[:data.find(b"\n", data.find(b"\n") + 1)]:
+        return data
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+            return data
+        return data.decode(encoding).encode("utf-8")
+    except (SyntaxError, LookupError, UnicodeError):
+        return data
+
+
 def parse_one(work: Work) -> Parsed:
     """Read, classify and extract one file; never raises."""
     try:
@@ -96,12 +114,13 @@ def parse_one(work: Work) -> Parsed:
     if _GENERATED.search(head, 0, 2048):
         return Parsed(work.path, digest, None, "generated", "")
     warning = ""
+    source = _as_utf8(data, work.language)
     try:
-        data.decode("utf-8")
+        source.decode("utf-8")
     except UnicodeDecodeError as exc:
         warning = f"not UTF-8 (byte {exc.start}), names decoded with replacement: {work.path}"
     try:
-        facts = extract_facts(data, refine_language(work.language, data))
+        facts = extract_facts(source, refine_language(work.language, source))
     except Exception as exc:  # a grammar crash must not stop the build
         return Parsed(work.path, digest, None, "failed", f"cannot parse {work.path}: {exc}")
     if facts.error_count and not warning:

@@ -26,6 +26,19 @@ def test_files_that_are_not_utf8_are_indexed_with_a_warning(make_repo: RepoFacto
     assert graph is not None and graph.symbol("ok")
 
 
+def test_a_python_coding_cookie_decodes_names_as_python_does(make_repo: RepoFactory):
+    root = make_repo(GOOD)
+    (root / "lat.py").write_bytes(b"# -*- coding: latin-1 -*-\ndef caf\xe9():\n    return 1\n")
+    (root / "lying.py").write_bytes(b"# coding: ascii\ndef na\xefve():\n    return 1\n")
+    summary = build_graph(root, workers=1)
+    graph = load_graph(root)
+    assert graph is not None
+    assert [row["id"] for row in graph.symbol("café")] == ["lat.py::café"]
+    assert not any("lat.py" in w for w in summary.warnings)
+    # A cookie the bytes do not match falls back to UTF-8 with replacement, as before.
+    assert any("not UTF-8" in w and "lying.py" in w for w in summary.warnings)
+
+
 def test_syntax_errors_are_reported_and_what_parses_is_kept(make_repo: RepoFactory):
     root = make_repo(GOOD)
     (root / "broken.py").write_text("def ok():\n    pass\n\ndef broken(:\n    pass\n")
