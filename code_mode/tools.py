@@ -28,7 +28,10 @@ from lynkr.tokens import count_tokens
 
 
 def _result(text: str, raw_tokens: int, **details: Any) -> CallToolResult:
-    structured = {"raw_tokens": raw_tokens, "sent_tokens": count_tokens(text), **details}
+    # The text goes in the structured content too, as for lynkr's own tools: some clients
+    # (Claude Code 2.1) show the model only the structured part.
+    structured = {"result": text, "raw_tokens": raw_tokens, "sent_tokens": count_tokens(text),
+                  **details}
     return CallToolResult(content=[TextContent(type="text", text=text)],
                           structured_content=structured)
 

@@ -172,6 +172,7 @@ async def test_a_big_result_without_select_is_cut_with_a_note_on_paging(
                                                "arguments": {"count": 20000},
                                                "select": "[5000:5002].n"})
     text = text_of(big)
+    assert big.structured_content["result"] == text
     assert big.structured_content["sent_tokens"] <= MAX_RESULT_TOKENS + 100
     assert big.structured_content["raw_tokens"] > 20 * MAX_RESULT_TOKENS
     assert "has 20000 items" in text and "use select" in text
