@@ -129,7 +129,9 @@ class Pipeline:
             return (Outcome(record, events=areplay(answer)) if request.stream
                     else Outcome(record, response=answer))
         cache = self.parts.cache if use_cache else None
-        if cache is not None:
+        if cache is None:  # x-lynkr-cache says "miss" only when the cache was asked
+            record.cache = "off" if self.parts.cache is None else "bypass"
+        else:
             hit = await self._lookup(cache, request)
             if hit is not None:
                 return self._cache_hit(request, hit.response, hit.similarity, hit.kind, record)

@@ -131,7 +131,7 @@ class Metrics:
             self.cost_saved.labels(tier).inc(saved_usd)
         if record.cache == "hit":
             self.cache.labels("hit").inc()
-        elif cache_enabled and record.status < 400:
+        elif cache_enabled and record.cache == "miss" and record.status < 400:
             self.cache.labels("miss").inc()
 
     def exposition(self) -> bytes:

@@ -69,7 +69,7 @@ class LiveStats:
             self.cost_saved_by_tier[tier] = self.cost_saved_by_tier.get(tier, 0.0) + usd
         if record.cache == "hit":
             self.cache_hits += 1
-        elif cache_enabled and not failed:
+        elif cache_enabled and record.cache == "miss" and not failed:
             self.cache_misses += 1
         if not failed:
             self._latencies.append(seconds)

@@ -108,4 +108,5 @@ def test_analyze_refuses_a_format_it_does_not_speak(tiered_proxy: str) -> None:
 def test_without_tiers_no_scoring_happens_and_no_tier_header(proxy: str) -> None:
     response = send(proxy, "hi")
     assert "x-lynkr-tier" not in response.headers
+    assert response.headers["x-lynkr-cache"] == "off"  # not "miss": no cache was asked
     assert httpx.get(f"{proxy}/routing/stats").json()["decisions"] == 0
