@@ -59,3 +59,16 @@ def openai_tool_choice(value: Any, parallel: Any, named: Callable[[dict[str, Any
             "auto", disable_parallel=disable)
     raise InvalidRequest('tool_choice: must be "auto", "none", "required" or an object naming '
                          "a tool", param="tool_choice")
+
+
+# OpenAI reasoning effort -> an Anthropic-style thinking budget (1024 is Anthropic's floor).
+_EFFORT_BUDGET = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576, "xhigh": 32768}
+
+
+def thinking_for_effort(effort: Any) -> dict[str, Any] | None:
+    """The thinking an OpenAI ``reasoning_effort`` / ``reasoning.effort`` asks for; None for
+    none asked (or a value no API knows, left to the upstream that might)."""
+    if effort == "none":
+        return {"type": "disabled"}
+    budget = _EFFORT_BUDGET.get(effort) if isinstance(effort, str) else None
+    return {"type": "enabled", "budget_tokens": budget} if budget else None

@@ -18,7 +18,13 @@ from typing import Any
 
 from lynkr.errors import InvalidRequest, UpstreamError
 from lynkr.model import Request, Response, ThinkingBlock, Tool, ToolChoice, Usage
-from lynkr.wire.fields import messages_of, model_of, openai_tool_choice, optional
+from lynkr.wire.fields import (
+    messages_of,
+    model_of,
+    openai_tool_choice,
+    optional,
+    thinking_for_effort,
+)
 from lynkr.wire.openai_chat_messages import (
     parse_assistant_message,
     parse_messages,
@@ -59,6 +65,10 @@ def parse_request(body: Any) -> Request:
     stream = body.get("stream", False)
     if not isinstance(stream, bool) and stream is not None:
         raise InvalidRequest("stream: must be a boolean", param="stream")
+    choices = optional(body, "n", int, "an integer")
+    if choices is not None and choices != 1:
+        # The upstream would generate (and bill) every choice; only one comes back.
+        raise InvalidRequest("n: only 1 choice per request is supported", param="n")
     user = body.get("user")
     return Request(
         model=model,
@@ -72,6 +82,8 @@ def parse_request(body: Any) -> Request:
         top_p=optional(body, "top_p", (int, float), "a number"),
         stop=_parse_stop(body.get("stop")),
         stream=bool(stream),
+        # Kept in extra too, so an OpenAI upstream gets it as sent.
+        thinking=thinking_for_effort(body.get("reasoning_effort")),
         metadata={"user_id": user} if isinstance(user, str) and user else {},
         extra={k: v for k, v in body.items() if k not in _MODELLED},
         client_format="openai_chat",

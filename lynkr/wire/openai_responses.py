@@ -45,7 +45,7 @@ from lynkr.model import (
     ToolUseBlock,
 )
 from lynkr.streams import parse_tool_arguments
-from lynkr.wire.fields import openai_tool_choice
+from lynkr.wire.fields import openai_tool_choice, thinking_for_effort
 
 # One import path per wire format: rendering and streaming live in their own modules.
 from lynkr.wire.openai_responses_render import render_response as render_response
@@ -58,8 +58,6 @@ _MODELED = {
     "model", "input", "instructions", "tools", "tool_choice", "max_output_tokens",
     "temperature", "top_p", "stream", "metadata",
 }
-# Responses reasoning effort -> an Anthropic-style thinking budget (1024 is Anthropic's floor).
-_EFFORT_BUDGET = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576, "xhigh": 32768}
 _CUSTOM_TOOL_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"input": {"type": "string", "description": "The raw input of the tool."}},
@@ -269,11 +267,7 @@ def _responses_choice_name(choice: dict[str, Any]) -> str | None:
 def _thinking(reasoning: Any) -> dict[str, Any] | None:
     if not isinstance(reasoning, dict):
         return None
-    effort = reasoning.get("effort")
-    if effort == "none":
-        return {"type": "disabled"}
-    budget = _EFFORT_BUDGET.get(effort or "medium")
-    return {"type": "enabled", "budget_tokens": budget} if budget else None
+    return thinking_for_effort(reasoning.get("effort") or "medium")
 
 
 def _number(body: dict[str, Any], key: str, *, integer: bool = False) -> float | int | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from lynkr.errors import InvalidRequest
 from lynkr.wire import anthropic, bedrock, gemini, ollama, openai_chat, openai_responses
 
 APPLY_PATCH = {"type": "custom", "name": "apply_patch", "description": "Edit files.",
@@ -162,3 +163,23 @@ def test_a_plain_request_asks_for_no_structured_output() -> None:
     assert "format" not in ollama.build_request(request, "m", stream=False, keep_alive=None)
     assert "system" not in anthropic.build_request(request, "m", stream=False,
                                                    passthrough_extra=False)
+
+
+# --- chat request fields --------------------------------------------------------------------
+
+
+def test_a_chat_reasoning_effort_becomes_a_thinking_budget_elsewhere() -> None:
+    request = openai_chat.parse_request({"model": "m", "reasoning_effort": "high",
+                                         "messages": [{"role": "user", "content": "why?"}]})
+    body = anthropic.build_request(request, "m", stream=False, passthrough_extra=False)
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 24576}
+    same_format = openai_chat.build_request(request, "m", stream=False, passthrough_extra=True)
+    assert same_format["reasoning_effort"] == "high"
+
+
+def test_more_than_one_choice_is_refused_rather_than_billed_and_dropped() -> None:
+    with pytest.raises(InvalidRequest, match="n: only 1"):
+        openai_chat.parse_request({"model": "m", "n": 2,
+                                   "messages": [{"role": "user", "content": "hi"}]})
+    openai_chat.parse_request({"model": "m", "n": 1,
+                               "messages": [{"role": "user", "content": "hi"}]})
