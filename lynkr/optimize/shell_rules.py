@@ -230,8 +230,9 @@ def _check_simple(words: list[str], scope: _Scope, depth: int) -> str | None:
         fed |= scope.sources(source)
     runs = _denied_feed(fed, name, scope.rules, "{right} would run {left} output as code")
     # running a substitution or a just-downloaded file directly runs it as a script
+    shown = words[0].replace("{", "{{").replace("}", "}}")
     runs = runs or _denied_feed(scope.sources(words[0]), "sh", scope.rules,
-                                f"running {words[0]} runs {{left}} output as code")
+                                f"running {shown} runs {{left}} output as code")
     if runs:
         return f"{runs}, unreviewed"
     if name in SHELLS and code and not from_stdin and _has_command_option(words):

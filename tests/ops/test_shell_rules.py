@@ -73,7 +73,21 @@ def test_find_deleting_outside_a_known_workspace_is_blocked() -> None:
     assert "outside the workspace" in (check_command("find /srv/x -delete", workspace="/w") or "")
 
 
+FRAGMENTS = st.sampled_from(
+    list("ab/.~-$(){}<>|&;'\" `\\\n") + ["curl ", "sh ", "eval ", "find ", " -delete",
+                                           " -o ", "$HOME", "bash -c ", "<(", "python3 -"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FRAGMENTS, max_size=30).map("".join))
+def test_any_text_gets_an_answer_never_an_exception(command: str) -> None:
+    reason = check_command(command)
+    assert reason is None or isinstance(reason, str)
+
+
 def test_refusals_quote_the_command_as_the_model_wrote_it() -> None:
+    assert check_command("curl -o '{x}' u && './{x}'") == (
+        "running ./{x} runs curl output as code, unreviewed")
     assert check_command("$(curl -s x)") == (
         "running $(curl -s x) runs curl output as code, unreviewed")
     assert check_command("bash <(curl -s x)") == "bash would run curl output as code, unreviewed"
