@@ -33,8 +33,8 @@ from lynkr.optimize.semantic_cache import CacheHit, SemanticCache
 from lynkr.optimize.tool_results import EXPAND_TOOL_NAME, compress_tool_results
 from lynkr.optimize.tool_selection import select_tools
 from lynkr.providers.base import Provider
-from lynkr.providers.output_limits import OutputCaps
 from lynkr.providers.text_tool_calls import filter_tool_call_events, filter_tool_calls
+from lynkr.providers.upstream_limits import UpstreamLimits
 from lynkr.routing.affinity import conversation_id
 from lynkr.routing.fallback import Breakers, RetryPolicy, Served, call_with_fallback, prime
 from lynkr.routing.tiers import pinned_target, requested_tier, target_chain
@@ -113,8 +113,8 @@ class Pipeline:
         self.retry = retry or RetryPolicy(max_retries=settings.max_retries,
                                           total_budget=settings.request_timeout)
         self.on_complete: list[OnComplete] = []
-        # max_tokens limits upstreams stated when they refused a request (see output_limits).
-        self.output_caps = OutputCaps()
+        # What upstream models refused (max_tokens over their limit, thinking): upstream_limits.
+        self.upstream_limits = UpstreamLimits()
         # Conversations where the model called a tool we had dropped: they keep every tool.
         self._full_toolset: OrderedDict[str, None] = OrderedDict()
 
@@ -229,23 +229,23 @@ class Pipeline:
     async def _open(self, request: Request, target: TierTarget) -> AsyncIterator[StreamEvent]:
         provider = self._provider(target)
         # prime: a refusal comes before any event, so the request can still be asked again.
-        return await self._within_output_limit(
+        return await self._within_known_limits(
             request, target, lambda r: prime(provider.stream(r, target.model)))
 
     async def _send(self, request: Request, target: TierTarget) -> Response:
         provider = self._provider(target)
-        return await self._within_output_limit(
+        return await self._within_known_limits(
             request, target, lambda r: provider.send(r, target.model))
 
-    async def _within_output_limit(self, request: Request, target: TierTarget,
+    async def _within_known_limits(self, request: Request, target: TierTarget,
                                    call: Callable[[Request], Awaitable[T]]) -> T:
-        """``call`` under the ``max_tokens`` limit known for ``target``; once more under the
-        limit a refusal states (see :mod:`lynkr.providers.output_limits`)."""
-        request = self.output_caps.apply(request, target)
+        """``call`` within what ``target`` is known to accept; once more without what a refusal
+        says it does not (see :mod:`lynkr.providers.upstream_limits`)."""
+        request = self.upstream_limits.apply(request, target)
         try:
             return await call(request)
         except UpstreamError as exc:
-            smaller = self.output_caps.learn(request, target, exc)
+            smaller = self.upstream_limits.learn(request, target, exc)
             if smaller is None:
                 raise
             return await call(smaller)

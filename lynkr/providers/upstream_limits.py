@@ -1,11 +1,13 @@
-"""Output-token limits learned from upstream refusals.
+"""What an upstream model accepts, learned from its refusals.
 
 Claude Code asks for ``max_tokens`` 32,000 or 64,000; gpt-4o stops at 16,384 and DeepSeek at
-8,192, and both refuse the whole request with a 400 that states their limit. Rather than a
-table of every model's limit (which would always be out of date), lynkr reads the limit out
-of that refusal, sends the request again under it, and remembers it for that ``provider:model``
-so later requests go under it at once. A refusal that states the context window instead
-(vLLM, llama.cpp) gives the room left after the prompt, for that request only.
+8,192, and both refuse the whole request with a 400 that states their limit. Claude Code also
+asks for thinking on every request, and Ollama refuses ``think`` with a 400 for any model that
+cannot think (qwen2.5-coder, llama3.1...). Rather than a table of every model (always out of
+date), lynkr reads the refusal, sends the request again without what was refused, and
+remembers it for that ``provider:model`` so later requests go right at once. A refusal that
+states the context window instead (vLLM, llama.cpp) gives the room left after the prompt, for
+that request only.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _MODEL_LIMIT = [
 _CONTEXT = re.compile(r"maximum context length is (\d+) tokens\. However, you requested \d+ "
                       r"tokens \((\d+) in the messages, (\d+) in the completion\)")
 _MIN_ROOM = 256  # below this, a cut-down answer is not worth sending the request again
+_NO_THINKING = re.compile(r"does not support thinking")
 
 
 def stated_limit(message: str) -> tuple[int, bool] | None:
@@ -41,23 +44,32 @@ def stated_limit(message: str) -> tuple[int, bool] | None:
     return None
 
 
-class OutputCaps:
-    """The limits learned so far, per ``provider:model``."""
+class UpstreamLimits:
+    """What was learned so far, per ``provider:model``."""
 
     def __init__(self) -> None:
         self._caps: dict[str, int] = {}
+        self._cannot_think: set[str] = set()
 
     def apply(self, request: Request, target: object) -> Request:
-        """``request`` under the limit already learned for ``target``, if it asks for more."""
-        cap = self._caps.get(str(target))
+        """``request`` within what ``target`` is known to accept."""
+        key = str(target)
+        if key in self._cannot_think and _thinks(request):
+            request = dataclasses.replace(request, thinking=None)
+        cap = self._caps.get(key)
         if cap is None or request.max_tokens is None or request.max_tokens <= cap:
             return request
         return dataclasses.replace(request, max_tokens=cap)
 
     def learn(self, request: Request, target: object, error: UpstreamError) -> Request | None:
         """The request to send again after ``error``, or None when the error is not a refusal
-        of ``max_tokens`` that a smaller value would satisfy."""
-        if error.status != 400 or request.max_tokens is None:
+        of something the request can do without."""
+        if error.status != 400:
+            return None
+        if _thinks(request) and _NO_THINKING.search(error.message):
+            self._cannot_think.add(str(target))
+            return dataclasses.replace(request, thinking=None)
+        if request.max_tokens is None:
             return None
         stated = stated_limit(error.message)
         if stated is None:
@@ -68,3 +80,7 @@ class OutputCaps:
         if per_model:
             self._caps[str(target)] = limit
         return dataclasses.replace(request, max_tokens=limit)
+
+
+def _thinks(request: Request) -> bool:
+    return request.thinking is not None and request.thinking.get("type") != "disabled"

@@ -1,5 +1,6 @@
-"""An upstream that refuses Claude Code's max_tokens 64,000 states its own limit; lynkr asks
-again under it and remembers it, so the agent never sees the refusal."""
+"""An upstream that refuses part of a request says so: Claude Code's max_tokens 64,000 over a
+model's limit, or thinking to an Ollama model that cannot think. lynkr asks again without it
+and remembers, so the agent never sees the refusal."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from lynkr.config import TierTarget
 from lynkr.errors import UpstreamError
 from lynkr.model import Message, Request, TextBlock
-from lynkr.providers.output_limits import OutputCaps, stated_limit
+from lynkr.providers.upstream_limits import UpstreamLimits, stated_limit
 from tests.fakes.upstream import Fail, FakeUpstream, Reply
 
 OPENAI_REFUSAL = ("max_tokens is too large: 64000. This model supports at most 16384 completion "
@@ -32,8 +33,9 @@ def test_each_familys_wording_of_the_limit_is_read(message: str, expected: objec
     assert stated_limit(f"openai returned 400: {message}") == expected
 
 
-def request(max_tokens: int | None = 64000) -> Request:
-    return Request("claude", [Message("user", [TextBlock("hi")])], max_tokens=max_tokens)
+def request(max_tokens: int | None = 64000, thinking: dict | None = None) -> Request:
+    return Request("claude", [Message("user", [TextBlock("hi")])], max_tokens=max_tokens,
+                   thinking=thinking)
 
 
 def refusal(message: str = OPENAI_REFUSAL, status: int = 400) -> UpstreamError:
@@ -41,7 +43,7 @@ def refusal(message: str = OPENAI_REFUSAL, status: int = 400) -> UpstreamError:
 
 
 def test_a_model_limit_is_remembered_for_that_target_only() -> None:
-    caps = OutputCaps()
+    caps = UpstreamLimits()
     again = caps.learn(request(), TARGET, refusal())
     assert again is not None and again.max_tokens == 16384
     assert caps.apply(request(), TARGET).max_tokens == 16384
@@ -50,7 +52,7 @@ def test_a_model_limit_is_remembered_for_that_target_only() -> None:
 
 
 def test_a_context_window_refusal_is_retried_but_not_remembered() -> None:
-    caps = OutputCaps()
+    caps = UpstreamLimits()
     window = ("This model's maximum context length is 32768 tokens. However, you requested "
               "66000 tokens (2000 in the messages, 64000 in the completion).")
     assert caps.learn(request(), TARGET, refusal(window)).max_tokens == 30768  # type: ignore[union-attr]
@@ -60,7 +62,7 @@ def test_a_context_window_refusal_is_retried_but_not_remembered() -> None:
 @pytest.mark.parametrize("error", [refusal("invalid api key"), refusal(status=500),
                                    refusal("supports at most 100 completion tokens")])
 def test_other_errors_and_useless_limits_are_not_retried(error: UpstreamError) -> None:
-    assert OutputCaps().learn(request(), TARGET, error) is None
+    assert UpstreamLimits().learn(request(), TARGET, error) is None
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -84,3 +86,30 @@ def test_claude_codes_max_tokens_through_an_openai_upstream(stream: bool, upstre
                 answers.append(sdk.messages.create(**kwargs).content[0].text)  # type: ignore[arg-type]
     assert answers == ["first", "second"]
     assert [r.body["max_tokens"] for r in upstream.received] == [20000, 16384, 16384]
+
+
+THINKING = {"type": "enabled", "budget_tokens": 4000}
+OLLAMA_REFUSAL = '"qwen2.5-coder:7b" does not support thinking'
+
+
+def test_a_model_that_cannot_think_is_asked_again_without_thinking_and_remembered() -> None:
+    limits, target = UpstreamLimits(), TierTarget("ollama", "qwen2.5-coder:7b")
+    again = limits.learn(request(thinking=THINKING), target, refusal(OLLAMA_REFUSAL))
+    assert again is not None and again.thinking is None
+    assert limits.apply(request(thinking=THINKING), target).thinking is None
+    assert limits.apply(request(thinking=THINKING), TierTarget("ollama", "qwen3:8b")).thinking \
+        == THINKING
+
+
+def test_claude_codes_thinking_through_ollama_to_a_model_that_cannot_think(
+        upstream: FakeUpstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    upstream.queue(Fail(400, OLLAMA_REFUSAL), Reply(text="first"), Reply(text="second"))
+    env = dict(MODEL_PROVIDER="ollama", OLLAMA_ENDPOINT=upstream.url,
+               OLLAMA_MODEL="qwen2.5-coder:7b")
+    with proxy_factory(**env) as url:
+        sdk = anthropic.Anthropic(base_url=url, api_key="unused", max_retries=0)
+        answers = [sdk.messages.create(
+            model="claude-sonnet-4-6", max_tokens=1000, thinking=THINKING,  # type: ignore[arg-type]
+            messages=[{"role": "user", "content": "hi"}]).content[0].text for _ in range(2)]
+    assert answers == ["first", "second"]
+    assert [r.body.get("think") for r in upstream.received] == [True, None, None]
