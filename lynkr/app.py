@@ -98,6 +98,7 @@ def create_app(settings: Settings, env_file: Path | None = None) -> Starlette:
         Route("/health/ready", ready, methods=["GET"]),
         Route("/health/providers", providers_health, methods=["GET"]),
         Route("/v1/models", models, methods=["GET"]),
+        Route("/v1/models/{model_id:path}", model, methods=["GET"]),
         Route("/v1/messages", messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -188,6 +189,15 @@ async def models(request: HTTPRequest) -> HTTPResponse:
             for i in dict.fromkeys(ids)]
     return JSONResponse({"object": "list", "data": data, "has_more": False,
                          "first_id": data[0]["id"], "last_id": data[-1]["id"]})
+
+
+async def model(request: HTTPRequest) -> HTTPResponse:
+    """One model, as the OpenAI and Anthropic SDKs retrieve it: every id is served (an alias
+    for the configured provider, a tier, or ``provider:model``), so every id exists."""
+    model_id = request.path_params["model_id"]
+    return JSONResponse({"id": model_id, "object": "model", "created": int(time.time()),
+                         "owned_by": "lynkr", "type": "model", "display_name": model_id,
+                         "created_at": "2025-01-01T00:00:00Z"})
 
 
 async def count_tokens(request: HTTPRequest) -> HTTPResponse:

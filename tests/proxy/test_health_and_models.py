@@ -1,6 +1,8 @@
 """The proxy's metadata endpoints: what tools and people probe before sending work."""
 
+import anthropic
 import httpx
+import openai
 
 
 def test_root_reports_service_name_version_and_status(proxy: str) -> None:
@@ -40,3 +42,11 @@ def test_models_include_what_an_ollama_upstream_has_installed(upstream, proxy_fa
     with proxy_factory(MODEL_PROVIDER="ollama", OLLAMA_ENDPOINT=upstream.url) as url:
         ids = [m["id"] for m in httpx.get(f"{url}/v1/models").json()["data"]]
     assert "ollama:llama3.1:8b" in ids  # from the upstream's /api/tags, not from config
+
+
+def test_any_model_id_can_be_retrieved_with_either_sdk(proxy: str) -> None:
+    """Every id is served (an alias, a tier or provider:model), so retrieving one works."""
+    got = openai.OpenAI(base_url=f"{proxy}/v1", api_key="x").models.retrieve("ollama:qwen3:8b")
+    assert got.id == "ollama:qwen3:8b"
+    info = anthropic.Anthropic(base_url=proxy, api_key="x").models.retrieve("claude-sonnet-4-6")
+    assert info.id == "claude-sonnet-4-6"
