@@ -397,4 +397,4 @@ async def _http_exception(request: HTTPRequest, exc: Exception) -> HTTPResponse:
     message = (f"no route {request.method} {request.url.path}" if exc.status_code in (404, 405)
                else str(exc.detail))
     return JSONResponse(fmt.error(LynkrError(message, status=exc.status_code, kind=kind)),
-                        status_code=exc.status_code)
+                        status_code=exc.status_code, headers=exc.headers)  # 405: Allow

@@ -38,6 +38,12 @@ def test_unknown_route_is_a_json_error_not_html(proxy: str) -> None:
     assert response.json()["error"]["message"].startswith("no route")
 
 
+def test_a_wrong_method_is_405_in_the_callers_format_with_the_allowed_ones(proxy: str) -> None:
+    response = httpx.get(f"{proxy}/v1/messages")
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert response.json()["type"] == "error"
+
+
 def test_models_include_what_an_ollama_upstream_has_installed(upstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
     with proxy_factory(MODEL_PROVIDER="ollama", OLLAMA_ENDPOINT=upstream.url) as url:
         ids = [m["id"] for m in httpx.get(f"{url}/v1/models").json()["data"]]
