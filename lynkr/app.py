@@ -134,6 +134,8 @@ async def _build_state(settings: Settings, client: httpx.AsyncClient,
         breakers = previous.pipeline.breakers  # else start afresh under the new limits
     pipeline = Pipeline(settings, build_providers(settings, client), components,
                         breakers=breakers)
+    if previous is not None:  # what models refused does not change with the configuration
+        pipeline.upstream_limits = previous.pipeline.upstream_limits
     pipeline.on_complete.append(_store_responses_turn(responses))
     return AppState(settings, client, pipeline, responses)
 

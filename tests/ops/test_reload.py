@@ -173,3 +173,18 @@ def test_reload_applies_new_circuit_breaker_limits(env, upstream: FakeUpstream, 
         assert httpx.post(f"{url}/v1/messages", json=ASK).status_code >= 500
         breakers = httpx.get(f"{url}/health/providers").json()["breakers"]
         assert breakers["openai:gpt-fake"]["state"] == "open"
+
+
+def test_limits_learned_from_upstream_refusals_survive_a_reload(
+        env, upstream: FakeUpstream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path, ask = tmp_path / ".env", {**ASK, "max_tokens": 20000}
+    write_env(path, env)
+    refusal = ("max_tokens is too large: 20000. This model supports at most 16384 completion "
+               "tokens, whereas you provided 20000.")
+    upstream.queue(Fail(400, refusal), Reply(text="a"), Reply(text="b"))
+    with running_from_file(path) as (url, _app):
+        assert httpx.post(f"{url}/v1/messages", json=ask).status_code == 200
+        write_env(path, {**env, "LOG_LEVEL": "WARNING"})
+        assert httpx.post(f"{url}/v1/admin/reload", headers=ADMIN).status_code == 200
+        assert httpx.post(f"{url}/v1/messages", json=ask).status_code == 200
+    assert [r.body["max_tokens"] for r in upstream.received] == [20000, 16384, 16384]
