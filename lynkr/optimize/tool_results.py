@@ -46,7 +46,7 @@ from lynkr.model import (
     ToolUseBlock,
 )
 from lynkr.optimize.compressors.base import MARKER, marker
-from lynkr.optimize.expand_store import ExpandStore
+from lynkr.optimize.expand_store import ExpandStore, expand_id
 from lynkr.optimize.text_compressors import Compressed, compress_json, compress_text
 from lynkr.optimize.tool_selection import tool_capabilities
 from lynkr.tokens import count_tokens
@@ -293,12 +293,17 @@ def _compress_text(text: str, role: str, mode: str, threshold: int,
         result = _json_head(compress_json(text, factored=False) or result, threshold)
     if not result.lossless and (result.omitted is None or not store.fits(result.omitted)):
         result = compress_text(text, lossy=False)
-    if result.lossless or result.omitted is None:
-        return _Outcome(result.text, result.kind, True, before, count_tokens(result.text))
-    key = store.put(result.omitted)
-    rendered = _point_markers_at(result, key)
-    return _Outcome(rendered, result.kind, False, before, count_tokens(rendered),
-                    result.omitted, key)
+    if not result.lossless and result.omitted is not None:
+        key = expand_id(result.omitted)
+        rendered = _point_markers_at(result, key)
+        after = count_tokens(rendered)
+        if after < before:
+            store.put(result.omitted)
+            return _Outcome(rendered, result.kind, False, before, after, result.omitted, key)
+        # Dropping lines and pointing at them cost more than it saved (a short git status):
+        # the lossless form, which is never bigger, goes instead.
+        result = compress_text(text, lossy=False)
+    return _Outcome(result.text, result.kind, True, before, count_tokens(result.text))
 
 
 def _json_head(result: Compressed, threshold: int) -> Compressed:

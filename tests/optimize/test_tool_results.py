@@ -187,3 +187,15 @@ def test_full_mode_sends_json_whole_when_factoring_brings_it_under_the_threshold
     text = result_text(report.request)
     assert text.startswith("(every url below is") and unfactor(text) == rows
     assert report.expand_ids == () and report.stats["json"].lossy_blocks == 0
+
+
+def test_a_short_git_status_goes_whole_when_dropping_its_hints_would_cost_more() -> None:
+    """The omission marker is longer than the two hint lines it replaced: -9 tokens "saved"."""
+    status = ("On branch main\n\nNo commits yet\n\nUntracked files:\n"
+              '  (use "git add <file>..." to include in what will be committed)\n'
+              "\tinvoice.pdf\n\tlogo.png\n\tserver.log\n\tuntracked.txt\n\n"
+              'nothing added to commit but untracked files present (use "git add" to track)\n')
+    store = ExpandStore()
+    report = compress_tool_results(request_with(status), "full", 50, store, cache=BlockCache())
+    assert report.tokens_saved >= 0
+    assert "lynkr_expand" not in result_text(report.request)

@@ -85,3 +85,12 @@ def test_a_compressed_request_still_converts_for_each_provider_format(texts: lis
         assert json.loads(encoded) == body
         names = [t.get("name") or t["function"]["name"] for t in body["tools"]]
         assert ("lynkr_expand" in names) == (mode == "full")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(outputs, min_size=1, max_size=3), modes)
+def test_compression_never_sends_more_tokens_than_the_original(texts: list[str],
+                                                               mode: str) -> None:
+    report = run(request_of(texts), mode)
+    assert report.tokens_saved >= 0
+    assert all(kind.tokens_after <= kind.tokens_before for kind in report.stats.values())
