@@ -30,6 +30,7 @@ _CONTEXT = re.compile(r"maximum context length is (\d+) tokens\. However, you re
                       r"tokens \((\d+) in the messages, (\d+) in the completion\)")
 _MIN_ROOM = 256  # below this, a cut-down answer is not worth sending the request again
 _NO_THINKING = re.compile(r"does not support thinking")
+_MIN_BUDGET = 1024  # the Messages API's smallest thinking budget
 
 
 def stated_limit(message: str) -> tuple[int, bool] | None:
@@ -57,9 +58,14 @@ class UpstreamLimits:
         if key in self._cannot_think and _thinks(request):
             request = dataclasses.replace(request, thinking=None)
         cap = self._caps.get(key)
-        if cap is None or request.max_tokens is None or request.max_tokens <= cap:
+        if cap is None:
             return request
-        return dataclasses.replace(request, max_tokens=cap)
+        # No max_tokens of its own: the codec's default only passes a cap when it makes room
+        # for thinking (Codex's reasoning effort), so that is when the cap must be named.
+        if request.max_tokens is not None and request.max_tokens > cap \
+                or request.max_tokens is None and _thinks(request):
+            return _lowered(request, cap)
+        return request
 
     def learn(self, request: Request, target: object, error: UpstreamError) -> Request | None:
         """The request to send again after ``error``, or None when the error is not a refusal
@@ -69,18 +75,29 @@ class UpstreamLimits:
         if _thinks(request) and _NO_THINKING.search(error.message):
             self._cannot_think.add(str(target))
             return dataclasses.replace(request, thinking=None)
-        if request.max_tokens is None:
-            return None
         stated = stated_limit(error.message)
         if stated is None:
             return None
         limit, per_model = stated
-        if limit >= request.max_tokens or limit < _MIN_ROOM:
+        # max_tokens None: the codec filled one in, and the refusal says it was too much.
+        if request.max_tokens is not None and limit >= request.max_tokens or limit < _MIN_ROOM:
             return None
         if per_model:
             self._caps[str(target)] = limit
-        return dataclasses.replace(request, max_tokens=limit)
+        return _lowered(request, limit)
 
 
 def _thinks(request: Request) -> bool:
     return request.thinking is not None and request.thinking.get("type") != "disabled"
+
+
+def _lowered(request: Request, max_tokens: int) -> Request:
+    """``request`` asking for at most ``max_tokens``, its thinking budget cut to half of that
+    so the answer keeps room (the Messages API wants ``max_tokens > budget_tokens >= 1024``);
+    no thinking when that leaves under 1,024 for it."""
+    thinking = request.thinking
+    budget = thinking.get("budget_tokens") if thinking else None
+    if thinking is not None and type(budget) is int and budget >= max_tokens // 2:
+        half = max_tokens // 2
+        thinking = {**thinking, "budget_tokens": half} if half >= _MIN_BUDGET else None
+    return dataclasses.replace(request, max_tokens=max_tokens, thinking=thinking)

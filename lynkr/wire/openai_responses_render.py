@@ -121,6 +121,17 @@ def item_id(response_id: str, index: int, block: Block) -> str:
     return f"{prefix.get(block.type, 'item')}_{response_id.removeprefix('resp_')}_{index}"
 
 
+def custom_tool_input(arguments: dict[str, Any]) -> str:
+    """The text of a free-form tool call made through a function: its ``input`` string, or,
+    when the model sent the patch itself instead of ``{"input": ...}`` (Codex's description
+    says not to wrap it in JSON), that raw text (``_raw`` / a bare JSON string's ``_value``)."""
+    for key in ("input", "_raw", "_value"):
+        value = arguments.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
 def is_custom_tool(name: str, request: Request | None) -> bool:
     return bool(request) and any(t.name == name and t.raw is not None
                                  and t.raw.get("type") == "custom" for t in request.tools)
@@ -143,7 +154,7 @@ def output_item(block: Block, item_id: str, request: Request | None,
         if is_custom_tool(block.name, request):
             return {"id": item_id, "type": "custom_tool_call", "status": status,
                     "call_id": block.id, "name": block.name,
-                    "input": str(block.input.get("input", "")) if done else ""}
+                    "input": custom_tool_input(block.input) if done else ""}
         return {"id": item_id, "type": "function_call", "status": status, "call_id": block.id,
                 "name": block.name, "arguments": arguments_text(block.input) if done else ""}
     if isinstance(block, ThinkingBlock):

@@ -26,6 +26,7 @@ from lynkr.model import (
 from lynkr.streams import ResponseBuilder, parse_tool_arguments
 from lynkr.wire.openai_responses_render import (
     arguments_text,
+    custom_tool_input,
     is_custom_tool,
     item_id,
     output_item,
@@ -187,7 +188,7 @@ class StreamEncoder:
     def _tool_done(self, item: _OpenItem, block: ToolUseBlock) -> list[bytes]:
         where = self._where(item)
         if is_custom_tool(block.name, self.request):
-            value = str(block.input.get("input", ""))
+            value = custom_tool_input(block.input)
             frames = [self._frame("response.custom_tool_call_input.delta", **where,
                                   delta=value)] if value else []
             return frames + [self._frame("response.custom_tool_call_input.done", **where,

@@ -113,3 +113,25 @@ def test_claude_codes_thinking_through_ollama_to_a_model_that_cannot_think(
             messages=[{"role": "user", "content": "hi"}]).content[0].text for _ in range(2)]
     assert answers == ["first", "second"]
     assert [r.body.get("think") for r in upstream.received] == [True, None, None]
+
+
+def test_a_request_with_no_max_tokens_of_its_own_is_capped_when_refused() -> None:
+    """Codex sends no max_output_tokens; the Anthropic codec made room for its reasoning
+    budget (28,672) and the model refused it."""
+    limits, codex = UpstreamLimits(), request(None, thinking={"type": "enabled",
+                                                              "budget_tokens": 24576})
+    again = limits.learn(codex, TARGET, refusal(OPENAI_REFUSAL.replace("64000", "28672")))
+    assert again is not None and again.max_tokens == 16384
+    assert again.thinking == {"type": "enabled", "budget_tokens": 8192}
+    assert limits.apply(codex, TARGET).max_tokens == 16384
+    assert limits.apply(request(None), TARGET).max_tokens is None  # the 4,096 default fits
+
+
+def test_lowering_max_tokens_leaves_the_thinking_budget_below_it() -> None:
+    own = request(28672, thinking={"type": "enabled", "budget_tokens": 24576})
+    again = UpstreamLimits().learn(own, TARGET, refusal())
+    assert again is not None and again.max_tokens == 16384
+    assert again.thinking["budget_tokens"] < again.max_tokens  # type: ignore[index]
+    tiny = UpstreamLimits().learn(own, TARGET, refusal("max_tokens: 28672 > 1500, which is "
+                                                       "the maximum allowed"))
+    assert tiny is not None and tiny.max_tokens == 1500 and tiny.thinking is None

@@ -245,6 +245,23 @@ def test_rendered_response_validates_against_the_sdk_model() -> None:
     assert body["parallel_tool_calls"] is False and body["store"] is False
 
 
+@pytest.mark.parametrize("arguments", [
+    {"input": "*** Begin Patch\n"},
+    {"_raw": "*** Begin Patch\n"},    # the patch sent as the arguments themselves
+    {"_value": "*** Begin Patch\n"},  # ... or as a bare JSON string
+])
+def test_a_free_form_call_keeps_its_patch_however_the_model_wrapped_it(
+        arguments: dict[str, Any]) -> None:
+    request = parse_request(CODEX_REQUEST)
+    answer = Response(id="x", model="m", content=[ToolUseBlock("c1", "apply_patch", arguments)],
+                      stop_reason="tool_use")
+    body = render_response(answer, request=request, response_id=RESP_ID, created_at=1)
+    assert body["output"][0]["input"] == "*** Begin Patch\n"
+    done = [e for e in encode_all(answer, request, chunk_size=4)
+            if e["type"] == "response.custom_tool_call_input.done"]
+    assert done[0]["input"] == "*** Begin Patch\n"
+
+
 def test_max_tokens_renders_an_incomplete_response() -> None:
     cut = Response(id="x", model="m", content=[TextBlock("half")], stop_reason="max_tokens")
     body = render_response(cut, request=None, response_id=RESP_ID, created_at=1)
