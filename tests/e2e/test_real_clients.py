@@ -63,16 +63,22 @@ def test_claude_code_reads_a_file_through_lynkr(upstream: FakeUpstream, proxy: s
     assert tool_turn and "carried this line end to end" in tool_turn[-1]["content"]
 
 
+def write_codex_config(home: Path, proxy: str) -> None:
+    """The README's Codex config. A model name Codex knows (gpt-5.5) makes it offer its
+    apply_patch tool; lynkr serves the name like any other alias."""
+    (home / ".codex").mkdir()
+    (home / ".codex" / "config.toml").write_text(
+        'model = "gpt-5.5"\nmodel_provider = "lynkr"\n\n[model_providers.lynkr]\n'
+        f'name = "lynkr"\nbase_url = "{proxy}/v1"\nwire_api = "responses"\n'
+        'env_key = "LYNKR_KEY"\n')
+
+
 def test_codex_runs_a_command_through_lynkr(upstream: FakeUpstream, proxy: str,
                                             workspace: Path, tmp_path: Path) -> None:
     codex = find_cli("codex")
     if codex is None:
         pytest.skip("Codex CLI not installed")
-    (tmp_path / ".codex").mkdir()
-    (tmp_path / ".codex" / "config.toml").write_text(
-        'model = "lynkr/auto"\nmodel_provider = "lynkr"\n\n[model_providers.lynkr]\n'
-        f'name = "lynkr"\nbase_url = "{proxy}/v1"\nwire_api = "responses"\n'
-        'env_key = "LYNKR_KEY"\n')
+    write_codex_config(tmp_path, proxy)
     upstream.queue(Reply(text="", tool_calls=[ToolCall("exec_command", {"cmd": "cat NOTES.md"},
                                                        id="call_1")]),
                    Reply(text="NOTES.md says lynkr carried the line."))
@@ -81,6 +87,28 @@ def test_codex_runs_a_command_through_lynkr(upstream: FakeUpstream, proxy: str,
     assert "NOTES.md says lynkr carried the line." in out, out
     tool_turn = [m for m in upstream.last.body["messages"] if m["role"] == "tool"]
     assert tool_turn and "carried this line end to end" in tool_turn[-1]["content"]
+
+
+def test_codex_applies_a_patch_the_model_sends_through_a_chat_upstream(
+        upstream: FakeUpstream, proxy: str, workspace: Path, tmp_path: Path) -> None:
+    """Codex's apply_patch is a free-form tool; a chat-completions upstream gets it as a
+    function taking one input string, and the call goes back to Codex as its own kind."""
+    codex = find_cli("codex")
+    if codex is None:
+        pytest.skip("Codex CLI not installed")
+    write_codex_config(tmp_path, proxy)
+    patch = "*** Begin Patch\n*** Add File: hello.txt\n+hello from lynkr\n*** End Patch\n"
+    upstream.queue(Reply(text="", tool_calls=[ToolCall("apply_patch", {"input": patch},
+                                                       id="call_p")]),
+                   Reply(text="Added hello.txt."))
+    out = run([codex, "exec", "--skip-git-repo-check",
+               "--dangerously-bypass-approvals-and-sandbox", "Add hello.txt"], workspace,
+              {"HOME": str(tmp_path), "LYNKR_KEY": "unused"})
+    assert "Added hello.txt." in out, out
+    assert (workspace / "hello.txt").read_text() == "hello from lynkr\n"
+    offered = {t["function"]["name"]: t["function"]["parameters"]
+               for t in upstream.received[0].body["tools"]}
+    assert offered["apply_patch"]["required"] == ["input"]
 
 
 def test_claude_code_uses_lynkr_mcp_tools_and_the_model_sees_their_output(
