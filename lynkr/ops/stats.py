@@ -61,7 +61,7 @@ class LiveStats:
         self.errors += failed
         self.tokens_in += record.tokens_in or 0
         self.tokens_out += record.tokens_out or 0
-        self.saved_by.update({k: v for k, v in record.saved_by.items() if v > 0})
+        self.saved_by.update({k: v for k, v in record.saved_by.items() if v})
         tier = record.tier or ("cache" if record.cache == "hit" else "default")
         self.by_tier[tier] += 1
         usd = cost_saved(record, self.pricing)

@@ -146,3 +146,15 @@ def test_pricing_file_prices_come_first_and_a_bad_file_is_a_config_error(tmp_pat
     bad.write_text('{"gpt-4o": "cheap"}')
     with pytest.raises(ConfigError, match="PRICING_FILE"):
         load_pricing(str(bad))
+
+
+def test_live_stats_totals_agree_with_their_series_when_an_optimizer_cost_tokens() -> None:
+    stats = LiveStats(clock=lambda: 1000.0)
+    stats.observe("/v1/messages", RequestRecord("anthropic", saved_by={"tool_results": 50}),
+                  0.01, cache_enabled=False)
+    stats.observe("/v1/messages", RequestRecord("anthropic", saved_by={"tool_results": -9,
+                                                                       "toon": 4}),
+                  0.01, cache_enabled=False)
+    snapshot = stats.snapshot()
+    points = snapshot["series"]["points"]
+    assert snapshot["tokens"]["saved"] == sum(p["tokens_saved"] for p in points) == 45
