@@ -73,13 +73,13 @@ def request_tokens(request: object) -> int:
                 total += count_tokens(block.name) + count_tokens(orjson.dumps(block.input).decode())
             elif isinstance(block, ToolResultBlock):
                 total += count_tokens(block.text)
-                total += sum(IMAGE_TOKENS if isinstance(part, ImageBlock)
+                total += sum(image_tokens(part.data) if isinstance(part, ImageBlock)
                              else native_tokens(part.raw) if isinstance(part, NativeBlock) else 0
                              for part in block.content)
             elif isinstance(block, ThinkingBlock):
                 total += count_tokens(block.thinking)
             elif isinstance(block, ImageBlock):
-                total += IMAGE_TOKENS
+                total += image_tokens(block.data)
             elif isinstance(block, NativeBlock):
                 total += native_tokens(block.raw)
     for tool in request.tools:
@@ -104,3 +104,20 @@ def native_tokens(raw: dict) -> int:
         pages = len(_PDF_PAGE.findall(data)) or max(1, len(data) // 100_000)
         return pages * PDF_PAGE_TOKENS
     return count_tokens(orjson.dumps(raw).decode())
+
+
+def image_tokens(data: str | None) -> int:
+    """Anthropic's width x height / 750 for a PNG or GIF whose size its header gives (a
+    16x16 icon is 1 token, not 1,600); :data:`IMAGE_TOKENS` for anything else (a URL, JPEG,
+    WebP), the cost of a full-size image."""
+    try:
+        head = base64.b64decode((data or "")[:44] + "=" * (-len((data or "")[:44]) % 4))
+    except (binascii.Error, ValueError):
+        return IMAGE_TOKENS
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and len(head) >= 24:
+        width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    elif head[:6] in (b"GIF87a", b"GIF89a") and len(head) >= 10:
+        width, height = int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+    else:
+        return IMAGE_TOKENS
+    return max(1, min(IMAGE_TOKENS, -(-width * height // 750)))

@@ -5,6 +5,8 @@ without a word. Claude Code's Read tool returns a PDF as a document inside a too
 from __future__ import annotations
 
 import base64
+import struct
+import zlib
 from typing import Any
 
 import anthropic
@@ -12,7 +14,7 @@ import pytest
 
 from lynkr.model import NativeBlock, TextBlock, ToolResultBlock
 from lynkr.optimize.cache_keys import context_hash
-from lynkr.tokens import IMAGE_TOKENS, PDF_PAGE_TOKENS, request_tokens
+from lynkr.tokens import IMAGE_TOKENS, PDF_PAGE_TOKENS, image_tokens, request_tokens
 from lynkr.wire import anthropic as codec
 from lynkr.wire import openai_chat
 from tests.fakes.upstream import FakeUpstream, Reply
@@ -89,3 +91,18 @@ def test_through_the_proxy_with_the_official_sdk(family: str, upstream: FakeUpst
         assert PDF["source"]["data"] in sent
     else:
         assert "spec.pdf" in sent and "left out" in sent
+
+
+def png(width: int, height: int) -> str:
+    """The base64 of a PNG's signature and header chunk: all an estimate reads."""
+    header = struct.pack(">II", width, height) + b"\x08\x02\x00\x00\x00"
+    return base64.b64encode(b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header
+                            + zlib.crc32(b"IHDR" + header).to_bytes(4, "big")).decode()
+
+
+@pytest.mark.parametrize(("width", "height", "tokens"), [
+    (16, 16, 1), (1000, 1000, 1334), (4000, 3000, IMAGE_TOKENS)])
+def test_an_image_costs_what_its_size_does_up_to_a_full_size_one(width: int, height: int,
+                                                                 tokens: int) -> None:
+    assert image_tokens(png(width, height)) == tokens
+    assert image_tokens(None) == IMAGE_TOKENS  # a URL: the size is not known
