@@ -102,7 +102,7 @@ def _outline_and_head(rel: str, text: str, lines: list[str]) -> CallToolResult:
         if len(rows) > MAX_OUTLINE_ROWS:
             parts.append(f"{len(rows) - MAX_OUTLINE_ROWS} more symbols not shown (the last "
                          f"shown ends at line {rows[MAX_OUTLINE_ROWS - 1]['lines'].split('-')[1]}"
-                         f"); use outline with path={rel!r} to list them")
+                         f"); use outline with path={rel!r}, offset={MAX_OUTLINE_ROWS}")
     else:
         parts.append("(no outline: language not recognised)")
     parts.append(f"--- lines 1-{HEAD_LINES}")

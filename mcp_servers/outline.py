@@ -68,6 +68,6 @@ def outline_path(ws: Workspace, path: str = ".", limit: int = 400,
             files.append({"file": rel, "symbols": rows})
     text = encode({"files": files}) if files else f"no symbols found under {path!r}"
     if total > offset + shown:
-        text += (f"\n{total - offset - shown} more symbols not shown; outline a narrower "
-                 "path or raise limit")
+        text += (f"\n{total - offset - shown} more symbols not shown; call again with "
+                 f"offset={offset + shown}, or outline a narrower path")
     return tool_result(text, raw_text="\n".join(raw_parts), symbols=total, shown=shown)

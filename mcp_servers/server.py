@@ -80,9 +80,9 @@ def register_code_tools(server: MCPServer, ws: Workspace, *,
         return files.find_files(ws, pattern, path, limit, offset)
 
     @server.tool(name="outline")
-    def outline_tool(path: PathArg = ".", limit: int = 400) -> CallToolResult:
+    def outline_tool(path: PathArg = ".", limit: int = 400, offset: int = 0) -> CallToolResult:
         """Symbols (kind, name, line range) of a file or every file in a folder."""
-        return outline.outline_path(ws, path, limit)
+        return outline.outline_path(ws, path, limit, offset)
 
     @server.tool()
     async def run_tests(

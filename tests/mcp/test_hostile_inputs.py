@@ -97,10 +97,14 @@ async def test_read_of_a_file_with_thousands_of_symbols_caps_its_outline(
                                                for i in range(1000)))
     async with Client(stdio_params(tmp_path)) as client:
         result = await client.call_tool("read", {"path": "funcs.py"})
+        rest = await client.call_tool("outline", {"path": "funcs.py", "offset": 400})
     text = text_of(result)
     assert "f399," in text and "f400," not in text
-    assert "600 more symbols not shown (the last shown ends at line 1199); use outline" in text
+    assert ("600 more symbols not shown (the last shown ends at line 1199); use outline with "
+            "path='funcs.py', offset=400") in text
     assert result.structured_content["sent_tokens"] < result.structured_content["raw_tokens"] / 2
+    assert "f400," in text_of(rest) and "f399," not in text_of(rest)
+    assert "200 more symbols not shown; call again with offset=800" in text_of(rest)
 
 
 async def test_failing_test_flooding_stdout_is_cut_to_head_and_tail(tmp_path: Path) -> None:
