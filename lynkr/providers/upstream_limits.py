@@ -17,6 +17,7 @@ import re
 
 from lynkr.errors import UpstreamError
 from lynkr.model import Request
+from lynkr.wire.anthropic import MIN_THINKING_BUDGET
 
 # How each family words it (OpenAI, DeepSeek, Anthropic, Groq and other OpenAI-likes).
 _MODEL_LIMIT = [
@@ -30,7 +31,6 @@ _CONTEXT = re.compile(r"maximum context length is (\d+) tokens\. However, you re
                       r"tokens \((\d+) in the messages, (\d+) in the completion\)")
 _MIN_ROOM = 256  # below this, a cut-down answer is not worth sending the request again
 _NO_THINKING = re.compile(r"does not support thinking")
-_MIN_BUDGET = 1024  # the Messages API's smallest thinking budget
 
 
 def stated_limit(message: str) -> tuple[int, bool] | None:
@@ -99,5 +99,5 @@ def _lowered(request: Request, max_tokens: int) -> Request:
     budget = thinking.get("budget_tokens") if thinking else None
     if thinking is not None and type(budget) is int and budget >= max_tokens // 2:
         half = max_tokens // 2
-        thinking = {**thinking, "budget_tokens": half} if half >= _MIN_BUDGET else None
+        thinking = {**thinking, "budget_tokens": half} if half >= MIN_THINKING_BUDGET else None
     return dataclasses.replace(request, max_tokens=max_tokens, thinking=thinking)

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_TOKENS = 4096
-_MIN_THINKING_BUDGET = 1024
+MIN_THINKING_BUDGET = 1024  # the Messages API's smallest budget_tokens
 # The smallest output limit among the Claude models that think (Opus 4 and 4.1): a default
 # max_tokens that makes room for thinking must not pass it.
 _THINKING_OUTPUT_CAP = 32_000
@@ -296,7 +296,7 @@ def output_limits(request: Request) -> tuple[int, dict[str, Any] | None]:
         return request.max_tokens, thinking
     fitted = request.max_tokens - 1
     return request.max_tokens, ({**thinking, "budget_tokens": fitted}
-                                if fitted >= _MIN_THINKING_BUDGET else None)
+                                if fitted >= MIN_THINKING_BUDGET else None)
 
 
 def render_block(block: Block) -> dict[str, Any]:
