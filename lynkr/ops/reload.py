@@ -19,6 +19,7 @@ from lynkr.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("lynkr.reload")
 WATCH_SECONDS = 1.0
+SETTLE_SECONDS = 0.2
 
 Rebuild = Callable[[Settings], Awaitable[None]]
 
@@ -71,6 +72,11 @@ class Reloader:
             await asyncio.sleep(interval)
             current = _signature(self.env_file)
             if current == seen or current is None:
+                continue
+            # An editor that truncates then writes can be caught between the two, and an
+            # empty .env is valid (all defaults): reload only once the file has settled.
+            await asyncio.sleep(SETTLE_SECONDS)
+            if _signature(self.env_file) != current:
                 continue
             seen = current
             try:

@@ -29,7 +29,11 @@ def running(env: dict[str, str]) -> Iterator[tuple[str, Starlette]]:
 
 
 def write_env(path: Path, env: dict[str, str]) -> None:
-    path.write_text("".join(f"{k}={v}\n" for k, v in env.items()), encoding="utf-8")
+    """Replace the file at once, as editors save: the file watcher never sees it half written
+    (a truncated .env is valid, all defaults, and dropped the admin token mid-test)."""
+    partial = path.with_suffix(".partial")
+    partial.write_text("".join(f"{k}={v}\n" for k, v in env.items()), encoding="utf-8")
+    partial.replace(path)
 
 
 @contextlib.contextmanager
