@@ -30,7 +30,8 @@ def check_files(settings: Settings) -> None:
     load_pricing(settings.ops.pricing_file)
 
 
-def startup_warnings(settings: Settings) -> list[str]:
+def _routed_to(settings: Settings) -> list[tuple[str, str]]:
+    """(the setting, the provider it names) for every place a request can be sent."""
     targets: list[tuple[str, str]] = [(f"MODEL_PROVIDER={settings.model_provider}",
                                        settings.model_provider)]
     targets += [(f"TIER_{tier}={settings.tiers[tier]}", settings.tiers[tier].provider)
@@ -38,6 +39,16 @@ def startup_warnings(settings: Settings) -> list[str]:
     if settings.fallback_enabled and settings.fallback_provider:
         targets.append((f"FALLBACK_PROVIDER={settings.fallback_provider}",
                         settings.fallback_provider.split(":", 1)[0]))
+    return targets
+
+
+def providers_in_use(settings: Settings) -> list[str]:
+    """The providers requests can reach, default first: what readiness reports."""
+    return list(dict.fromkeys(provider for _, provider in _routed_to(settings)))
+
+
+def startup_warnings(settings: Settings) -> list[str]:
+    targets = _routed_to(settings)
     warnings = [_misspelt_provider(tier, settings) for tier in TIERS if tier in settings.tiers]
     warnings = [w for w in warnings if w]
     for label, provider in targets:

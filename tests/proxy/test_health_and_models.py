@@ -21,6 +21,20 @@ def test_liveness_and_readiness_probes(proxy: str) -> None:
     ready = httpx.get(f"{proxy}/health/ready").json()
     assert ready["status"] == "ready"
     assert ready["provider"] == "openai"
+    assert ready["providers"] == ["openai"]
+    assert ready["warnings"] == []
+
+
+def test_readiness_lists_the_providers_requests_can_reach_and_what_would_fail_there(
+        upstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    with proxy_factory(MODEL_PROVIDER="openai", OPENAI_API_KEY="sk-test",
+                       OPENAI_ENDPOINT=f"{upstream.url}/v1", TIER_SIMPLE="ollama:qwen3",
+                       TIER_COMPLEX="anthropic:claude-sonnet-4-5", FALLBACK_ENABLED="true",
+                       FALLBACK_PROVIDER="openai") as url:
+        ready = httpx.get(f"{url}/health/ready").json()
+    assert ready["providers"] == ["openai", "ollama", "anthropic"]
+    assert ready["warnings"] == ["TIER_COMPLEX=anthropic:claude-sonnet-4-5: anthropic: no API "
+                                 "key (set ANTHROPIC_API_KEY); requests routed there will fail"]
 
 
 def test_models_lists_tier_aliases_in_both_sdk_shapes(proxy: str) -> None:
