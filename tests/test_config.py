@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lynkr.config import ConfigError, parse_env_file, settings_from_env
+from lynkr.config import ConfigError, settings_from_env
+from lynkr.dotenv import parse_env_file
 
 
 @pytest.mark.parametrize(("variable", "value"), [
