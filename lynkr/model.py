@@ -13,6 +13,7 @@ reason and usage. Every provider adapter yields these; every wire renderer consu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -45,13 +46,16 @@ class NativeBlock:
     """A client block lynkr does not model (a PDF document, a search result, a server tool's
     call or its result), kept exactly as sent.
 
-    It goes as-is to an upstream speaking the client's own wire format; any other upstream
-    gets :meth:`note` in its place, so the model knows something was there instead of
-    answering as if it were not.
+    It goes as-is to an upstream speaking the wire format ``raw`` is written in (``format``;
+    None means the client's own); any other upstream gets :meth:`note` in its place, so the
+    model knows something was there instead of answering as if it were not. An OpenAI
+    client's PDF is kept as an Anthropic ``document`` (``format="anthropic"``): the one
+    upstream family we speak that reads it.
     """
 
     raw: dict[str, Any]
     type: Literal["native"] = "native"
+    format: str | None = None
 
     def note(self) -> str:
         kind = str(self.raw.get("type") or "block")
@@ -123,6 +127,8 @@ class Tool:
     input_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     # Provider-native tools (Anthropic server tools such as web_search) keep their raw form.
     raw: dict[str, Any] | None = None
+    # The client's ``strict`` (schema-constrained arguments), as sent; None when not given.
+    strict: bool | None = None
 
 
 @dataclass(slots=True)
@@ -162,10 +168,14 @@ class Request:
     def messages_for(self, upstream_format: str) -> list[Message]:
         """The messages as an upstream speaking ``upstream_format`` can take them: each
         :class:`NativeBlock` stays for the client's own format and is its note elsewhere."""
-        if upstream_format == self.client_format \
-                or not any(_has_native(b) for m in self.messages for b in m.content):
+        def readable(native: NativeBlock) -> bool:
+            return (native.format or self.client_format) == upstream_format
+
+        if not any(not readable(n) for m in self.messages for b in m.content
+                   for n in _natives(b)):
             return self.messages
-        return [Message(m.role, [_portable(b) for b in m.content]) for m in self.messages]
+        return [Message(m.role, [_portable(b, readable) for b in m.content])
+                for m in self.messages]
 
     def tools_for(self, upstream_format: str) -> list[Tool]:
         """The tools an upstream speaking ``upstream_format`` can be offered.
@@ -215,6 +225,8 @@ class Response:
     stop_reason: StopReason | None = "end_turn"
     stop_sequence: str | None = None
     usage: Usage = field(default_factory=Usage)
+    # An OpenAI-compatible upstream's ``choices[0].logprobs``, opaque, for an OpenAI client.
+    logprobs: dict[str, Any] | None = None
 
     @property
     def text(self) -> str:
@@ -248,6 +260,8 @@ class BlockStart:
 class TextDelta:
     index: int
     text: str
+    # The OpenAI chunk's ``choices[0].logprobs`` for this text, opaque; see Response.logprobs.
+    logprobs: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -313,16 +327,22 @@ def without_system_reminders(text: str) -> str:
     return _REMINDER.sub("", text) if "<system-reminder>" in text else text
 
 
-def _has_native(block: Block) -> bool:
-    return isinstance(block, NativeBlock) or isinstance(block, ToolResultBlock) \
-        and any(isinstance(part, NativeBlock) for part in block.content)
-
-
-def _portable(block: Block) -> Block:
-    """``block`` with every :class:`NativeBlock` in it replaced by its note."""
+def _natives(block: Block) -> list[NativeBlock]:
+    """The :class:`NativeBlock` s in ``block`` (itself, or inside a tool result)."""
     if isinstance(block, NativeBlock):
-        return TextBlock(block.note())
-    if isinstance(block, ToolResultBlock) and _has_native(block):
-        return replace(block, content=[TextBlock(p.note()) if isinstance(p, NativeBlock) else p
-                                       for p in block.content])
+        return [block]
+    if isinstance(block, ToolResultBlock):
+        return [part for part in block.content if isinstance(part, NativeBlock)]
+    return []
+
+
+def _portable(block: Block, readable: Callable[[NativeBlock], bool]) -> Block:
+    """``block`` with every :class:`NativeBlock` in it that is not ``readable`` replaced by
+    its note."""
+    if isinstance(block, NativeBlock):
+        return block if readable(block) else TextBlock(block.note())
+    if isinstance(block, ToolResultBlock) and _natives(block):
+        return replace(block, content=[
+            TextBlock(p.note()) if isinstance(p, NativeBlock) and not readable(p) else p
+            for p in block.content])
     return block

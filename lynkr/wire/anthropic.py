@@ -189,10 +189,14 @@ def _parse_tools(raw: Any) -> list[Tool]:
             raise InvalidRequest(f"{where}.input_schema: must be an object",
                                  param=f"{where}.input_schema")
         description = item.get("description")
+        strict = item.get("strict")
+        if strict is not None and not isinstance(strict, bool):
+            raise InvalidRequest(f"{where}.strict: must be a boolean", param=f"{where}.strict")
         tools.append(Tool(
             name=_field(item, "name", str, where),
             description=description if isinstance(description, str) else "",
             input_schema=schema if schema is not None else {"type": "object"},
+            strict=strict,
         ))
     return tools
 
@@ -224,10 +228,6 @@ def _field(raw: dict[str, Any], key: str, type_: type, where: str) -> Any:
     if not isinstance(value, type_):
         raise InvalidRequest(f"{where}.{key}: required {type_.__name__}", param=f"{where}.{key}")
     return value
-
-
-
-
 
 
 # --- internal -> upstream request -----------------------------------------------------------
@@ -336,6 +336,8 @@ def _render_tool(tool: Tool) -> dict[str, Any]:
     if tool.description:
         out["description"] = tool.description
     out["input_schema"] = tool.input_schema
+    if tool.strict:  # strict tool use: inputs sampled to match the schema
+        out["strict"] = True
     return out
 
 

@@ -9,6 +9,11 @@ What the format cannot carry is dropped on the way out, on purpose: thinking sig
 redacted thinking, ``is_error`` on tool results, cache breakpoints. Tool results become
 ``role: tool`` messages right after the assistant turn (OpenAI rejects anything in between),
 and images inside tool results move to a user message after them (tool messages are text).
+
+The legacy function-calling shape (request ``functions`` / ``function_call``, assistant
+``function_call``, ``role: function`` results) is still accepted, as OpenAI accepts it: it
+maps onto tools, and a client that used it only gets its answer in it too
+(``message.function_call``, ``finish_reason: "function_call"``), one call per turn.
 """
 
 from __future__ import annotations
@@ -42,14 +47,18 @@ from lynkr.wire.openai_chat_stream import (
 from lynkr.wire.structured import chat_response_format, json_output
 
 __all__ = [
-    "StreamDecoder", "StreamEncoder", "build_request", "include_usage", "parse_request",
-    "parse_response", "render_response",
+    "StreamDecoder", "StreamEncoder", "build_request", "include_usage", "legacy_functions",
+    "parse_request", "parse_response", "render_response",
 ]
 
 _MODELLED = frozenset({
     "model", "messages", "tools", "tool_choice", "parallel_tool_calls", "max_tokens",
     "max_completion_tokens", "stop", "stream", "temperature", "top_p", "user",
+    "functions", "function_call",
 })
+# Kept in Request.extra for a client that offered only legacy ``functions``: it says the
+# answer goes back in that shape. Never forwarded (the functions went upstream as tools).
+_LEGACY = "functions"
 
 # --- client request -> internal -------------------------------------------------------------
 
@@ -70,13 +79,16 @@ def parse_request(body: Any) -> Request:
         # The upstream would generate (and bill) every choice; only one comes back.
         raise InvalidRequest("n: only 1 choice per request is supported", param="n")
     user = body.get("user")
+    legacy = body.get("functions") is not None and body.get("tools") is None
+    extra = {k: v for k, v in body.items() if k not in _MODELLED}
+    if legacy:
+        extra[_LEGACY] = body["functions"]
     return Request(
         model=model,
         messages=messages,
         system=system,
-        tools=_parse_tools(body.get("tools")),
-        tool_choice=openai_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"),
-                                       _chat_choice_name),
+        tools=_parse_tools(body.get("tools")) + _parse_functions(body.get("functions")),
+        tool_choice=_parse_tool_choice(body, legacy),
         max_tokens=max_tokens,
         temperature=optional(body, "temperature", (int, float), "a number"),
         top_p=optional(body, "top_p", (int, float), "a number"),
@@ -85,9 +97,15 @@ def parse_request(body: Any) -> Request:
         # Kept in extra too, so an OpenAI upstream gets it as sent.
         thinking=thinking_for_effort(body.get("reasoning_effort")),
         metadata={"user_id": user} if isinstance(user, str) and user else {},
-        extra={k: v for k, v in body.items() if k not in _MODELLED},
+        extra=extra,
         client_format="openai_chat",
     )
+
+
+def legacy_functions(request: Request) -> bool:
+    """Whether the client offered legacy ``functions`` (and no ``tools``), so the answer goes
+    back as ``function_call`` rather than ``tool_calls``."""
+    return request.client_format == "openai_chat" and _LEGACY in request.extra
 
 
 def include_usage(request: Request) -> bool:
@@ -112,13 +130,52 @@ def _parse_tools(raw: Any) -> list[Tool]:
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise InvalidRequest(f"tools[{i}].function.name: required string",
                                  param=f"tools[{i}].function.name")
-        schema = function.get("parameters")
-        tools.append(Tool(
-            name=function["name"],
-            description=function.get("description") or "",
-            input_schema=schema if isinstance(schema, dict) else {"type": "object"},
-        ))
+        tools.append(_function_tool(function, f"tools[{i}].function"))
     return tools
+
+
+def _parse_functions(raw: Any) -> list[Tool]:
+    """Legacy ``functions``: the same definitions as a tool's ``function``, unwrapped."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InvalidRequest("functions: must be a list", param="functions")
+    tools: list[Tool] = []
+    for i, function in enumerate(raw):
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise InvalidRequest(f"functions[{i}].name: required string",
+                                 param=f"functions[{i}].name")
+        tools.append(_function_tool(function, f"functions[{i}]"))
+    return tools
+
+
+def _function_tool(function: dict[str, Any], where: str) -> Tool:
+    schema = function.get("parameters")
+    strict = function.get("strict")
+    if strict is not None and not isinstance(strict, bool):
+        raise InvalidRequest(f"{where}.strict: must be a boolean", param=f"{where}.strict")
+    return Tool(
+        name=function["name"],
+        description=function.get("description") or "",
+        input_schema=schema if isinstance(schema, dict) else {"type": "object"},
+        strict=strict,
+    )
+
+
+def _parse_tool_choice(body: dict[str, Any], legacy: bool) -> ToolChoice | None:
+    """``tool_choice``, or the legacy ``function_call`` when only that was sent. A legacy
+    answer carries one call, so a legacy client's upstream is asked for one at a time."""
+    parallel = False if legacy else body.get("parallel_tool_calls")
+    if body.get("tool_choice") is not None or body.get("function_call") is None:
+        return openai_tool_choice(body.get("tool_choice"), parallel, _chat_choice_name)
+    value = body["function_call"]
+    if value in ("auto", "none"):
+        return ToolChoice(value, disable_parallel=parallel is False)
+    name = value.get("name") if isinstance(value, dict) else None
+    if not isinstance(name, str):
+        raise InvalidRequest('function_call: must be "auto", "none" or {"name": ...}',
+                             param="function_call")
+    return ToolChoice("tool", name, parallel is False)
 
 
 def _chat_choice_name(choice: dict[str, Any]) -> str | None:
@@ -152,6 +209,7 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
     """
     body: dict[str, Any] = dict(request.extra) if passthrough_extra else {}
     client_options = body.pop("stream_options", None)
+    body.pop(_LEGACY, None)
     messages: list[dict[str, Any]] = []
     if request.system_text:
         messages.append({"role": "system", "content": request.system_text})
@@ -167,7 +225,10 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
         body["top_p"] = request.top_p
     if request.stop:
         body["stop"] = list(request.stop)
-    tools = [_render_tool(t) for t in request.tools_for("openai_chat")]
+    # Anthropic's strict allows optional properties, OpenAI's does not: only OpenAI clients'
+    # strict flags are OpenAI's to honour.
+    strict = request.client_format != "anthropic"
+    tools = [_render_tool(t, strict=strict) for t in request.tools_for("openai_chat")]
     if tools:
         body["tools"] = tools
         if request.tool_choice is not None:
@@ -186,11 +247,13 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
     return body
 
 
-def _render_tool(tool: Tool) -> dict[str, Any]:
+def _render_tool(tool: Tool, *, strict: bool) -> dict[str, Any]:
     function: dict[str, Any] = {"name": tool.name}
     if tool.description:
         function["description"] = tool.description
     function["parameters"] = tool.input_schema
+    if strict and tool.strict is not None:
+        function["strict"] = tool.strict
     return {"type": "function", "function": function}
 
 
@@ -203,10 +266,19 @@ def _render_tool_choice(choice: ToolChoice) -> Any:
 # --- responses, both directions -------------------------------------------------------------
 
 
-def render_response(response: Response, *, created: int | None = None) -> dict[str, Any]:
-    """The ``chat.completion`` object a client expects for a complete answer."""
+def render_response(response: Response, *, created: int | None = None,
+                    legacy_functions: bool = False) -> dict[str, Any]:
+    """The ``chat.completion`` object a client expects for a complete answer.
+
+    ``legacy_functions`` answers a client that offered ``functions`` as OpenAI does: the
+    (first) call as ``message.function_call``; see :func:`legacy_functions`.
+    """
     message = render_assistant_message(response.content)
-    if message["content"] is None and "tool_calls" not in message:
+    finish = FINISH_REASONS.get(response.stop_reason, "stop")
+    if legacy_functions and "tool_calls" in message:
+        message["function_call"] = message.pop("tool_calls")[0]["function"]
+        finish = "function_call"
+    if message["content"] is None and not ({"tool_calls", "function_call"} & message.keys()):
         message["content"] = ""
     thinking = "".join(b.thinking for b in response.content if isinstance(b, ThinkingBlock))
     if thinking:
@@ -216,8 +288,8 @@ def render_response(response: Response, *, created: int | None = None) -> dict[s
         "object": "chat.completion",
         "created": int(time.time()) if created is None else created,
         "model": response.model,
-        "choices": [{"index": 0, "message": message, "logprobs": None,
-                     "finish_reason": FINISH_REASONS.get(response.stop_reason, "stop")}],
+        "choices": [{"index": 0, "message": message, "logprobs": response.logprobs,
+                     "finish_reason": finish}],
         "usage": render_usage(response.usage),
     }
 
@@ -241,10 +313,12 @@ def parse_response(body: Any) -> Response:
     except InvalidRequest as exc:
         raise UpstreamError(f"upstream returned a malformed chat completion: {exc}") from exc
     usage = body.get("usage")
+    logprobs = choice.get("logprobs")
     return Response(
         id=str(body.get("id") or ""),
         model=str(body.get("model") or ""),
         content=content,
         stop_reason=STOP_REASONS.get(choice.get("finish_reason") or "stop", "end_turn"),
         usage=parse_usage(usage) if isinstance(usage, dict) else Usage(),
+        logprobs=logprobs if isinstance(logprobs, dict) else None,
     )

@@ -5,10 +5,19 @@ live here: a client's ``role: tool`` messages fold into one user turn of tool re
 also absorbs the user text that follows them), while on the way out tool results become
 ``role: tool`` messages right after the assistant turn and images inside them move to a user
 message after those (tool messages are text).
+
+Legacy function calling has no call ids: an assistant ``function_call`` gets one made from its
+message's position (the same on every turn the client resends, so upstream prompt caches
+hold), and a ``role: function`` result takes the id of the latest unanswered call of its name.
+File parts (``{"type": "file"}``) are read by :func:`file_block`, shared with the Responses
+codec.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import mimetypes
 from typing import Any
 
 import orjson
@@ -18,6 +27,7 @@ from lynkr.model import (
     Block,
     ImageBlock,
     Message,
+    NativeBlock,
     TextBlock,
     ThinkingBlock,
     ToolResultBlock,
@@ -26,8 +36,8 @@ from lynkr.model import (
 from lynkr.streams import parse_tool_arguments
 from lynkr.wire.openai_chat_stream import new_call_id
 
-__all__ = ["parse_assistant_message", "parse_messages", "render_assistant_message",
-           "render_message"]
+__all__ = ["file_block", "parse_assistant_message", "parse_messages",
+           "render_assistant_message", "render_message"]
 
 # --- chat messages -> internal --------------------------------------------------------------
 
@@ -39,6 +49,7 @@ def parse_messages(raw: list[Any]) -> tuple[list[TextBlock], list[Message]]:
     messages: list[Message] = []
     # True while the last message holds tool results and may still absorb the next user turn.
     tool_turn_open = False
+    awaiting: list[ToolUseBlock] = []  # legacy function calls without a result yet
     for i, item in enumerate(raw):
         where = f"messages[{i}]"
         if not isinstance(item, dict):
@@ -54,25 +65,33 @@ def parse_messages(raw: list[Any]) -> tuple[list[TextBlock], list[Message]]:
             else:
                 messages.append(Message("user", blocks))
             tool_turn_open = False
-        elif role == "tool":
-            result = _parse_tool_message(item, where)
+        elif role in ("tool", "function"):
+            result = _parse_tool_message(item, where) if role == "tool" \
+                else _parse_function_message(item, where, awaiting)
             if tool_turn_open:
                 messages[-1].content.append(result)
             else:
                 messages.append(Message("user", [result]))
             tool_turn_open = True
         elif role == "assistant":
-            messages.append(Message("assistant", parse_assistant_message(item, where)))
+            legacy_id = f"call_function_{i}"
+            blocks = parse_assistant_message(item, where, legacy_id=legacy_id)
+            awaiting.extend(b for b in blocks if isinstance(b, ToolUseBlock) and b.id == legacy_id)
+            messages.append(Message("assistant", blocks))
             tool_turn_open = False
         else:
             raise InvalidRequest(
                 f"{where}.role: unknown role {role!r}; expected system, developer, user, "
-                "assistant or tool", param=f"{where}.role")
+                "assistant, tool or function", param=f"{where}.role")
     return system, messages
 
 
-def parse_assistant_message(item: dict[str, Any], where: str) -> list[Block]:
-    """An assistant message (request history or upstream answer) as thinking, text, tool uses."""
+def parse_assistant_message(item: dict[str, Any], where: str,
+                            legacy_id: str | None = None) -> list[Block]:
+    """An assistant message (request history or upstream answer) as thinking, text, tool uses.
+
+    A legacy ``function_call`` becomes a tool use with id ``legacy_id`` (a new one if None).
+    """
     blocks: list[Block] = []
     reasoning = item.get("reasoning_content") or item.get("reasoning")
     if isinstance(reasoning, str) and reasoning:
@@ -81,6 +100,10 @@ def parse_assistant_message(item: dict[str, Any], where: str) -> list[Block]:
     refusal = item.get("refusal")
     if isinstance(refusal, str) and refusal and not blocks:
         blocks.append(TextBlock(refusal))
+    function_call = item.get("function_call")
+    if function_call is not None:
+        call = {"id": legacy_id, "function": function_call}
+        blocks.append(_parse_tool_call(call, f"{where}.function_call"))
     calls = item.get("tool_calls")
     if calls is None:
         return blocks
@@ -115,8 +138,23 @@ def _parse_tool_message(item: dict[str, Any], where: str) -> ToolResultBlock:
         raise InvalidRequest(f"{where}.tool_call_id: required string for role tool",
                              param=f"{where}.tool_call_id")
     content = [b for b in _content_blocks(item.get("content"), where, images=True)
-               if isinstance(b, TextBlock | ImageBlock)]
+               if isinstance(b, TextBlock | ImageBlock | NativeBlock)]
     return ToolResultBlock(call_id, content)
+
+
+def _parse_function_message(item: dict[str, Any], where: str,
+                            awaiting: list[ToolUseBlock]) -> ToolResultBlock:
+    """A legacy ``role: function`` result, paired by name with the latest call awaiting one."""
+    name = item.get("name")
+    if not isinstance(name, str):
+        raise InvalidRequest(f"{where}.name: required string for role function",
+                             param=f"{where}.name")
+    call = next((c for c in reversed(awaiting) if c.name == name), None)
+    if call is None:
+        raise InvalidRequest(f"{where}: no earlier assistant function_call of {name!r} awaits "
+                             "this result", param=f"{where}.name")
+    awaiting.remove(call)
+    return _parse_tool_message({**item, "tool_call_id": call.id}, where)
 
 
 def _content_blocks(content: Any, where: str, *, images: bool) -> list[Block]:
@@ -140,6 +178,11 @@ def _content_blocks(content: Any, where: str, *, images: bool) -> list[Block]:
         if kind == "image_url" and images:
             blocks.append(_parse_image_part(part, f"{where}.content[{j}]"))
             continue
+        if kind == "file" and images:
+            file = part.get("file")
+            blocks.append(file_block(file if isinstance(file, dict) else {},
+                                     f"{where}.content[{j}].file"))
+            continue
         text = part.get("text", part.get("refusal") if kind == "refusal" else None)
         if kind in ("text", "input_text", "output_text", "refusal") and not isinstance(text, str):
             raise InvalidRequest(f"{where}.content[{j}].text: must be a string",
@@ -160,6 +203,73 @@ def _parse_image_part(part: dict[str, Any], where: str) -> ImageBlock:
         if header.endswith(";base64"):
             return ImageBlock(media_type=header[5:-7] or "image/png", data=data)
     return ImageBlock(url=url)
+
+
+_TEXT_TYPES = ("application/json", "application/xml", "application/x-yaml", "application/yaml",
+               "application/javascript", "application/x-sh", "application/toml")
+
+
+def file_block(part: dict[str, Any], where: str) -> Block:
+    """An inline file (chat ``file`` part, Responses ``input_file``) as a block: a PDF is kept
+    whole as an Anthropic ``document`` (other upstreams get its note), text becomes text and
+    an image an image, which every upstream reads. Files lynkr would have to fetch (``file_id``,
+    ``file_url``) are refused with what is supported instead."""
+    data = part.get("file_data")
+    if not isinstance(data, str) or not data:
+        given = next((k for k in ("file_id", "file_url") if part.get(k)), None)
+        what = f"{given} is not supported (lynkr cannot fetch files)" if given \
+            else "file_data is required"
+        raise InvalidRequest(f"{where}: {what}; send the file inline as file_data, a data: URL "
+                             "of a base64 PDF, text or image file",
+                             param=f"{where}.{given}" if given else where)
+    filename = part.get("filename")
+    filename = filename if isinstance(filename, str) and filename else None
+    media_type, payload = _file_payload(data, filename, where)
+    if media_type.startswith("image/"):
+        return ImageBlock(media_type=media_type, data=payload)
+    raw = _decoded(payload, where)
+    if media_type == "application/pdf" or raw.startswith(b"%PDF"):
+        document: dict[str, Any] = {"type": "document", "source": {
+            "type": "base64", "media_type": "application/pdf", "data": payload}}
+        if filename:
+            document["title"] = filename
+        return NativeBlock(document, format="anthropic")
+    text = raw.decode("utf-8", errors="replace") \
+        if media_type.startswith("text/") or media_type in _TEXT_TYPES else _text_or_none(raw)
+    if text is None:
+        raise InvalidRequest(f"{where}.file_data: {media_type} files are not supported; send a "
+                             "PDF, text or image file", param=f"{where}.file_data")
+    return TextBlock(f"[file {filename}]\n{text}" if filename else text)
+
+
+def _file_payload(data: str, filename: str | None, where: str) -> tuple[str, str]:
+    """(media type, base64) of ``file_data``: a data: URL, or bare base64 typed by its name."""
+    if data.startswith("data:"):
+        header, comma, payload = data[5:].partition(",")
+        if not comma or not header.endswith(";base64"):
+            raise InvalidRequest(f"{where}.file_data: a data: URL must be base64 "
+                                 "(data:<type>;base64,...)", param=f"{where}.file_data")
+        return header.removesuffix(";base64") or "application/octet-stream", payload
+    guessed = mimetypes.guess_type(filename)[0] if filename else None
+    return guessed or "application/octet-stream", data
+
+
+def _decoded(payload: str, where: str) -> bytes:
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequest(f"{where}.file_data: not valid base64", param=f"{where}.file_data"
+                             ) from exc
+
+
+def _text_or_none(raw: bytes) -> str | None:
+    """``raw`` as text when it is UTF-8 without NUL bytes (a file of unknown type)."""
+    if b"\0" in raw:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 # --- internal -> chat messages --------------------------------------------------------------

@@ -83,11 +83,15 @@ class StreamEncoder:
 
     Tool calls are numbered 0, 1, ... in the order they start (OpenAI's ``tool_calls[].index``),
     independent of block indices, since text and thinking blocks have no tool index.
+    ``legacy_functions`` streams the first call as ``delta.function_call`` instead (a client
+    that offered legacy ``functions``); later calls have no place in that shape and are left
+    out.
     """
 
     def __init__(self, model: str, id: str, include_usage: bool, *,
-                 created: int | None = None) -> None:
+                 created: int | None = None, legacy_functions: bool = False) -> None:
         self.include_usage = include_usage
+        self.legacy_functions = legacy_functions
         head = orjson.dumps({"id": id, "object": "chat.completion.chunk",
                              "created": int(time.time()) if created is None else created,
                              "model": model})[:-1]
@@ -99,18 +103,32 @@ class StreamEncoder:
     def encode(self, event: StreamEvent) -> list[bytes]:
         """The frames for one event (often none: block starts and stops have no chunk)."""
         match event:
-            case TextDelta(text=text):
-                return [self._chunk(b'{"content":' + orjson.dumps(text) + b"}")] if text else []
+            case TextDelta(text=text, logprobs=logprobs):
+                if not text:
+                    return []
+                delta = b'{"content":' + orjson.dumps(text) + b"}"
+                if logprobs is not None:
+                    delta += b',"logprobs":' + orjson.dumps(logprobs)
+                return [self._chunk(delta)]
             case ToolArgsDelta(index=index, partial_json=fragment):
                 tool = self._tool_index.get(index)
                 if tool is None or not fragment:
                     return []
+                if self.legacy_functions:
+                    return [self._chunk(orjson.dumps({"function_call": {"arguments": fragment}}))]
                 return [self._chunk(orjson.dumps({"tool_calls": [
                     {"index": tool, "function": {"arguments": fragment}}]}))]
             case ThinkingDelta(thinking=text):
                 if not text:
                     return []
                 return [self._chunk(b'{"reasoning_content":' + orjson.dumps(text) + b"}")]
+            case BlockStart(index=index, block=ToolUseBlock(name=name)) \
+                    if self.legacy_functions:
+                if self._tool_index:
+                    return []
+                self._tool_index[index] = 0
+                return [self._chunk(orjson.dumps({"function_call": {"name": name,
+                                                                    "arguments": ""}}))]
             case BlockStart(index=index, block=ToolUseBlock(id=call_id, name=name)):
                 tool = self._tool_index[index] = len(self._tool_index)
                 return [self._chunk(orjson.dumps({"tool_calls": [
@@ -125,6 +143,8 @@ class StreamEncoder:
                 self._usage.input_tokens = usage.input_tokens or self._usage.input_tokens
                 self._usage.output_tokens = usage.output_tokens or self._usage.output_tokens
                 finish = FINISH_REASONS.get(reason, "stop")
+                if finish == "tool_calls" and self.legacy_functions:
+                    finish = "function_call"
                 return [self._chunk(b"{}", b'"' + finish.encode() + b'"')]
             case MessageStop():
                 if not self.include_usage:
@@ -207,7 +227,8 @@ class StreamDecoder:
                 continue
             delta = choice.get("delta")
             if isinstance(delta, dict):
-                self._delta(delta, events)
+                logprobs = choice.get("logprobs")
+                self._delta(delta, events, logprobs if isinstance(logprobs, dict) else None)
             finish = choice.get("finish_reason")
             if finish:
                 self._stop_reason = STOP_REASONS.get(finish, "end_turn")
@@ -227,7 +248,8 @@ class StreamDecoder:
         events.append(MessageStop())
         return events
 
-    def _delta(self, delta: dict[str, Any], events: list[StreamEvent]) -> None:
+    def _delta(self, delta: dict[str, Any], events: list[StreamEvent],
+               logprobs: dict[str, Any] | None) -> None:
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
             index = self._open_flat("thinking", events)
@@ -235,7 +257,10 @@ class StreamDecoder:
         content = delta.get("content")
         if isinstance(content, str) and content:
             index = self._open_flat("text", events)
-            events.append(TextDelta(index, content))
+            events.append(TextDelta(index, content, logprobs))
+        function_call = delta.get("function_call")
+        if isinstance(function_call, dict):  # a legacy server: one call, no id or index
+            self._tool_fragment({"index": 0, "function": function_call}, events)
         calls = delta.get("tool_calls")
         if isinstance(calls, list):
             for call in calls:

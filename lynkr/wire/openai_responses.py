@@ -18,6 +18,10 @@ Mapping decisions worth knowing:
 * Custom (freeform) tools are offered upstream as a function with one string argument
   ``input``; the tool keeps its original form in ``Tool.raw`` and its calls are rendered back
   as ``custom_tool_call`` items.
+* ``input_file`` parts given inline (``file_data``) are read as the chat codec reads its
+  ``file`` parts (:func:`~lynkr.wire.openai_chat_messages.file_block`): a PDF stays whole for
+  an Anthropic upstream; files by ``file_id`` / ``file_url`` are refused, lynkr cannot fetch
+  them.
 
 Streams are rendered as the real event sequence (see :class:`StreamEncoder`); the final
 ``response.completed`` carries the same object :func:`render_response` returns. Errors become
@@ -35,6 +39,7 @@ from lynkr.model import (
     Block,
     ImageBlock,
     Message,
+    NativeBlock,
     RedactedThinkingBlock,
     Request,
     Role,
@@ -46,6 +51,7 @@ from lynkr.model import (
 )
 from lynkr.streams import parse_tool_arguments
 from lynkr.wire.fields import openai_tool_choice, thinking_for_effort
+from lynkr.wire.openai_chat_messages import file_block
 
 # One import path per wire format: rendering and streaming live in their own modules.
 from lynkr.wire.openai_responses_render import render_response as render_response
@@ -193,16 +199,18 @@ def _content_blocks(content: Any, param: str) -> list[Block]:
             blocks.append(TextBlock(_required_str(part, "refusal", where)))
         elif kind == "input_image":
             blocks.append(_image(part, where))
+        elif kind == "input_file":
+            blocks.append(file_block(part, where))
         else:
             raise InvalidRequest(f"{where}: content type {kind!r} is not supported", param=where)
     return blocks
 
 
-def _output_blocks(output: Any, param: str) -> list[TextBlock | ImageBlock]:
+def _output_blocks(output: Any, param: str) -> list[TextBlock | ImageBlock | NativeBlock]:
     if isinstance(output, str):
         return [TextBlock(output)]
     blocks = _content_blocks(output, param)
-    return [b for b in blocks if isinstance(b, TextBlock | ImageBlock)]
+    return [b for b in blocks if isinstance(b, TextBlock | ImageBlock | NativeBlock)]
 
 
 def _image(part: dict[str, Any], param: str) -> ImageBlock:
@@ -240,11 +248,15 @@ def _parse_tools(tools: Any) -> list[Tool]:
         if kind == "function":
             spec = tool["function"] if isinstance(tool.get("function"), dict) else tool
             schema = spec.get("parameters")
+            strict = spec.get("strict")
+            if strict is not None and not isinstance(strict, bool):
+                raise InvalidRequest(f"{param}.strict must be a boolean", param=f"{param}.strict")
             parsed.append(Tool(
                 name=_required_str(spec, "name", param),
                 description=spec.get("description") or "",
                 input_schema=schema if isinstance(schema, dict) else {"type": "object",
                                                                       "properties": {}},
+                strict=strict,
             ))
         elif kind == "custom":
             parsed.append(Tool(_required_str(tool, "name", param), tool.get("description") or "",
@@ -254,8 +266,6 @@ def _parse_tools(tools: Any) -> list[Tool]:
         else:
             raise InvalidRequest(f"{param}.type is required", param=f"{param}.type")
     return parsed
-
-
 
 
 def _responses_choice_name(choice: dict[str, Any]) -> str | None:

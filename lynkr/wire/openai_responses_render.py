@@ -89,7 +89,7 @@ def _render_tool(tool: Tool) -> dict[str, Any]:
     if tool.raw is not None:
         return tool.raw
     return {"type": "function", "name": tool.name, "description": tool.description,
-            "parameters": tool.input_schema, "strict": False}
+            "parameters": tool.input_schema, "strict": bool(tool.strict)}
 
 
 def _render_tool_choice(choice: ToolChoice | None) -> Any:
