@@ -1,12 +1,23 @@
 """Long-term memory: durable facts from past conversations, recalled into later ones.
 
-Facts are picked out of user and assistant text by plain heuristics (:func:`extract_facts`,
+Facts are picked out of what the *user* writes by plain heuristics (:func:`extract_facts`,
 pure): preferences ("I prefer tabs", "always run the linter"), decisions ("we decided to use
 Postgres", "let's go with httpx") and project facts ("the project uses uv", "the API runs on
-port 8080"). They are stored per project in a namespaced Chroma collection (kind ``memory``);
-a fact whose similarity to an existing memory of the project exceeds 0.9 is a repeat and is
-skipped. :meth:`MemoryStore.inject` adds the recalled facts as one system block placed *after*
-every existing system block, so the provider's prompt-cache prefix (which ends at the last
+port 8080"). The assistant's text is not read: it mostly acknowledges what the user just said
+("Got it: from now on you use tabs"), which stored a second copy of every fact, and what it
+asserts on its own the user has not confirmed.
+
+Facts are stored per project in a namespaced Chroma collection (kind ``memory``). A fact that
+is a near-duplicate of a memory of the project (similarity above 0.9 *and* the same salient
+tokens, see :func:`lynkr.optimize.cache_keys.salient_tokens`) is not added next to it: the
+same words again are skipped, other words replace the earlier wording, since the user's latest
+statement is the one that holds ("I prefer short commit messages" then "...long..."). Similar
+facts about different values ("service 1 runs on port 8001" / "service 2 ... 8002") are both
+kept. :meth:`MemoryStore.version` names the set of memories a project has, so the semantic
+cache can tell an answer written before the project learned something new.
+
+:meth:`MemoryStore.inject` adds the recalled facts as one system block placed *after* every
+existing system block, so the provider's prompt-cache prefix (which ends at the last
 ``cache_control`` breakpoint) is unchanged.
 """
 
@@ -24,11 +35,13 @@ from typing import Any, Literal
 from lynkr.config import Settings
 from lynkr.embeddings import Embedder
 from lynkr.model import Request, Response, TextBlock
+from lynkr.optimize.cache_keys import normalize_question, salient_tokens
 from lynkr.stores import Store, as_vectors, cosine_similarity
 from lynkr.tokens import count_tokens
 
 Kind = Literal["preference", "decision", "fact"]
 DUPLICATE_SIMILARITY = 0.9
+_DUPLICATE_CANDIDATES = 3
 MEMORY_HEADER = "Things to remember from earlier sessions with this user and project:"
 _MAX_FACT_CHARS = 300
 
@@ -132,37 +145,41 @@ class MemoryStore:
         self._embedder = embedder
         self._clock = clock
 
-    def extract(self, request: Request, response: Response | None) -> list[str]:
-        """Facts stated in the newest user turn (all kinds) and in the answer (decisions and
-        project facts only: an assistant's "I prefer" is not the user's preference)."""
-        facts = extract_facts(request.last_user_words())
-        if response is not None:
-            facts += extract_facts(response.text, kinds=("decision", "fact"))
-        unique: list[str] = []
-        for fact in facts:
-            if fact.lower() not in {u.lower() for u in unique}:
-                unique.append(fact)
-        return unique
+    def extract(self, request: Request, response: Response | None = None) -> list[str]:
+        """Facts the user states in the newest user turn. ``response`` is not read (see the
+        module docstring: the assistant's echo of a fact is not a second fact)."""
+        return extract_facts(request.last_user_words())
 
     def remember(self, facts: list[str], project: str) -> list[Memory]:
-        """Store the novel ``facts`` for ``project``; returns the memories actually written."""
+        """Store ``facts`` for ``project``: a near-duplicate of a memory replaces it, the same
+        words again are skipped. Returns the memories actually written."""
         if not facts:
             return []
         vectors = self._embedder.embed(facts)
         now = self._clock()
-        written: list[Memory] = []
-        accepted: list[int] = []
+        written: dict[str, Memory] = {}
         for i, fact in enumerate(facts):
-            if any(float(vectors[i] @ vectors[j]) > DUPLICATE_SIMILARITY for j in accepted):
+            duplicate = self._duplicate_of(fact, vectors[i], project)
+            if duplicate is not None and _same_words(duplicate.text, fact):
                 continue
-            if self._nearest_similarity(vectors[i], project) > DUPLICATE_SIMILARITY:
-                continue
-            accepted.append(i)
+            if duplicate is not None:
+                self._delete(duplicate.id, "update")
+                written.pop(duplicate.id, None)
             memory = Memory(id=_memory_id(project, fact), text=fact, project=project,
                             kind=classify_fact(fact) or "fact", created=now)
             self._write(memory, vectors[i:i + 1])
-            written.append(memory)
-        return written
+            written[memory.id] = memory
+        return list(written.values())
+
+    def version(self, project: str) -> str:
+        """A name for the set of (unexpired) memories ``project`` has now: it changes when a
+        fact is added, reworded, forgotten or expires, and only then. Memory ids derive from
+        the project and the text, so every replica computes the same version, and a set
+        that returns to what it was gets its old version back."""
+        found = self._store.call("memory", "version", lambda c: c.get(
+            where=self._where(project), include=[]))
+        ids = sorted(found.get("ids") or [])
+        return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
 
     def recall(self, query: str, project: str, k: int | None = None,
                min_similarity: float = 0.2) -> list[Memory]:
@@ -228,6 +245,9 @@ class MemoryStore:
 
         return self._store.call("memory", "clear", clear)
 
+    def _delete(self, memory_id: str, action: str) -> None:
+        self._store.call("memory", action, lambda c: c.delete(ids=[memory_id]))
+
     def _write(self, memory: Memory, vector: Any) -> None:
         metadata = {"project": memory.project, "kind": memory.kind, "created": memory.created}
         self._store.call("memory", "remember", lambda c: c.upsert(
@@ -240,10 +260,17 @@ class MemoryStore:
             query_embeddings=as_vectors(vector), n_results=k, where=where,
             include=["documents", "metadatas", "distances"]))
 
-    def _nearest_similarity(self, vector: Any, project: str) -> float:
-        found = self._query(vector[None, :], project, 1, "novelty check")
-        distances = (found.get("distances") or [[]])[0]
-        return cosine_similarity(distances[0]) if distances else -1.0
+    def _duplicate_of(self, fact: str, vector: Any, project: str) -> Memory | None:
+        """The memory of ``project`` that ``fact`` restates, if any: as close as a rewording
+        and about the same values (numbers, names, tools, one side of a contrast)."""
+        wanted = salient_tokens(fact)
+        found = self._query(vector[None, :], project, _DUPLICATE_CANDIDATES, "novelty check")
+        for memory in _memories(found, nested=True):
+            if memory.similarity <= DUPLICATE_SIMILARITY:
+                break
+            if salient_tokens(memory.text) == wanted:
+                return memory
+        return None
 
     def _where(self, project: str | None) -> dict[str, Any] | None:
         clauses: builtins.list[dict[str, Any]] = []
@@ -254,6 +281,10 @@ class MemoryStore:
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _same_words(a: str, b: str) -> bool:
+    return normalize_question(a).casefold() == normalize_question(b).casefold()
 
 
 def _memory_id(project: str, fact: str) -> str:

@@ -39,10 +39,12 @@ def test_questions_code_and_chatter_are_not_facts() -> None:
     assert extract_facts(text) == []
 
 
-def test_assistant_text_contributes_decisions_but_not_preferences(memory: MemoryStore) -> None:
-    reply = answer("I always like a good test. Let's use httpx for the client.")
-    assert memory.extract(ask("Which HTTP client?"), reply) == [
-        "Let's use httpx for the client."]
+def test_facts_come_from_the_users_words_not_the_assistants_acknowledgement(
+        memory: MemoryStore) -> None:
+    echo = answer("Got it: from now on you use tabs. Let's use httpx for the client.")
+    assert memory.extract(ask("From now on we use tabs for indentation."), echo) == [
+        "From now on we use tabs for indentation."]
+    assert memory.extract(ask("Which HTTP client?"), echo) == []
 
 
 def test_context_claude_code_injects_is_not_taken_for_the_users_words(
@@ -60,8 +62,40 @@ def test_near_repeats_are_stored_once(memory: MemoryStore) -> None:
     assert len(first) == 3
     again = memory.remember(["I really prefer pytest over unittest.",
                              "The project uses uv for packaging"], "/repo")
-    assert again == []
+    assert [m.text for m in again] == ["I really prefer pytest over unittest."]
     assert len(memory.list()) == 3
+
+
+def test_a_restated_fact_replaces_its_earlier_wording_instead_of_adding_a_second(
+        memory: MemoryStore) -> None:
+    memory.remember(["I prefer short commit messages."], "/repo")
+    memory.remember(["I prefer long commit messages."], "/repo")
+    memory.remember(["We use Postgres 16 for the database."], "/other")
+    assert [m.text for m in memory.list("/repo")] == ["I prefer long commit messages."]
+    assert len(memory.list("/other")) == 1
+
+
+def test_similar_facts_about_different_values_are_all_kept(memory: MemoryStore) -> None:
+    facts = [f"The service number {i} runs on port {8000 + i} behind the gateway."
+             for i in range(3)]
+    assert len(memory.remember(facts, "/repo")) == 3
+    assert memory.remember(facts, "/repo") == []  # the same words again
+    assert len(memory.list("/repo")) == 3
+
+
+def test_memory_version_changes_when_the_projects_facts_change_and_only_then(
+        memory: MemoryStore) -> None:
+    empty = memory.version("/repo")
+    memory.remember(["From now on we use tabs for indentation."], "/repo")
+    learned = memory.version("/repo")
+    assert learned != empty
+    memory.remember(["From now on we use tabs for indentation."], "/repo")
+    memory.remember(["We deploy to Fly.io."], "/other")
+    assert memory.version("/repo") == learned
+    memory.remember(["From now on we use spaces for indentation."], "/repo")
+    assert memory.version("/repo") not in (empty, learned)
+    memory.clear("/repo")
+    assert memory.version("/repo") == empty
 
 
 def test_recall_finds_the_relevant_fact_within_the_project(memory: MemoryStore) -> None:
