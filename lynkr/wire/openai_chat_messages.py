@@ -205,6 +205,8 @@ def _parse_image_part(part: dict[str, Any], where: str) -> ImageBlock:
     return ImageBlock(url=url)
 
 
+_SUPPORTED = "a data: URL (data:<type>;base64,...) of a PDF, text or image file"
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 _TEXT_TYPES = ("application/json", "application/xml", "application/x-yaml", "application/yaml",
                "application/javascript", "application/x-sh", "application/toml")
 
@@ -219,13 +221,12 @@ def file_block(part: dict[str, Any], where: str) -> Block:
         given = next((k for k in ("file_id", "file_url") if part.get(k)), None)
         what = f"{given} is not supported (lynkr cannot fetch files)" if given \
             else "file_data is required"
-        raise InvalidRequest(f"{where}: {what}; send the file inline as file_data, a data: URL "
-                             "of a base64 PDF, text or image file",
+        raise InvalidRequest(f"{where}: {what}; send the file inline as file_data, {_SUPPORTED}",
                              param=f"{where}.{given}" if given else where)
     filename = part.get("filename")
     filename = filename if isinstance(filename, str) and filename else None
     media_type, payload = _file_payload(data, filename, where)
-    if media_type.startswith("image/"):
+    if media_type in _IMAGE_TYPES:
         return ImageBlock(media_type=media_type, data=payload)
     raw = _decoded(payload, where)
     if media_type == "application/pdf" or raw.startswith(b"%PDF"):
@@ -237,8 +238,8 @@ def file_block(part: dict[str, Any], where: str) -> Block:
     text = raw.decode("utf-8", errors="replace") \
         if media_type.startswith("text/") or media_type in _TEXT_TYPES else _text_or_none(raw)
     if text is None:
-        raise InvalidRequest(f"{where}.file_data: {media_type} files are not supported; send a "
-                             "PDF, text or image file", param=f"{where}.file_data")
+        raise InvalidRequest(f"{where}.file_data: {media_type} files are not supported; send "
+                             f"{_SUPPORTED}", param=f"{where}.file_data")
     return TextBlock(f"[file {filename}]\n{text}" if filename else text)
 
 
@@ -247,19 +248,20 @@ def _file_payload(data: str, filename: str | None, where: str) -> tuple[str, str
     if data.startswith("data:"):
         header, comma, payload = data[5:].partition(",")
         if not comma or not header.endswith(";base64"):
-            raise InvalidRequest(f"{where}.file_data: a data: URL must be base64 "
-                                 "(data:<type>;base64,...)", param=f"{where}.file_data")
-        return header.removesuffix(";base64") or "application/octet-stream", payload
+            raise InvalidRequest(f"{where}.file_data: not a base64 data: URL; send "
+                                 f"{_SUPPORTED}", param=f"{where}.file_data")
+        # Parameters (``;name=...``) may sit between the type and ``;base64``.
+        return header.split(";", 1)[0] or "application/octet-stream", payload
     guessed = mimetypes.guess_type(filename)[0] if filename else None
     return guessed or "application/octet-stream", data
 
 
 def _decoded(payload: str, where: str) -> bytes:
     try:
-        return base64.b64decode(payload, validate=True)
+        return base64.b64decode("".join(payload.split()), validate=True)  # wrapped lines too
     except (binascii.Error, ValueError) as exc:
-        raise InvalidRequest(f"{where}.file_data: not valid base64", param=f"{where}.file_data"
-                             ) from exc
+        raise InvalidRequest(f"{where}.file_data: not valid base64; send {_SUPPORTED}",
+                             param=f"{where}.file_data") from exc
 
 
 def _text_or_none(raw: bytes) -> str | None:
