@@ -4,7 +4,9 @@ completions (JSON and SSE), Ollama ``/api/chat`` (JSON and NDJSON) and Anthropic
 tests check lynkr against the formats rather than against itself.
 
 Each request pops the next :class:`Behavior` from ``script`` (or uses ``default``) and is
-recorded in ``received`` as parsed JSON, with its path and headers.
+recorded in ``received`` as parsed JSON, with its path and headers. ``refusals`` model a real
+provider's documented 400s (see :mod:`tests.fakes.quirks`): the first that objects to a
+request answers it, and the script is left for the request sent again.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,8 @@ class Fail:
     status: int = 500
     message: str = "upstream exploded"
     headers: dict[str, str] = field(default_factory=dict)
+    # The exact error body, when a test needs the provider's own shape (type, param, code).
+    body: dict[str, Any] | None = None
 
 
 @dataclass
@@ -74,6 +78,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    query: str = ""
 
 
 class FakeUpstream:
@@ -81,6 +86,7 @@ class FakeUpstream:
         self.default: Behavior = default or Reply()
         self.script: deque[Behavior] = deque()
         self.received: list[Received] = []
+        self.refusals: list[Callable[[Received], Fail | None]] = []
         # Streams and stalls whose client (lynkr) went away before the end.
         self.cancelled = 0
         self.app = Starlette(routes=[
@@ -101,7 +107,12 @@ class FakeUpstream:
 
     async def _next(self, request: Request) -> tuple[Behavior, dict[str, Any]]:
         body = json.loads(await request.body())
-        self.received.append(Received(request.url.path, dict(request.headers), body))
+        received = Received(request.url.path, dict(request.headers), body,
+                            request.url.query)
+        self.received.append(received)
+        for refuse in self.refusals:
+            if (refusal := refuse(received)) is not None:
+                return refusal, body
         behavior = self.script.popleft() if self.script else self.default
         if isinstance(behavior, Stall):
             await self._stall(request, behavior.seconds)
@@ -117,6 +128,9 @@ class FakeUpstream:
             await asyncio.sleep(0.02)
 
     def _fail(self, behavior: Fail, style: str) -> Response:
+        if behavior.body is not None:
+            return JSONResponse(behavior.body, status_code=behavior.status,
+                                headers=behavior.headers)
         if style == "anthropic":
             body: dict[str, Any] = {"type": "error",
                                     "error": {"type": "api_error", "message": behavior.message}}
@@ -139,6 +153,8 @@ class FakeUpstream:
         model = body.get("model", "fake")
         if not body.get("stream"):
             message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+            if reply.thinking:  # DeepSeek, Kimi, vLLM and llama.cpp name it so
+                message["reasoning_content"] = reply.thinking
             if reply.tool_calls:
                 message["tool_calls"] = [
                     {"id": c.id, "type": "function",
@@ -261,6 +277,7 @@ def _openai_chunks(reply: Reply, model: str) -> list[dict[str, Any]]:
                                              "finish_reason": finish}]}
 
     chunks = [chunk({"role": "assistant", "content": ""})]
+    chunks += [chunk({"reasoning_content": p}) for p in _pieces(reply.thinking, reply.chunk_size)]
     chunks += [chunk({"content": p}) for p in _pieces(reply.text, reply.chunk_size)]
     for i, call in enumerate(reply.tool_calls):
         args = json.dumps(call.arguments)

@@ -1,0 +1,100 @@
+"""Documented refusals of real upstreams, for a fake to apply to each request it receives.
+
+Each is a function of the received request returning the provider's own 400 (status, body
+and wording as the provider sends them) or None. Add one to ``FakeUpstream.refusals``::
+
+    upstream.refusals.append(quirks.openai_reasoning_model)
+
+They check only what the provider documents (or what its users report verbatim), so a test
+that passes with a refusal installed would pass against the real API on that point.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from tests.fakes.upstream import Fail, Received
+
+_OPENAI_REASONING = re.compile(r"^(o\d|gpt-5)")
+
+
+def _openai_error(message: str, param: str | None, code: str) -> Fail:
+    return Fail(400, message, body={"error": {"message": message, "type": "invalid_request_error",
+                                              "param": param, "code": code}})
+
+
+def openai_reasoning_model(sent: Received) -> Fail | None:
+    """OpenAI's reasoning models (o-series, gpt-5 family) refuse ``max_tokens`` and any
+    temperature but the default 1."""
+    body = sent.body
+    if not _OPENAI_REASONING.match(str(body.get("model", ""))):
+        return None
+    if "max_tokens" in body:
+        return _openai_error("Unsupported parameter: 'max_tokens' is not supported with this "
+                             "model. Use 'max_completion_tokens' instead.",
+                             "max_tokens", "unsupported_parameter")
+    temperature = body.get("temperature")
+    if temperature is not None and temperature != 1:
+        return _openai_error(f"Unsupported value: 'temperature' does not support {temperature} "
+                             "with this model. Only the default (1) value is supported.",
+                             "temperature", "unsupported_value")
+    return None
+
+
+def azure_before_2024_09(sent: Received) -> Fail | None:
+    """Azure OpenAI api-versions older than 2024-09-01 know neither ``stream_options`` nor
+    ``max_completion_tokens``."""
+    version = parse_qs(sent.query).get("api-version", [""])[0]
+    if not version or version >= "2024-09-01":
+        return None
+    for field in ("stream_options", "max_completion_tokens"):
+        if field in sent.body:
+            return _openai_error(f"Unrecognized request argument supplied: {field}", None,
+                                 "unknown_parameter")
+    return None
+
+
+def _assistant_without_reasoning(body: dict[str, Any]) -> int | None:
+    for index, message in enumerate(body.get("messages") or ()):
+        if message.get("role") == "assistant" and message.get("tool_calls") \
+                and "reasoning_content" not in message:
+            return index
+    return None
+
+
+def deepseek_thinking(sent: Received) -> Fail | None:
+    """DeepSeek's thinking mode: an assistant turn that called tools must carry its
+    ``reasoning_content`` in every later request."""
+    index = _assistant_without_reasoning(sent.body)
+    if index is None:
+        return None
+    message = (f"Missing `reasoning_content` field in the assistant message at message index "
+               f"{index}. For more information, please refer to "
+               "https://api-docs.deepseek.com/guides/thinking_mode#tool-calls")
+    return Fail(400, message, body={"error": {"message": message, "type": "invalid_request_error",
+                                              "param": None, "code": "invalid_request_error"}})
+
+
+def kimi_thinking(sent: Received) -> Fail | None:
+    """Moonshot's thinking models (kimi-k2-thinking, kimi-k2.5 and later): the same rule."""
+    index = _assistant_without_reasoning(sent.body)
+    if index is None:
+        return None
+    message = ("thinking is enabled but reasoning_content is missing in assistant tool call "
+               f"message at index {index}")
+    return Fail(400, message, body={"error": {"message": message,
+                                              "type": "invalid_request_error"}})
+
+
+def anthropic_beta_fields(sent: Received) -> Fail | None:
+    """The Messages API refuses a beta feature's field unless the request names the beta in
+    ``anthropic-beta``."""
+    betas = {b.strip() for b in sent.headers.get("anthropic-beta", "").split(",")}
+    if "context_management" in sent.body and "context-management-2025-06-27" not in betas:
+        return Fail(400, "context_management: Extra inputs are not permitted", body={
+            "type": "error", "error": {"type": "invalid_request_error",
+                                       "message": "context_management: Extra inputs are not "
+                                                  "permitted"}})
+    return None
