@@ -10,6 +10,12 @@
 * a full chat completions URL, used as is (an api-version is added if it has none);
 * a **Responses** URL, ``.../openai/v1/responses`` or ``.../openai/responses?api-version=...``.
 
+Fields follow the api-version: from 2024-09-01 (and on the v1 path) the output limit goes as
+``max_completion_tokens``, the only one the o-series and gpt-5 deployments accept (a deployment
+name says nothing of its model, so it cannot be chosen per model); older versions know neither
+it nor ``stream_options`` and refuse both, so they get ``max_tokens`` and streams without the
+usage chunk.
+
 Decision for the Responses form: it is accepted, and lynkr talks *chat completions* on the same
 resource (``/openai/v1/chat/completions``, or the deployments URL with the same api-version).
 Every Azure chat model deployment serves both APIs and lynkr already converts whatever the
@@ -20,12 +26,15 @@ supported through this provider yet.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lynkr.model import Request
 from lynkr.providers.openai_compat import OpenAICompatProvider
 
 DEFAULT_API_VERSION = "2024-10-21"
+#: The first api-version with ``max_completion_tokens`` and ``stream_options``.
+CURRENT_FIELDS_SINCE = "2024-09-01"
 
 
 class AzureOpenAIProvider(OpenAICompatProvider):
@@ -64,5 +73,17 @@ class AzureOpenAIProvider(OpenAICompatProvider):
             headers["api-key"] = self.config.api_key
         return headers
 
-    def body(self, request: Request, model: str, stream: bool) -> bytes:
-        return super().body(request, self.deployment(model), stream)
+    def current_fields(self) -> bool:
+        """Whether the URL's api-version knows ``max_completion_tokens`` and
+        ``stream_options`` (the v1 path takes no api-version and knows both)."""
+        version = dict(parse_qsl(urlsplit(self.url("")).query)).get("api-version")
+        return version is None or version[:10] >= CURRENT_FIELDS_SINCE
+
+    def max_tokens_field(self, model: str) -> str:
+        return "max_completion_tokens" if self.current_fields() else "max_tokens"
+
+    def payload(self, request: Request, model: str, stream: bool) -> dict[str, Any]:
+        payload = super().payload(request, self.deployment(model), stream)
+        if not self.current_fields():
+            payload.pop("stream_options", None)
+        return payload

@@ -1,22 +1,32 @@
 """OpenAI-compatible chat completions: OpenAI, OpenRouter, DeepSeek, Moonshot, LM Studio,
 llama.cpp and Databricks serving endpoints (Azure OpenAI is in ``azure.py``).
 
-They share one wire format (``lynkr.wire.openai_chat``); they differ only in URL shape and
-auth headers, which is all these adapters decide.
+They share one wire format (``lynkr.wire.openai_chat``); they differ in URL shape and auth
+headers, and in the few fields a provider documents differently, which is all these adapters
+decide: OpenAI's reasoning models take only ``max_completion_tokens`` (:class:`OpenAIProvider`),
+DeepSeek and Moonshot want each tool-calling assistant turn's ``reasoning_content`` back
+(:class:`ReasoningHistoryProvider`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
 from lynkr.errors import UpstreamError
-from lynkr.model import FLUSH, Request, Response, StreamEvent
+from lynkr.model import FLUSH, Message, Request, Response, StreamEvent, ThinkingBlock
 from lynkr.providers.base import Provider, connection_error, join_url, raise_for_upstream
 from lynkr.wire import openai_chat
 from lynkr.wire.sse import sse_reads
+
+OPENAI_HOST = "api.openai.com"
+#: OpenAI's reasoning models: o1, o3-mini, o4-mini, gpt-5, gpt-5.1-codex, ...
+OPENAI_REASONING_MODEL = re.compile(r"(o\d|gpt-5)")
 
 
 class OpenAICompatProvider(Provider):
@@ -45,11 +55,20 @@ class OpenAICompatProvider(Provider):
             headers["x-title"] = site_name
         return headers
 
-    def body(self, request: Request, model: str, stream: bool) -> bytes:
-        payload = openai_chat.build_request(
+    def payload(self, request: Request, model: str, stream: bool) -> dict[str, Any]:
+        """The chat.completions body, before serialization (adapters adjust it here)."""
+        return openai_chat.build_request(
             request, model, stream=stream,
-            passthrough_extra=request.client_format == "openai_chat")
-        return orjson.dumps(payload)
+            passthrough_extra=request.client_format == "openai_chat",
+            max_tokens_field=self.max_tokens_field(model))
+
+    def max_tokens_field(self, model: str) -> str:
+        """The name the output limit goes under; ``max_tokens`` is what compatible servers
+        (llama.cpp, LM Studio, vLLM, DeepSeek, Moonshot, OpenRouter) all read."""
+        return "max_tokens"
+
+    def body(self, request: Request, model: str, stream: bool) -> bytes:
+        return orjson.dumps(self.payload(request, model, stream))
 
     async def send(self, request: Request, model: str) -> Response:
         data = await self.post_json(self.url(model), self.body(request, model, False),
@@ -92,6 +111,21 @@ class OpenAICompatProvider(Provider):
         return [self.config.model] if self.config.model else []
 
 
+class OpenAIProvider(OpenAICompatProvider):
+    """OpenAI. Its reasoning models (o-series, the gpt-5 family) refuse ``max_tokens`` with a
+    400 ("Unsupported parameter: 'max_tokens' is not supported with this model. Use
+    'max_completion_tokens' instead."), and Claude Code sends a limit on every request, so
+    each one failed. OpenAI's own API takes ``max_completion_tokens`` for every model (it
+    deprecated ``max_tokens``); an ``OPENAI_ENDPOINT`` elsewhere (a gateway, vLLM) gets it for
+    the names of those models only, since an older server may know only ``max_tokens``."""
+
+    def max_tokens_field(self, model: str) -> str:
+        if urlsplit(self.config.endpoint).hostname == OPENAI_HOST \
+                or OPENAI_REASONING_MODEL.match(model.rsplit("/", 1)[-1]):
+            return "max_completion_tokens"
+        return "max_tokens"
+
+
 class DatabricksProvider(OpenAICompatProvider):
     """Databricks model serving: ``{DATABRICKS_API_BASE}/serving-endpoints/{model}/invocations``
     with a Bearer token; the body is OpenAI chat. The model is the serving endpoint's name."""
@@ -102,3 +136,34 @@ class DatabricksProvider(OpenAICompatProvider):
             return base
         base = base.removesuffix("/serving-endpoints")
         return f"{base}/serving-endpoints/{model}/invocations"
+
+
+class ReasoningHistoryProvider(OpenAICompatProvider):
+    """DeepSeek and Moonshot (Kimi): in thinking mode, an assistant turn that called tools must
+    carry its ``reasoning_content`` in every later request, or the whole request is refused
+    with a 400 ("Missing `reasoning_content` field in the assistant message at message index
+    N", "thinking is enabled but reasoning_content is missing in assistant tool call
+    message"). Claude Code's second request of every tool loop was refused.
+
+    The reasoning comes from the turn's thinking blocks (a client that kept them sends them
+    back); a turn whose thinking the client dropped gets an empty one, which both accept.
+    Outside tool turns the field is ignored, so it is sent only where there is some."""
+
+    def payload(self, request: Request, model: str, stream: bool) -> dict[str, Any]:
+        payload = super().payload(request, model, stream)
+        with_reasoning_history(payload["messages"], request.messages_for("openai_chat"))
+        return payload
+
+
+def with_reasoning_history(rendered: list[dict[str, Any]], history: list[Message]) -> None:
+    """Set ``reasoning_content`` on the rendered assistant messages (in place) from the
+    thinking of the internal assistant messages they were rendered from, in order: each
+    internal assistant message renders to exactly one chat message."""
+    thoughts = iter(["".join(b.thinking for b in m.content if isinstance(b, ThinkingBlock))
+                     for m in history if m.role == "assistant"])
+    for message in rendered:
+        if message.get("role") != "assistant":
+            continue
+        thinking = next(thoughts, "")
+        if thinking or message.get("tool_calls"):
+            message["reasoning_content"] = thinking

@@ -11,16 +11,21 @@ from lynkr.providers.base import Provider
 from lynkr.providers.bedrock import BedrockProvider
 from lynkr.providers.gemini import GeminiProvider
 from lynkr.providers.ollama import OllamaProvider
-from lynkr.providers.openai_compat import DatabricksProvider, OpenAICompatProvider
+from lynkr.providers.openai_compat import (
+    DatabricksProvider,
+    OpenAICompatProvider,
+    OpenAIProvider,
+    ReasoningHistoryProvider,
+)
 
 ADAPTERS: dict[str, type[Provider]] = {
     "ollama": OllamaProvider,
     "llamacpp": OpenAICompatProvider,
     "lmstudio": OpenAICompatProvider,
-    "openai": OpenAICompatProvider,
+    "openai": OpenAIProvider,
     "openrouter": OpenAICompatProvider,
-    "deepseek": OpenAICompatProvider,
-    "moonshot": OpenAICompatProvider,
+    "deepseek": ReasoningHistoryProvider,
+    "moonshot": ReasoningHistoryProvider,
     "azure-openai": AzureOpenAIProvider,
     "anthropic": AnthropicProvider,
     "azure-anthropic": AnthropicProvider,
