@@ -1,12 +1,16 @@
 """Anthropic Messages upstreams: Anthropic itself and Azure-hosted Anthropic (Foundry).
 
 When the client also speaks Anthropic, fields we do not model (``context_management``,
-``output_config``, ...) are forwarded untouched, so Claude Code features keep working.
+``output_config``, ...) are forwarded untouched, so Claude Code features keep working. A beta
+feature's field is refused ("context_management: Extra inputs are not permitted") unless the
+request names its beta in ``anthropic-beta``; the client named it in a header lynkr does not
+see here, so the betas its forwarded fields need are named again (:func:`betas_for`).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import orjson
@@ -18,6 +22,11 @@ from lynkr.wire import anthropic
 from lynkr.wire.sse import sse_reads
 
 ANTHROPIC_VERSION = "2023-06-01"
+# A forwarded body field (or field.key) -> the beta the Messages API needs to read it.
+BETA_FIELDS = {
+    "context_management": "context-management-2025-06-27",
+    "output_config.effort": "effort-2025-11-24",
+}
 
 
 class AnthropicProvider(Provider):
@@ -29,27 +38,30 @@ class AnthropicProvider(Provider):
             return endpoint
         return join_url(endpoint, "/messages" if endpoint.endswith("/v1") else "/v1/messages")
 
-    def headers(self) -> dict[str, str]:
+    def headers(self, payload: dict[str, Any]) -> dict[str, str]:
         headers = {"content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
         if self.config.api_key:
             headers["x-api-key"] = self.config.api_key
+        if betas := betas_for(payload):
+            headers["anthropic-beta"] = ",".join(betas)
         return headers
 
-    def body(self, request: Request, model: str, stream: bool) -> bytes:
-        payload = anthropic.build_request(
+    def payload(self, request: Request, model: str, stream: bool) -> dict[str, Any]:
+        return anthropic.build_request(
             request, model, stream=stream, passthrough_extra=request.client_format == "anthropic")
-        return orjson.dumps(payload)
 
     async def send(self, request: Request, model: str) -> Response:
-        data = await self.post_json(self.url(), self.body(request, model, False), self.headers())
+        payload = self.payload(request, model, False)
+        data = await self.post_json(self.url(), orjson.dumps(payload), self.headers(payload))
         return anthropic.parse_response(data)
 
     async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
         url = self.url()
         decoder = anthropic.StreamDecoder()
+        payload = self.payload(request, model, True)
         try:
             async with self.client.stream(
-                "POST", url, content=self.body(request, model, True), headers=self.headers()
+                "POST", url, content=orjson.dumps(payload), headers=self.headers(payload)
             ) as response:
                 await raise_for_upstream(response, self.name)
                 async for batch in sse_reads(response.aiter_bytes()):
@@ -63,3 +75,14 @@ class AnthropicProvider(Provider):
             raise UpstreamError(f"{self.name} sent a malformed stream event: {exc}",
                                 provider=self.name) from exc
         decoder.finish()  # raises when message_stop never came (stream cut)
+
+
+def betas_for(payload: dict[str, Any]) -> list[str]:
+    """The betas that the body's forwarded fields need named in ``anthropic-beta``."""
+    betas = []
+    for path, beta in BETA_FIELDS.items():
+        name, _, key = path.partition(".")
+        value = payload.get(name)
+        if value is not None and (not key or isinstance(value, dict) and key in value):
+            betas.append(beta)
+    return betas
