@@ -16,6 +16,9 @@ that matter here:
   the same reason, a request with tool blocks but no tools declares the tools its history
   used, with an open schema).
 * Images must be inline bytes; an image given by URL is replaced by a note in the text.
+* Prompt caching is a ``{"cachePoint": {"type": "default"}}`` block after the cached content
+  (Claude and Nova only, at most four). Each client ``cache_control`` breakpoint becomes one,
+  or Claude Code on Bedrock paid full price for its whole prompt on every turn.
 """
 
 from __future__ import annotations
@@ -63,6 +66,10 @@ STREAM_EXCEPTIONS: dict[str, tuple[int, bool]] = {
     "serviceUnavailableException": (503, True), "modelStreamErrorException": (502, True),
     "validationException": (400, False),
 }
+CACHE_POINT = {"cachePoint": {"type": "default"}}
+MAX_CACHE_POINTS = 4
+# Model ids (or inference profiles, ARNs) of the families that take cache points.
+_CACHING_FAMILIES = ("anthropic.", "amazon.nova")
 _IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg",
                   "image/gif": "gif", "image/webp": "webp"}
 
@@ -72,8 +79,14 @@ _IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg",
 
 def build_request(request: Request, model: str) -> dict[str, Any]:
     """The Converse / ConverseStream body (the model id travels in the URL)."""
-    body: dict[str, Any] = {"messages": _messages(request.messages_for("bedrock"))}
-    system = [{"text": b.text} for b in request.system if b.text]
+    caching = any(family in model for family in _CACHING_FAMILIES)
+    body: dict[str, Any] = {"messages": _messages(request.messages_for("bedrock"), caching)}
+    system: list[dict[str, Any]] = []
+    for block in request.system:
+        if block.text:
+            system.append({"text": block.text})
+            if caching and block.cache_control is not None:
+                system.append(CACHE_POINT)
     if (output := json_output(request)) is not None:
         system.append({"text": instruction(output)})
     if system:
@@ -107,7 +120,20 @@ def build_request(request: Request, model: str) -> dict[str, Any]:
         body["inferenceConfig"] = {**config, "maxTokens": max_tokens}
         if thinking is not None:
             body["additionalModelRequestFields"] = {"thinking": thinking}
+    if caching:
+        _cap_cache_points(body)
     return body
+
+
+def _cap_cache_points(body: dict[str, Any]) -> None:
+    """Keep at most :data:`MAX_CACHE_POINTS`: the system's first (the prefix every turn
+    shares), then the latest in the conversation (the one the next turn reads)."""
+    lists = [body.get("system") or [], *(m["content"] for m in body["messages"])]
+    excess = sum(1 for blocks in lists for b in blocks if b is CACHE_POINT) - MAX_CACHE_POINTS
+    for blocks in lists[1:]:  # the conversation's oldest first
+        while excess > 0 and CACHE_POINT in blocks:
+            blocks.remove(CACHE_POINT)
+            excess -= 1
 
 
 def _tool_spec(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -115,10 +141,16 @@ def _tool_spec(name: str, description: str, schema: dict[str, Any]) -> dict[str,
                          "inputSchema": {"json": schema}}}
 
 
-def _messages(messages: list[Message]) -> list[dict[str, Any]]:
+def _messages(messages: list[Message], caching: bool) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for message in messages:
-        content = [c for b in message.content if (c := _block(b)) is not None]
+        content: list[dict[str, Any]] = []
+        for block in message.content:
+            if (converted := _block(block)) is None:
+                continue
+            content.append(converted)
+            if caching and getattr(block, "cache_control", None) is not None:
+                content.append(CACHE_POINT)
         if not content:
             continue
         if out and out[-1]["role"] == message.role:

@@ -186,3 +186,43 @@ def test_tool_history_without_tools_still_declares_a_tool_config() -> None:
     body = build_request(request, MODEL_ID)
     assert body["toolConfig"] == {"tools": [{"toolSpec": {
         "name": "run", "description": "run", "inputSchema": {"json": {"type": "object"}}}}]}
+
+
+CACHED = {"type": "ephemeral"}
+CACHE_POINT = {"cachePoint": {"type": "default"}}
+
+
+def test_claude_codes_cache_breakpoints_become_cache_points(
+        bedrock_proxy: str, fake_bedrock: FakeBedrock) -> None:
+    claude(bedrock_proxy).messages.create(
+        model="m", max_tokens=200,
+        system=[{"type": "text", "text": "You are Claude Code.", "cache_control": CACHED},
+                {"type": "text", "text": "Today is Monday."}],
+        messages=[{"role": "user", "content": [
+            {"type": "text", "text": "Read a.py", "cache_control": CACHED}]},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Read",
+                                               "input": {"path": "a.py"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1",
+                                          "content": "print(1)", "cache_control": CACHED}]}])
+    sent = fake_bedrock.last.body
+    assert sent["system"] == [{"text": "You are Claude Code."}, CACHE_POINT,
+                              {"text": "Today is Monday."}]
+    assert sent["messages"][0]["content"] == [{"text": "Read a.py"}, CACHE_POINT]
+    assert sent["messages"][2]["content"][1:] == [CACHE_POINT]
+
+
+def test_models_without_prompt_caching_get_no_cache_points() -> None:
+    request = Request(model="m", system=[TextBlock("sys", CACHED)],
+                      messages=[Message("user", [TextBlock("hi", CACHED)])])
+    body = build_request(request, "meta.llama3-1-70b-instruct-v1:0")
+    assert body["system"] == [{"text": "sys"}]
+    assert body["messages"][0]["content"] == [{"text": "hi"}]
+
+
+def test_at_most_four_cache_points_keeping_the_system_and_the_latest() -> None:
+    turns = [Message("user" if i % 2 == 0 else "assistant", [TextBlock(f"turn {i}", CACHED)])
+             for i in range(5)]
+    body = build_request(Request(model="m", system=[TextBlock("sys", CACHED)],
+                                 messages=turns), "us." + MODEL_ID)
+    marked = [m["content"][0]["text"] for m in body["messages"] if CACHE_POINT in m["content"]]
+    assert CACHE_POINT in body["system"] and marked == ["turn 2", "turn 3", "turn 4"]
