@@ -23,13 +23,14 @@ from lynkr.config import Settings, TierTarget
 from lynkr.errors import LynkrError, UpstreamError
 from lynkr.expansion import send_with_expansion, stream_with_expansion
 from lynkr.model import MessageStop, Request, Response, StreamEvent, Usage
+from lynkr.optimize.memory import project_of
 from lynkr.optimize.policy import (
     apply_policy_to_events,
     apply_policy_to_response,
     limit_reached,
     limit_response,
 )
-from lynkr.optimize.semantic_cache import CacheHit, SemanticCache
+from lynkr.optimize.semantic_cache import CacheHit, SemanticCache, is_cacheable_request
 from lynkr.optimize.tool_results import EXPAND_TOOL_NAME, compress_tool_results
 from lynkr.optimize.tool_selection import select_tools
 from lynkr.providers.base import Provider
@@ -59,6 +60,7 @@ class RequestRecord:
     provider: str | None = None
     model: str | None = None
     cache: str = "miss"
+    cache_kind: str | None = None  # how a hit matched: "exact" or "semantic"
     similarity: float | None = None
     tokens_in: int | None = None
     tokens_out: int | None = None
@@ -73,6 +75,8 @@ class RequestRecord:
     response_id: str | None = None
     conversation: str | None = None
     offered_tools: frozenset[str] | None = None
+    # The memories the request was given, which the cache keys its answer on.
+    memory_version: str | None = None
 
     @property
     def tokens_saved(self) -> int:
@@ -86,6 +90,8 @@ class RequestRecord:
                 headers[name] = str(value)
         if self.score is not None:
             headers["x-lynkr-score"] = f"{self.score:.3f}"
+        if self.cache_kind is not None:
+            headers["x-lynkr-cache-kind"] = self.cache_kind
         if self.similarity is not None:
             headers["x-lynkr-cache-similarity"] = f"{self.similarity:.4f}"
         return headers
@@ -132,9 +138,9 @@ class Pipeline:
         if cache is None:  # x-lynkr-cache says "miss" only when the cache was asked
             record.cache = "off" if self.parts.cache is None else "bypass"
         else:
-            hit = await self._lookup(cache, request)
+            hit = await self._lookup(cache, request, record)
             if hit is not None:
-                return self._cache_hit(request, hit.response, hit.similarity, hit.kind, record)
+                return self._cache_hit(request, hit, record)
         request = await self._optimize(request, record)
         chain = self._chain(request, record)
         if request.stream:
@@ -168,10 +174,21 @@ class Pipeline:
 
     # --- steps ---------------------------------------------------------------------------
 
-    async def _lookup(self, cache: SemanticCache, request: Request) -> CacheHit | None:
-        """A cache answer, or None; a store that fails mid-flight is a miss, not an error."""
+    async def _lookup(self, cache: SemanticCache, request: Request,
+                      record: RequestRecord) -> CacheHit | None:
+        """A cache answer, or None; a store that fails mid-flight is a miss, not an error.
+
+        With memory on, the answer depends on the project's memories, so the lookup (and the
+        store after a miss) is keyed on their version, read here once for both."""
+        memory = self.parts.memory
+
+        def lookup() -> CacheHit | None:
+            if memory is not None and is_cacheable_request(request):
+                record.memory_version = memory.version(project_of(request))
+            return cache.lookup(request, record.memory_version)
+
         try:
-            return await anyio.to_thread.run_sync(cache.lookup, request)
+            return await anyio.to_thread.run_sync(lookup)
         except StoreUnavailable as err:
             log.warning("cache lookup skipped: %s", err)
             return None
@@ -264,10 +281,11 @@ class Pipeline:
         record.attempts = [f"{a.target}{' failed: ' + a.error if a.error else ''}"
                            for a in served.attempts]
 
-    def _cache_hit(self, request: Request, response: Response, similarity: float, kind: str,
-                   record: RequestRecord) -> Outcome:
-        record.cache, record.similarity = "hit", similarity
-        record.provider, record.model, record.tier = "cache", kind, None
+    def _cache_hit(self, request: Request, hit: CacheHit, record: RequestRecord) -> Outcome:
+        response = hit.response
+        record.cache, record.cache_kind, record.similarity = "hit", hit.kind, hit.similarity
+        # x-lynkr-model (and the metrics' model label) names the model that wrote the answer.
+        record.provider, record.model, record.tier = "cache", hit.model, None
         record.saved_by["semantic_cache"] = request_tokens(request)  # never sent upstream
         record.tokens_in, record.tokens_out = 0, 0
         response.usage = Usage()
@@ -309,8 +327,11 @@ class Pipeline:
         for hook in self.on_complete:
             hook(request, response, record)
         background = []
-        if cache is not None and self.parts.cache is not None:
-            background.append(lambda: self.parts.cache.store(request, response))  # type: ignore[union-attr]
+        # With memory on, an answer is stored only under the memory version it was given.
+        if cache is not None and self.parts.cache is not None and (
+                self.parts.memory is None or record.memory_version is not None):
+            background.append(lambda: self.parts.cache.store(  # type: ignore[union-attr]
+                request, response, model=record.model, memory_version=record.memory_version))
         if self.parts.memory is not None:
             background.append(lambda: self.parts.memory_learn(request, response))
         for job in background:

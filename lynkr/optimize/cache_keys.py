@@ -220,14 +220,18 @@ ANSWER_NEUTRAL_FIELDS = frozenset({
 })
 
 
-def context_hash(request: Request, project: str | None = None) -> str:
+def context_hash(request: Request, project: str | None = None,
+                 memory_version: str | None = None) -> str:
     """Hash of everything that changes the answer except the final question's wording: model
     (tier), system prompt, tools (names + schemas), tool choice, sampling settings, unmodelled
     top-level fields (``Request.extra`` but :data:`ANSWER_NEUTRAL_FIELDS`), the earlier
     conversation, and any non-text parts (images) of the final turn.
 
     ``project`` scopes the context to one project: with long-term memory on, the answer was
-    written with that project's memories injected, so it must not serve another project."""
+    written with that project's memories injected, so it must not serve another project.
+    ``memory_version`` (:meth:`lynkr.optimize.memory.MemoryStore.version`) scopes it to the
+    memories the project had: once it learns a fact, answers written without it are not
+    served."""
     final = request.messages[-1] if request.messages else None
     earlier = request.messages[:-1] if request.messages else []
     payload: dict[str, Any] = {
@@ -249,6 +253,8 @@ def context_hash(request: Request, project: str | None = None) -> str:
                         if final else []),
         "final_reminders": system_reminders(final.text) if final else [],
     }
+    if memory_version is not None:  # only then: keys without memory stay what they were
+        payload["memory_version"] = memory_version
     try:
         encoded = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:  # e.g. an integer past 64 bits in a client's extra field

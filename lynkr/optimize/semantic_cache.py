@@ -33,8 +33,11 @@ process) is never served. There is deliberately no in-process answer cache in fr
 one served a cleared entry, and it saved only ~0.4 ms over the by-id read.
 
 With long-term memory on, answers were written with the asking project's memories injected
-(after the lookup), so the context hash is scoped to the project (:func:`project_of`): one
-project's answer never serves another.
+(after the lookup), so the context hash is scoped to the project (:func:`project_of`) and to
+the version of its memories the caller passes (the same one for the lookup and the store):
+one project's answer never serves another, nor the same project once it has learned a fact.
+
+An entry also records the model that wrote the answer, which a hit reports as its model.
 
 Any Chroma failure raises :class:`lynkr.stores.StoreUnavailable`.
 """
@@ -86,6 +89,7 @@ class CacheHit:
     similarity: float
     kind: Literal["exact", "semantic"]
     key: str
+    model: str  # the model that wrote the answer
 
 
 def is_cacheable_request(request: Request) -> bool:
@@ -172,12 +176,13 @@ class SemanticCache:
 
     # --- lookup ---------------------------------------------------------------------------
 
-    def lookup(self, request: Request) -> CacheHit | None:
-        """The cached answer for ``request``, or None. Blocking; run it in a worker thread."""
+    def lookup(self, request: Request, memory_version: str | None = None) -> CacheHit | None:
+        """The cached answer for ``request``, or None. Blocking; run it in a worker thread.
+        ``memory_version``: that of the memories the request will be given, if any."""
         if not is_cacheable_request(request):
             self._count("not_cacheable")
             return None
-        context = self._context(request)
+        context = self._context(request, memory_version)
         key = exact_key(request, context)
         # Cacheable already holds, so a single message means a semantic (first-turn) request.
         question = (normalize_question(final_question(request))
@@ -199,8 +204,10 @@ class SemanticCache:
         self._count("misses")
         return None
 
-    def _context(self, request: Request) -> str:
-        return context_hash(request, project_of(request) if self.per_project else None)
+    def _context(self, request: Request, memory_version: str | None) -> str:
+        if not self.per_project:
+            return context_hash(request)
+        return context_hash(request, project_of(request), memory_version)
 
     def _stored(self, key: str) -> CacheHit | None:
         """An exact hit read from Chroma (possibly written by another replica)."""
@@ -213,7 +220,7 @@ class SemanticCache:
         meta = metadatas[0]
         if not self._fresh(float(meta["created"]), now):  # type: ignore[arg-type]
             return None
-        return CacheHit(_response_from_json(str(meta["response"])), 1.0, "exact", key)
+        return _hit(key, meta, 1.0, "exact")
 
     def _semantic(self, context: str, question: str, vector: np.ndarray) -> CacheHit | None:
         wanted = salient_tokens(question)
@@ -240,8 +247,7 @@ class SemanticCache:
             if salient_tokens(document or "") != wanted:
                 self._count("near_misses_rejected")
                 continue
-            return CacheHit(_response_from_json(str(meta["response"])), similarity, "semantic",
-                            key)
+            return _hit(key, meta, similarity, "semantic")
         return None
 
     def _confirmed(self, candidates: list[tuple[str, float, LocalEntry]],
@@ -263,17 +269,19 @@ class SemanticCache:
         for key in keys:
             meta = present.get(key)
             if meta and self._fresh(float(meta["created"]), now):  # type: ignore[arg-type]
-                return CacheHit(_response_from_json(str(meta["response"])), similarities[key],
-                                "semantic", key)
+                return _hit(key, meta, similarities[key], "semantic")
         return None
 
     # --- store ----------------------------------------------------------------------------
 
-    def store(self, request: Request, response: Response) -> bool:
-        """Store ``response`` as the answer to ``request``; False when either is not cacheable."""
+    def store(self, request: Request, response: Response, *, model: str | None = None,
+              memory_version: str | None = None) -> bool:
+        """Store ``response`` as the answer to ``request``, written by ``model`` (default: the
+        name the response gives) with memories at ``memory_version`` (as for :meth:`lookup`);
+        False when either is not cacheable."""
         if not (is_cacheable_request(request) and is_cacheable_response(response)):
             return False
-        context = self._context(request)
+        context = self._context(request, memory_version)
         key = exact_key(request, context)
         question = normalize_question(final_question(request))
         payload = _response_to_json(response)
@@ -281,7 +289,8 @@ class SemanticCache:
         vector = self._embedder.embed([question])
         semantic = is_semantic_request(request)
         metadata = {"context": context, "created": now, "response": payload,
-                    "model": request.model, "semantic": semantic}
+                    "model": request.model, "served_model": model or response.model,
+                    "semantic": semantic}
         self._store.call("cache", "store", lambda c: c.upsert(
             ids=[key], embeddings=as_vectors(vector), documents=[question],
             metadatas=[metadata]))
@@ -340,6 +349,14 @@ class SemanticCache:
     def _count(self, name: str, n: int = 1) -> None:
         with self._lock:
             self._counts[name] += n
+
+
+def _hit(key: str, meta: Any, similarity: float,
+         kind: Literal["exact", "semantic"]) -> CacheHit:
+    response = _response_from_json(str(meta["response"]))
+    # Entries stored before they named their model have the name the upstream gave instead.
+    model = str(meta.get("served_model") or response.model)
+    return CacheHit(response, similarity, kind, key, model)
 
 
 def _response_to_json(response: Response) -> str:

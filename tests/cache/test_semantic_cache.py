@@ -287,3 +287,34 @@ def test_with_memory_on_one_projects_answer_never_serves_another(
                             metadata={"project": "beta"})) is None
     hit = cache.lookup(ask(question, metadata={"project": "alpha"}))
     assert hit is not None and hit.response.text == "Postgres 16"
+
+
+def test_a_hit_names_the_model_that_wrote_the_answer(cache: SemanticCache) -> None:
+    cache.store(ask(QUESTION), answer("Use sorted(key=...)."), model="gpt-4o")
+    cache.store(ask("What is a monad?"), answer("A monoid in the category of endofunctors."))
+    hit = cache.lookup(ask(QUESTION))
+    assert hit is not None and hit.model == "gpt-4o"
+    unnamed = cache.lookup(ask("What is a monad?"))
+    assert unnamed is not None and unnamed.model == "claude-sonnet-4-5"  # the answer's own
+
+
+def test_an_entry_stored_before_entries_named_their_model_hits_under_the_answers_own(
+        cache: SemanticCache, store: Store) -> None:
+    cache.store(ask(QUESTION), answer("Use sorted(key=...)."), model="gpt-4o")
+    found = store.call("cache", "read", lambda c: c.get(include=["metadatas"]))
+    [key], [meta] = found["ids"], found["metadatas"]
+    old = {k: v for k, v in meta.items() if k != "served_model"}
+    store.call("cache", "rewrite", lambda c: c.delete(ids=[key]))
+    store.call("cache", "rewrite", lambda c: c.add(ids=[key], embeddings=[[0.0] * 383 + [1.0]],
+                                                  documents=[QUESTION], metadatas=[old]))
+    hit = cache.lookup(ask(QUESTION))
+    assert hit is not None and hit.kind == "exact" and hit.model == "claude-sonnet-4-5"
+
+
+def test_with_memory_on_an_answer_is_keyed_on_the_memories_it_was_given(
+        make_settings: Callable[..., Settings], store: Store, embedder: Embedder) -> None:
+    cache = SemanticCache(make_settings(memory={"enabled": True}), store, embedder)
+    cache.store(ask(QUESTION), answer("Use sorted(key=...)."), memory_version="v1")
+    assert cache.lookup(ask(QUESTION), memory_version="v1") is not None
+    assert cache.lookup(ask(QUESTION), memory_version="v2") is None
+    assert cache.lookup(ask(QUESTION.lower()), memory_version="v2") is None

@@ -158,3 +158,20 @@ def test_live_stats_totals_agree_with_their_series_when_an_optimizer_cost_tokens
     snapshot = stats.snapshot()
     points = snapshot["series"]["points"]
     assert snapshot["tokens"]["saved"] == sum(p["tokens_saved"] for p in points) == 45
+
+
+def test_cache_hits_are_counted_under_the_model_that_wrote_the_answer(
+        upstream: FakeUpstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    with proxy_factory(MODEL_PROVIDER="openai", OPENAI_API_KEY="k", OPENAI_MODEL="gpt-fake",
+                       OPENAI_ENDPOINT=f"{upstream.url}/v1",
+                       SEMANTIC_CACHE_ENABLED="true") as url:
+        httpx.post(f"{url}/v1/messages", json=ASK, timeout=30)
+        time.sleep(0.5)  # answers are stored in the background after they are sent
+        assert httpx.post(f"{url}/v1/messages", json=ASK).headers["x-lynkr-cache"] == "hit"
+        found = samples(url)
+    assert total(found, "lynkr_requests_total", provider="cache", model="gpt-fake") == 1
+    assert total(found, "lynkr_requests_total", provider="openai", model="gpt-fake") == 1
+    models = {labels["model"] for labels, _ in found["lynkr_requests_total"]}
+    assert not models & {"exact", "semantic"}
