@@ -7,7 +7,9 @@ cannot think (qwen2.5-coder, llama3.1...). Rather than a table of every model (a
 date), lynkr reads the refusal, sends the request again without what was refused, and
 remembers it for that ``provider:model`` so later requests go right at once. A refusal that
 states the context window instead (vLLM, llama.cpp) gives the room left after the prompt, for
-that request only.
+that request only. Sampling settings are refused the same way: OpenAI's reasoning models take
+no temperature but 1, Claude refuses one beside thinking, and Claude 4.5 and later refuse
+``temperature`` with ``top_p``; the request goes again without them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ _CONTEXT = re.compile(r"maximum context length is (\d+) tokens\. However, you re
                       r"tokens \((\d+) in the messages, (\d+) in the completion\)")
 _MIN_ROOM = 256  # below this, a cut-down answer is not worth sending the request again
 _NO_THINKING = re.compile(r"does not support thinking")
+# OpenAI ("'temperature' does not support 0.2 with this model", "'top_p' is not supported"),
+# Anthropic and Bedrock's Claude ("temperature may only be set to 1 when thinking is enabled",
+# "`temperature` and `top_p` cannot both be specified for this model").
+_SAMPLING = re.compile(r"\b(temperature|top_p)\W{0,2}\s(is not supported|does not support|"
+                       r"may only be set|must be|and\W{1,2}top_p\W{0,2}\scannot both)")
 
 
 def stated_limit(message: str) -> tuple[int, bool] | None:
@@ -51,12 +58,15 @@ class UpstreamLimits:
     def __init__(self) -> None:
         self._caps: dict[str, int] = {}
         self._cannot_think: set[str] = set()
+        self._refused_sampling: dict[str, tuple[str, ...]] = {}
 
     def apply(self, request: Request, target: object) -> Request:
         """``request`` within what ``target`` is known to accept."""
         key = str(target)
         if key in self._cannot_think and _thinks(request):
             request = dataclasses.replace(request, thinking=None)
+        if refused := self._refused_sampling.get(key):
+            request = dataclasses.replace(request, **dict.fromkeys(refused))
         cap = self._caps.get(key)
         if cap is None:
             return request
@@ -75,6 +85,12 @@ class UpstreamLimits:
         if _thinks(request) and _NO_THINKING.search(error.message):
             self._cannot_think.add(str(target))
             return dataclasses.replace(request, thinking=None)
+        if (found := _SAMPLING.search(error.message)) and (request.temperature is not None
+                                                           or request.top_p is not None):
+            # Both together refused: top_p goes, the temperature the client chose stays.
+            refused = ("top_p",) if "cannot both" in found.group(2) else ("temperature", "top_p")
+            self._refused_sampling[str(target)] = refused
+            return dataclasses.replace(request, **dict.fromkeys(refused))
         stated = stated_limit(error.message)
         if stated is None:
             return None

@@ -4,13 +4,17 @@ and remembers, so the agent never sees the refusal."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import anthropic
+import openai
 import pytest
 
 from lynkr.config import TierTarget
 from lynkr.errors import UpstreamError
 from lynkr.model import Message, Request, TextBlock
 from lynkr.providers.upstream_limits import UpstreamLimits, stated_limit
+from tests.fakes import quirks
 from tests.fakes.upstream import Fail, FakeUpstream, Reply
 
 OPENAI_REFUSAL = ("max_tokens is too large: 64000. This model supports at most 16384 completion "
@@ -135,3 +139,42 @@ def test_lowering_max_tokens_leaves_the_thinking_budget_below_it() -> None:
     tiny = UpstreamLimits().learn(own, TARGET, refusal("max_tokens: 28672 > 1500, which is "
                                                        "the maximum allowed"))
     assert tiny is not None and tiny.max_tokens == 1500 and tiny.thinking is None
+
+
+@pytest.mark.parametrize(("message", "dropped"), [
+    ("Unsupported value: 'temperature' does not support 0.2 with this model. Only the default "
+     "(1) value is supported.", {"temperature": None, "top_p": None}),
+    ("Unsupported parameter: 'top_p' is not supported with this model.",
+     {"temperature": None, "top_p": None}),
+    ("temperature may only be set to 1 when thinking is enabled. Please consult our "
+     "documentation", {"temperature": None, "top_p": None}),
+    ("`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
+     {"temperature": 0.2, "top_p": None}),
+    ("The model returned the following errors: temperature and top_p cannot both be specified "
+     "for this model.", {"temperature": 0.2, "top_p": None}),  # Bedrock's wording
+])
+def test_refused_sampling_settings_are_dropped_and_remembered(message: str,
+                                                              dropped: dict) -> None:
+    limits, target = UpstreamLimits(), TierTarget("anthropic", "claude-sonnet-4-5")
+    asked = dataclasses.replace(request(1000), temperature=0.2, top_p=0.9)
+    again = limits.learn(asked, target, refusal(message))
+    assert again is not None and {"temperature": again.temperature, "top_p": again.top_p} \
+        == dropped
+    later = limits.apply(asked, target)
+    assert (later.temperature, later.top_p) == (again.temperature, again.top_p)
+    assert limits.apply(asked, TARGET).temperature == 0.2
+
+
+def test_a_clients_temperature_through_to_an_openai_reasoning_model(
+        upstream: FakeUpstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    upstream.refusals.append(quirks.openai_reasoning_model)
+    upstream.queue(Reply(text="first"), Reply(text="second"))
+    with proxy_factory(MODEL_PROVIDER="openai", OPENAI_API_KEY="k", OPENAI_MODEL="gpt-5",
+                       OPENAI_ENDPOINT=f"{upstream.url}/v1") as url:
+        sdk = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        answers = [sdk.chat.completions.create(
+            model="lynkr/auto", temperature=0.2, max_tokens=500,
+            messages=[{"role": "user", "content": "hi"}]).choices[0].message.content
+            for _ in range(2)]
+    assert answers == ["first", "second"]
+    assert [r.body.get("temperature") for r in upstream.received] == [0.2, None, None]
