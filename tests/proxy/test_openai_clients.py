@@ -113,3 +113,31 @@ def test_unknown_previous_response_id_is_an_openai_error(sdk: openai.OpenAI) -> 
     with pytest.raises(openai.NotFoundError) as info:
         sdk.responses.create(model="gpt-4o", input="hi", previous_response_id="resp_missing")
     assert "not found" in str(info.value)
+
+
+def test_responses_input_file_pdf_is_named_for_a_chat_upstream(sdk: openai.OpenAI,
+                                                               upstream: FakeUpstream) -> None:
+    upstream.queue(Reply(text="I cannot read that PDF here."))
+    pdf = "data:application/pdf;base64,JVBERi0xLjQKJSVFT0Y="
+    response = sdk.responses.create(model="gpt-4o", input=[{"role": "user", "content": [
+        {"type": "input_text", "text": "Summarise it."},
+        {"type": "input_file", "file_data": pdf, "filename": "spec.pdf"}]}])
+    assert response.output_text == "I cannot read that PDF here."
+    assert "document 'spec.pdf' (application/pdf) left out" in str(upstream.last.body["messages"])
+
+
+def test_chat_legacy_function_conversation_streams(sdk: openai.OpenAI,
+                                                   upstream: FakeUpstream) -> None:
+    upstream.queue(Reply(text="It is sunny in Paris.", chunk_size=4))
+    functions = [{"name": "weather", "parameters": {"type": "object", "properties": {}}}]
+    stream = sdk.chat.completions.create(model="gpt-4o", stream=True, functions=functions,
+                                         messages=[
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None,
+         "function_call": {"name": "weather", "arguments": "{}"}},
+        {"role": "function", "name": "weather", "content": "sunny"}])
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text == "It is sunny in Paris."
+    call, result = upstream.last.body["messages"][1:3]
+    assert result == {"role": "tool", "tool_call_id": call["tool_calls"][0]["id"],
+                      "content": "sunny"}
