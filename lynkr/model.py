@@ -167,12 +167,12 @@ class Request:
 
     def messages_for(self, upstream_format: str) -> list[Message]:
         """The messages as an upstream speaking ``upstream_format`` can take them: each
-        :class:`NativeBlock` stays for the client's own format and is its note elsewhere."""
+        :class:`NativeBlock` stays for the format it is written in (the client's, unless it
+        names another) and is its note elsewhere."""
         def readable(native: NativeBlock) -> bool:
             return (native.format or self.client_format) == upstream_format
 
-        if not any(not readable(n) for m in self.messages for b in m.content
-                   for n in _natives(b)):
+        if all(readable(n) for m in self.messages for b in m.content for n in _natives(b)):
             return self.messages
         return [Message(m.role, [_portable(b, readable) for b in m.content])
                 for m in self.messages]
