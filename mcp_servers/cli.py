@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,10 +21,17 @@ def _serve(args: argparse.Namespace) -> int:
     if args.code_mode and not args.config:
         print("lynkr mcp: --code-mode needs --config servers.json", file=sys.stderr)
         return 2
+    grep_timeout = None
+    if args.grep_timeout is not None:
+        try:
+            grep_timeout = parse_seconds(args.grep_timeout)
+        except ValueError as exc:
+            print(f"lynkr mcp: --grep-timeout {exc}", file=sys.stderr)
+            return 2
     try:
         server = build_server(root, test_command=args.test_command,
                               code_mode_config=args.config if args.code_mode else None,
-                              own_sigterm=not args.http)
+                              own_sigterm=not args.http, grep_timeout=grep_timeout)
     except ConfigError as exc:
         print(f"lynkr mcp: {exc}", file=sys.stderr)
         return 2
@@ -32,6 +40,17 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         server.run("stdio")
     return 0
+
+
+def parse_seconds(text: str) -> float:
+    """A duration in seconds: a finite number above 0 (``ValueError`` saying what is wrong)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds, got {text!r}") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"must be a finite number of seconds above 0, got {text!r}")
+    return seconds
 
 
 def _install(args: argparse.Namespace) -> int:
@@ -59,6 +78,8 @@ def add_mcp_commands(subparsers: Any) -> None:
     mcp.add_argument("--host", default="127.0.0.1", help="HTTP host (default 127.0.0.1)")
     mcp.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
     mcp.add_argument("--test-command", help="command run_tests runs (default: detected)")
+    mcp.add_argument("--grep-timeout", metavar="SECONDS",
+                     help="stop a grep still running after this long (default 20)")
     mcp.add_argument("--code-mode", action="store_true",
                      help="serve search_tools/describe_tool/call_tool/list_servers")
     mcp.add_argument("--config", help="mcpServers JSON file (Claude Desktop / Cursor shape)")

@@ -5,29 +5,30 @@ with its match count, lines are trimmed of indentation, identical lines of a fil
 listing their numbers, files beyond the page are listed with their counts (a TOON table), and
 a page is capped with an honest "N more matches" line, so the model pays for what it reads
 and can ask for the rest.
-ripgrep is used when installed (fast, .gitignore-aware); otherwise a Python walk that
-honours .gitignore through pathspec.
+ripgrep is used when installed (fast, .gitignore-aware; :mod:`mcp_servers.ripgrep`), otherwise
+a Python walk that honours .gitignore through pathspec; either way the files left out for
+size are counted and named in the answer.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 
+from mcp_servers import ripgrep
 from mcp_servers.grep_worker import SearchTimeout, run_search
 from mcp_servers.savings import check_page, tool_result
 from mcp_servers.workspace import Workspace
 
 _MAX_FILE_BYTES = 4_000_000
 _LINE_CHARS = 200
-# Seconds a search may take before it is stopped with a tool error (read at call time, so a
-# test or an embedding server can lower it).
+# Seconds a search may take before it is stopped with a tool error, unless the server was
+# given another (``lynkr mcp --grep-timeout``).
 DEADLINE_SECONDS = 20.0
 
 
@@ -93,29 +94,26 @@ def _timeout_message(pattern: str, deadline: float) -> str:
 
 def _ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, *, literal: bool,
                     ignore_case: bool, glob: str | None, deadline: float) -> Found:
-    args = [rg, "--line-number", "--column", "--no-heading", "--null", "--color", "never",
-            "--max-filesize", str(_MAX_FILE_BYTES)]
-    args += ["--fixed-strings"] if literal else []
-    args += ["--ignore-case"] if ignore_case else []
-    args += ["--glob", glob] if glob else []
-    args += ["-e", pattern, "--", str(start)]
     try:
-        proc = subprocess.run(args, capture_output=True, cwd=ws.root, timeout=deadline)
-    except subprocess.TimeoutExpired:
+        rows, too_big = ripgrep.run(rg, ws.root, start, pattern, literal=literal,
+                                    ignore_case=ignore_case, glob=glob,
+                                    max_bytes=_MAX_FILE_BYTES, timeout=deadline)
+    except SearchTimeout:
         raise ToolError(_timeout_message(pattern, deadline)) from None
-    if proc.returncode == 2 and not proc.stdout:
-        raise ToolError(f"invalid search {pattern!r}: {proc.stderr.decode(errors='replace')}")
-    found: list[Match] = []
-    for raw in proc.stdout.decode("utf-8", errors="replace").split("\n"):
-        if not raw:
-            continue
-        path, _, rest = raw.partition("\x00")
-        number, _, rest = rest.partition(":")
-        column, _, text = rest.partition(":")
-        rel = ws.relative(Path(path).resolve()) if Path(path).is_absolute() else path
-        found.append(Match(rel, int(number), text.removesuffix("\r"), int(column) - 1))
+    except ripgrep.RipgrepFailed as exc:
+        raise ToolError(f"invalid search {pattern!r}: {exc}") from None
+    found = [Match(_shown_path(ws, path), line, text, column)
+             for path, line, column, text in rows]
     found.sort(key=lambda m: (m.path, m.line))
-    return Found(found)
+    return Found(found, too_big)
+
+
+def _shown_path(ws: Workspace, path: str) -> str:
+    """rg's path (under the resolved start it was given) relative to the root."""
+    try:
+        return ws.relative(Path(path))
+    except ValueError:
+        return ws.relative(Path(path).resolve())
 
 
 def search(ws: Workspace, pattern: str, path: str = ".", *, literal: bool = False,

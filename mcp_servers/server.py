@@ -38,8 +38,10 @@ Offset = Annotated[int, Field(ge=0, description="Rows to skip (for the next page
 
 
 def register_code_tools(server: MCPServer, ws: Workspace, *,
-                        test_command: str | None = None) -> None:
-    """Add read, grep, find, outline, run_tests and the graph tools to ``server``."""
+                        test_command: str | None = None,
+                        grep_timeout: float | None = None) -> None:
+    """Add read, grep, find, outline, run_tests and the graph tools to ``server``; a grep
+    still running after ``grep_timeout`` seconds (default 20) is stopped with a tool error."""
     runner = TestRunner(ws, configured=test_command)
     graph = GraphTools(ws)
 
@@ -67,7 +69,7 @@ def register_code_tools(server: MCPServer, ws: Workspace, *,
         """Search file contents (respects .gitignore); matches grouped per file, paged.
         Rows read ``line text``; ``12,40 text`` means both lines read the same."""
         return search.grep(ws, pattern, path, literal=literal, ignore_case=ignore_case,
-                           glob=glob, limit=limit, offset=offset)
+                           glob=glob, limit=limit, offset=offset, deadline=grep_timeout)
 
     @server.tool()
     def find(
@@ -139,10 +141,11 @@ async def _close_servers_on_sigterm(hub: Hub) -> None:
 
 def build_server(root: str | Path, *, test_command: str | None = None,
                  code_mode_config: str | Path | None = None,
-                 own_sigterm: bool = False) -> MCPServer:
+                 own_sigterm: bool = False, grep_timeout: float | None = None) -> MCPServer:
     """The lynkr MCP server for ``root``; with ``code_mode_config``, plus the Code Mode
     meta-tools over the MCP servers that file lists (raises ``ConfigError`` when that file
-    is unreadable or malformed). ``own_sigterm`` (stdio only: uvicorn handles signals
+    is unreadable or malformed). ``grep_timeout`` is grep's deadline in seconds (default
+    ``search.DEADLINE_SECONDS``). ``own_sigterm`` (stdio only: uvicorn handles signals
     itself over HTTP) closes the fronted servers on SIGTERM before exiting."""
     ws = Workspace(Path(root))
     lifespan: Callable[[MCPServer], AbstractAsyncContextManager[Any]] | None = None
@@ -169,7 +172,7 @@ def build_server(root: str | Path, *, test_command: str | None = None,
         log_level="WARNING",
         lifespan=lifespan,
     )
-    register_code_tools(server, ws, test_command=test_command)
+    register_code_tools(server, ws, test_command=test_command, grep_timeout=grep_timeout)
     if hub is not None:
         register_meta_tools(server, hub)
     return server

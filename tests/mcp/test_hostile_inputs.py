@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult
 
-from tests.mcp.conftest import REPO, stdio_params
+from tests.mcp.conftest import stdio_params
 
 pytestmark = pytest.mark.anyio
 
@@ -29,12 +28,8 @@ def text_of(result: CallToolResult) -> str:
 
 
 def server_with_grep_deadline(root: Path, seconds: float) -> StdioServerParameters:
-    """The real server, started the way ``lynkr mcp`` is, with grep's deadline lowered."""
-    code = ("import sys, mcp_servers.search as search; "
-            f"search.DEADLINE_SECONDS = {seconds}; "
-            "from mcp_servers.cli import main; sys.exit(main(sys.argv[1:]))")
-    return StdioServerParameters(command=sys.executable,
-                                 args=["-c", code, "mcp", "--root", str(root)], cwd=str(REPO))
+    """The real server with grep's deadline lowered (``--grep-timeout``)."""
+    return stdio_params(root, "--grep-timeout", f"{seconds:g}")
 
 
 def pid_alive(pid: int) -> bool:
