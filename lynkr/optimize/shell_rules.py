@@ -288,12 +288,14 @@ def _check_simple(words: list[str], scope: _Scope, depth: int,
     text = command_text(words)
     if text is None and name in EVALS:
         text = " ".join(words[1:])
+    # A shell handed text (or eval) only carries it: the text is judged by the rules, as
+    # ``sudo`` is dropped, and its redirects are still writes.
     reason = _check(text, scope, depth + 1) if text is not None else None
     for inner in exec_commands(words):  # find -exec
         reason = reason or _check_simple(inner, scope, depth + 1)
     for target in write_targets(words):
         reason = reason or _check_write(target, scope.rules, scope.workspace)
-    if reason:
+    if reason or text is not None:
         return reason
     text = " ".join([name, *words[1:]])
     for allowed, pattern in scope.rules.commands:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lynkr.optimize.shell_rules import check_command
+from lynkr.optimize.shell_rules import check_command, parse_rules
 from tests.ops.test_shell_rules import BLOCKED, DOWNLOAD_AND_RUN, FIND_DELETES
 
 PROTECTED = "a protected location"
@@ -62,6 +62,13 @@ ITEM_RUNS = [
 def test_what_xargs_parallel_and_find_exec_run_is_checked_as_if_run_directly(
         command: str, reason: str | None) -> None:
     assert check_command(command) == reason
+
+
+def test_allow_and_deny_rules_judge_what_xargs_runs_not_xargs() -> None:
+    rules = parse_rules("allow git *\nallow ruff *\ndeny *")
+    assert check_command("git ls-files -z | xargs -0 ruff check", rules) is None
+    assert "`rm` matches the denied pattern" in (
+        check_command("git ls-files | xargs rm", rules) or "")
 
 
 DANGEROUS = BLOCKED + DOWNLOAD_AND_RUN + FIND_DELETES + [c for c, r in ITEM_RUNS if r]
