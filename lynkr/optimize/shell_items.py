@@ -110,6 +110,8 @@ def item_texts(run: ItemRun, items: list[str]) -> list[str]:
     if not run.command:
         return list(items)
     text = " ".join(run.command)
+    if run.marker and run.marker != "{}" and run.marker in text:  # parallel -I @@
+        return [text] + [text.replace(run.marker, shlex.quote(item)) for item in items]
     if _PARALLEL_MARKER.search(text):
         return [text] + [_PARALLEL_MARKER.sub(shlex.quote(item).replace("\\", "\\\\"), text)
                          for item in items]

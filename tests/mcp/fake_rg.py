@@ -5,7 +5,8 @@ It takes the flags lynkr passes (``--json``, ``--files --null``, ``--max-filesiz
 of ``begin`` / ``match`` / ``end`` messages per file with matches and a closing ``summary``
 (paths and lines that are not UTF-8 as ``{"bytes": base64}``), skipping files over
 ``--max-filesize`` without a word, and exit status 0 (matched), 1 (nothing) or 2 (error).
-Each command line it gets is appended to ``$FAKE_RG_LOG`` when that is set.
+Each call's pid and arguments are appended to ``$FAKE_RG_LOG`` when that is set, and it
+sleeps ``$FAKE_RG_SLEEP`` seconds first (a search that outlives its deadline).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import re
 import sys
+import time
 
 
 def data(raw: bytes) -> dict[str, str]:
@@ -47,7 +49,8 @@ def walk(start: bytes, glob: str | None) -> list[bytes]:
 def main(args: list[str]) -> int:
     if log := os.environ.get("FAKE_RG_LOG"):
         with open(log, "a") as handle:
-            handle.write(json.dumps(args) + "\n")
+            handle.write(json.dumps({"pid": os.getpid(), "args": args}) + "\n")
+    time.sleep(float(os.environ.get("FAKE_RG_SLEEP", "0")))
     options: dict[str, str] = {}
     flags: set[str] = set()
     paths: list[str] = []

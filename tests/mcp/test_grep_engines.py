@@ -17,7 +17,7 @@ from mcp_servers.cli import main as mcp_main
 from mcp_servers.cli import parse_seconds
 from mcp_servers.ripgrep import count_too_big, parse_json_output
 from tests.mcp.conftest import REPO, stdio_params
-from tests.mcp.test_hostile_inputs import BACKTRACKING, text_of
+from tests.mcp.test_hostile_inputs import BACKTRACKING, pid_alive, text_of
 
 FAKE_RG = Path(__file__).with_name("fake_rg.py")
 
@@ -65,9 +65,23 @@ async def test_both_engines_answer_alike_and_report_files_skipped_for_size(
     assert text_of(one_file).splitlines() == [
         "1 matches in 1 files", "pkg/mod.py (1):", "2 return needle  # é"]
     if log is not None:  # the answers above came from rg's --json and --files
-        calls = [json.loads(line) for line in log.read_text().splitlines()]
+        calls = [json.loads(line)["args"] for line in log.read_text().splitlines()]
         assert any("--json" in call and "--max-filesize" in call for call in calls)
         assert any("--files" in call for call in calls)
+
+
+@pytest.mark.anyio
+async def test_a_ripgrep_search_past_the_deadline_is_stopped_and_its_processes_killed(
+        tmp_path: Path) -> None:
+    params = stdio_params(project(tmp_path / "ws"), "--grep-timeout", "0.5")
+    log = with_fake_rg(params, tmp_path)
+    assert params.env is not None
+    params.env["FAKE_RG_SLEEP"] = "60"
+    async with Client(params) as client:
+        result = await client.call_tool("grep", {"pattern": "needle"})
+    assert result.is_error and "grep stopped after 0.5s without finishing" in text_of(result)
+    pids = [json.loads(line)["pid"] for line in log.read_text().splitlines()]
+    assert pids and not any(pid_alive(pid) for pid in pids)  # the search's and the listing's
 
 
 # rg's own example (grep-printer's JSON docs), plus a path that is not UTF-8 (sent as bytes)
