@@ -44,6 +44,7 @@ function calling requires it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -89,12 +90,8 @@ def slim_tool(tool: Tool) -> Tool:
     (``raw``) are returned unchanged because their form is fixed by the provider."""
     if tool.raw is not None:
         return tool
-    return Tool(
-        name=tool.name,
-        description=slim_description(tool.description),
-        input_schema=slim_schema(tool.input_schema),
-        raw=None,
-    )
+    return dataclasses.replace(tool, description=slim_description(tool.description),
+                               input_schema=slim_schema(tool.input_schema))
 
 
 def slim_description(text: str) -> str:

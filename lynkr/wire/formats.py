@@ -59,7 +59,8 @@ def _anthropic_stream(events: AsyncIterator[StreamEvent], request: Request,
 def _chat_stream(events: AsyncIterator[StreamEvent], request: Request,
                  response_id: str | None = None) -> AsyncIterator[bytes]:
     encoder = openai_chat.StreamEncoder(model=request.model, id=f"chatcmpl-{uuid.uuid4().hex}",
-                                        include_usage=openai_chat.include_usage(request))
+                                        include_usage=openai_chat.include_usage(request),
+                                        legacy_functions=openai_chat.legacy_functions(request))
     return _write_per_read(events, encoder.encode, encoder.encode_error)
 
 
@@ -71,7 +72,8 @@ def _responses_stream(events: AsyncIterator[StreamEvent], request: Request,
 
 
 def _render_chat(response: Response, request: Request, response_id: str | None = None) -> dict:
-    return openai_chat.render_response(response)
+    return openai_chat.render_response(
+        response, legacy_functions=openai_chat.legacy_functions(request))
 
 
 def _render_responses(response: Response, request: Request,

@@ -194,8 +194,6 @@ def test_through_the_proxy_a_legacy_conversation_is_accepted(proxy: str,
         "user", "assistant", "tool", "assistant", "tool"]
 
 
-@pytest.mark.xfail(strict=True, reason="lynkr/wire/formats.py must pass legacy_functions="
-                   "openai_chat.legacy_functions(request) to render_response and StreamEncoder")
 @pytest.mark.parametrize("stream", [False, True])
 def test_through_the_proxy_a_legacy_client_is_answered_with_function_call(
         proxy: str, upstream: FakeUpstream, stream: bool) -> None:

@@ -131,8 +131,6 @@ def test_through_the_proxy_with_the_official_sdk(family: str, upstream: FakeUpst
     assert strict_through_proxy(family, upstream, proxy_factory, TOOL_SELECTION="off") is True
 
 
-@pytest.mark.xfail(strict=True, reason="lynkr/optimize/schema_slim.slim_tool rebuilds each "
-                   "kept tool without its strict flag (needs dataclasses.replace)")
 def test_through_the_proxy_with_tool_selection_on(upstream: FakeUpstream,
                                                   proxy_factory: Any) -> None:
     assert strict_through_proxy("openai", upstream, proxy_factory) is True
