@@ -37,7 +37,7 @@ from lynkr.model import (
     Usage,
 )
 from lynkr.optimize.memory import project_of
-from lynkr.optimize.shell_rules import DEFAULT, Rules, check_command
+from lynkr.optimize.shell_rules import DEFAULT, Rules, check_command, check_terminal_input
 from lynkr.streams import parse_tool_arguments
 
 # Shell tools by agent, from their tool definitions and system prompts (matched lower-cased):
@@ -49,10 +49,13 @@ from lynkr.streams import parse_tool_arguments
 #     ``terminal``; Continue ``builtin_run_terminal_command``, later ``run_terminal_command``
 #   Gemini CLI, Qwen Code ``run_shell_command``; VS Code Copilot agent ``run_in_terminal``
 #   ``exec``: the generic name of many small agents
+# Codex's write_stdin types characters into a shell that exec_command left running: what the
+# shell's line editor makes of them is a command line like any other.
+TERMINAL_INPUT_TOOL = "write_stdin"
 SHELL_TOOLS = frozenset({
     "bash", "shell", "shell_command", "exec_command", "local_shell", "run_terminal_cmd",
     "run_command", "execute_command", "execute_bash", "terminal", "builtin_run_terminal_command",
-    "run_terminal_command", "run_shell_command", "run_in_terminal", "exec"})
+    "run_terminal_command", "run_shell_command", "run_in_terminal", "exec", TERMINAL_INPUT_TOOL})
 # Where those tools carry the command line, first match wins.
 COMMAND_ARGUMENTS = ("command", "cmd", "CommandLine")
 
@@ -113,10 +116,17 @@ def refusal(block: ToolUseBlock, rules: Rules = DEFAULT,
     """The text that replaces ``block`` when its command is blocked, else None."""
     if not is_shell_tool(block.name):
         return None
-    command = shell_command(block.input)
-    if command is None:
-        return None
-    reason = check_command(command, rules, workspace)
+    if block.name.lower() == TERMINAL_INPUT_TOOL:
+        chars = block.input.get("chars")
+        if not isinstance(chars, str):
+            return None
+        command = chars.strip()
+        reason = check_terminal_input(chars, rules, workspace)
+    else:
+        command = shell_command(block.input)
+        if command is None:
+            return None
+        reason = check_command(command, rules, workspace)
     if reason is None:
         return None
     return (f"[lynkr policy] The {block.name} command `{command}` was blocked and not run: "
