@@ -239,8 +239,8 @@ def context_hash(request: Request, project: str | None = None,
         "extra": {k: v for k, v in request.extra.items() if k not in ANSWER_NEUTRAL_FIELDS},
         "model": request.model,
         "system": [_BILLING_LINE.sub("", b.text) for b in request.system],
-        "tools": sorted(([t.name, t.description, t.input_schema, t.raw] for t in request.tools),
-                        key=lambda t: str(t[0])),
+        "tools": sorted(([t.name, t.description, t.input_schema, t.raw, t.strict]
+                         for t in request.tools), key=lambda t: str(t[0])),
         "tool_choice": (None if request.tool_choice is None else
                         [request.tool_choice.type, request.tool_choice.name]),
         "temperature": request.temperature,
