@@ -137,6 +137,7 @@ def test_context_hash_covers_system_model_tools_and_history() -> None:
         ask("How do I reverse a list?", tools=[Tool("Read", "read a file")]),
         ask("How do I reverse a list?", tools=[Tool("Read", input_schema={"type": "object",
                                                                            "required": ["p"]})]),
+        ask("How do I reverse a list?", tools=[Tool("Read")]),
         ask("How do I reverse a list?", tools=[Tool("Read", strict=True)]),
         ask("How do I reverse a list?", history=[Message("user", [TextBlock("hi")]),
                                                  Message("assistant", [TextBlock("hello")])]),
