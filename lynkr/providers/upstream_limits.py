@@ -9,7 +9,12 @@ remembers it for that ``provider:model`` so later requests go right at once. A r
 states the context window instead (vLLM, llama.cpp) gives the room left after the prompt, for
 that request only. Sampling settings are refused the same way: OpenAI's reasoning models take
 no temperature but 1, Claude refuses one beside thinking, and Claude 4.5 and later refuse
-``temperature`` with ``top_p``; the request goes again without them.
+``temperature`` with ``top_p``; the request goes again without them. So is the form of
+thinking: Claude Code asks for ``adaptive`` thinking, which Claude models before 4.6 refuse
+(they get a budget from the client's effort), and lynkr turns a client's reasoning effort into
+a budget, which Opus 4.7 and later refuse (they get ``adaptive``). A text-only model refuses
+images (DeepSeek's "unknown variant `image_url`, expected `text`"), and since the image stays
+in the history every later turn would too: images become a note for that model.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import dataclasses
 import re
 
 from lynkr.errors import UpstreamError
-from lynkr.model import Request
+from lynkr.model import Block, ImageBlock, Message, Request, TextBlock, ToolResultBlock
 from lynkr.wire.anthropic import MIN_THINKING_BUDGET
+from lynkr.wire.fields import thinking_for_effort
 
 # How each family words it (OpenAI, DeepSeek, Anthropic, Groq and other OpenAI-likes).
 _MODEL_LIMIT = [
@@ -33,6 +39,13 @@ _CONTEXT = re.compile(r"maximum context length is (\d+) tokens\. However, you re
                       r"tokens \((\d+) in the messages, (\d+) in the completion\)")
 _MIN_ROOM = 256  # below this, a cut-down answer is not worth sending the request again
 _NO_THINKING = re.compile(r"does not support thinking")
+# "adaptive thinking is not supported on this model" (Claude before 4.6);
+# '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive"...'.
+_NO_IMAGES = re.compile(r"unknown variant `image_url`|does not support (image|vision)|"
+                        r"not a multimodal model|image input is not supported", re.IGNORECASE)
+IMAGE_NOTE = "[image left out: this model cannot read images]"
+_THINKING_FORMS = {"enabled": re.compile(r"adaptive thinking is not supported"),
+                   "adaptive": re.compile(r"thinking\.type\.enabled\W{0,2} is not supported")}
 # OpenAI ("'temperature' does not support 0.2 with this model", "'top_p' is not supported"),
 # Anthropic and Bedrock's Claude ("temperature may only be set to 1 when thinking is enabled",
 # "`temperature` and `top_p` cannot both be specified for this model").
@@ -59,6 +72,8 @@ class UpstreamLimits:
         self._caps: dict[str, int] = {}
         self._cannot_think: set[str] = set()
         self._refused_sampling: dict[str, tuple[str, ...]] = {}
+        self._thinking_form: dict[str, str] = {}
+        self._text_only: set[str] = set()
 
     def apply(self, request: Request, target: object) -> Request:
         """``request`` within what ``target`` is known to accept."""
@@ -67,6 +82,10 @@ class UpstreamLimits:
             request = dataclasses.replace(request, thinking=None)
         if refused := self._refused_sampling.get(key):
             request = dataclasses.replace(request, **dict.fromkeys(refused))
+        if form := self._thinking_form.get(key):
+            request = _in_form(request, form)
+        if key in self._text_only:
+            request = _without_images(request)
         cap = self._caps.get(key)
         if cap is None:
             return request
@@ -85,6 +104,14 @@ class UpstreamLimits:
         if _thinks(request) and _NO_THINKING.search(error.message):
             self._cannot_think.add(str(target))
             return dataclasses.replace(request, thinking=None)
+        for form, refusal in _THINKING_FORMS.items():
+            if _thinks(request) and _in_form(request, form) is not request \
+                    and refusal.search(error.message):
+                self._thinking_form[str(target)] = form
+                return _in_form(request, form)
+        if _NO_IMAGES.search(error.message) and _without_images(request) is not request:
+            self._text_only.add(str(target))
+            return _without_images(request)
         if (found := _SAMPLING.search(error.message)) and (request.temperature is not None
                                                            or request.top_p is not None):
             # Both together refused: top_p goes, the temperature the client chose stays.
@@ -105,6 +132,41 @@ class UpstreamLimits:
 
 def _thinks(request: Request) -> bool:
     return request.thinking is not None and request.thinking.get("type") != "disabled"
+
+
+def _without_images(request: Request) -> Request:
+    """``request`` with every image (in a message or a tool result) replaced by a note; the
+    same object when it has none."""
+    def text_only(block: Block) -> Block:
+        if isinstance(block, ImageBlock):
+            return TextBlock(IMAGE_NOTE)
+        if isinstance(block, ToolResultBlock) and any(isinstance(b, ImageBlock)
+                                                      for b in block.content):
+            return dataclasses.replace(block, content=[
+                TextBlock(IMAGE_NOTE) if isinstance(b, ImageBlock) else b for b in block.content])
+        return block
+
+    if not any(text_only(b) is not b for m in request.messages for b in m.content):
+        return request
+    return dataclasses.replace(request, messages=[
+        Message(m.role, [text_only(b) for b in m.content]) for m in request.messages])
+
+
+def _in_form(request: Request, form: str) -> Request:
+    """``request`` thinking in the form the model takes: ``adaptive``, or ``enabled`` with the
+    budget of the client's effort (``output_config.effort``; high when none)."""
+    if not _thinks(request) or (request.thinking or {}).get("type") == form:
+        return request
+    if form == "adaptive":
+        return dataclasses.replace(request, thinking={"type": "adaptive"})
+    config = request.extra.get("output_config")
+    effort = config.get("effort") if isinstance(config, dict) else None
+    thinking = thinking_for_effort(effort) or thinking_for_effort("high")
+    request = dataclasses.replace(request, thinking=thinking)
+    if request.max_tokens is not None and thinking is not None \
+            and thinking["budget_tokens"] >= request.max_tokens:
+        return _lowered(request, request.max_tokens)
+    return request
 
 
 def _lowered(request: Request, max_tokens: int) -> Request:

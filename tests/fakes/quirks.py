@@ -98,3 +98,81 @@ def anthropic_beta_fields(sent: Received) -> Fail | None:
                                        "message": "context_management: Extra inputs are not "
                                                   "permitted"}})
     return None
+
+
+# Claude before 4.6 knows only budgeted thinking; Opus 4.7 and later only adaptive thinking.
+_BUDGET_ONLY = re.compile(r"claude-(3|(sonnet|opus|haiku)-4-[015]\b|(sonnet|opus)-4-\d{8})")
+_ADAPTIVE_ONLY = re.compile(r"claude-(opus-4-[78]|opus-5|sonnet-5|fable|mythos)")
+
+
+def claude_thinking_forms(sent: Received) -> Fail | None:
+    """Each Claude generation refuses the form of thinking it does not know."""
+    model, thinking = str(sent.body.get("model", "")), sent.body.get("thinking") or {}
+    if thinking.get("type") == "adaptive" and _BUDGET_ONLY.search(model):
+        message = "adaptive thinking is not supported on this model"
+    elif thinking.get("type") == "enabled" and _ADAPTIVE_ONLY.search(model):
+        message = ('"thinking.type.enabled" is not supported for this model. Use '
+                   '"thinking.type.adaptive" and "output_config.effort" to control thinking '
+                   "behavior.")
+    else:
+        return None
+    return Fail(400, message, body={"type": "error", "error": {
+        "type": "invalid_request_error", "message": message}})
+
+
+def deepseek_text_only(sent: Received) -> Fail | None:
+    """DeepSeek's chat completions read text parts only; an image part fails to parse."""
+    for index, message in enumerate(sent.body.get("messages") or ()):
+        content = message.get("content")
+        if isinstance(content, list) and any(p.get("type") == "image_url" for p in content):
+            text = ("Failed to deserialize the JSON body into the target type: "
+                    f"messages[{index}]: unknown variant `image_url`, expected `text` at line 1 "
+                    "column 4242")
+            return Fail(400, text, body={"error": {"message": text,
+                                                   "type": "invalid_request_error",
+                                                   "param": None,
+                                                   "code": "invalid_request_error"}})
+    return None
+
+
+def claude_thinking_history(sent: Received) -> Fail | None:
+    """With thinking on, the assistant turn before the latest tool results must start with
+    a (signed) thinking block: one another provider answered has none."""
+    body = sent.body
+    messages = body.get("messages") or []
+    if (body.get("thinking") or {}).get("type") not in ("enabled", "adaptive") \
+            or len(messages) < 2 or messages[-1].get("role") != "user" \
+            or not any(b.get("type") == "tool_result" for b in _blocks(messages[-1])):
+        return None
+    index, turn = len(messages) - 2, _blocks(messages[-2])
+    if messages[index].get("role") != "assistant" or not turn \
+            or turn[0].get("type") in ("thinking", "redacted_thinking"):
+        return None
+    text = (f"messages.{index}.content.0.type: Expected `thinking` or `redacted_thinking`, but "
+            f"found `{turn[0].get('type')}`. When `thinking` is enabled, a final `assistant` "
+            "message must start with a thinking block (preceeding the lastmost set of "
+            "`tool_use` and `tool_result` blocks). We recommend you include thinking blocks "
+            "from previous turns. To avoid this requirement, disable `thinking`.")
+    return Fail(400, text, body={"type": "error", "error": {"type": "invalid_request_error",
+                                                            "message": text}})
+
+
+def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    content = message.get("content")
+    return content if isinstance(content, list) else [{"type": "text", "text": content}]
+
+
+def bedrock_claude_thinking_history(sent: Received) -> Fail | None:
+    """:func:`claude_thinking_history` on Bedrock's Converse shapes."""
+    thinking = (sent.body.get("additionalModelRequestFields") or {}).get("thinking") or {}
+    messages = sent.body.get("messages") or []
+    if thinking.get("type") not in ("enabled", "adaptive") or len(messages) < 2 \
+            or not any("toolResult" in b for b in messages[-1].get("content") or ()):
+        return None
+    turn = messages[-2].get("content") or [{}]
+    if messages[-2].get("role") != "assistant" or "reasoningContent" in turn[0]:
+        return None
+    return Fail(400, "The model returned the following errors: messages.1.content.0.type: "
+                     "Expected `thinking` or `redacted_thinking`, but found `tool_use`. When "
+                     "`thinking` is enabled, a final `assistant` message must start with a "
+                     "thinking block. To avoid this requirement, disable `thinking`.")

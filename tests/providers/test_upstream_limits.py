@@ -178,3 +178,70 @@ def test_a_clients_temperature_through_to_an_openai_reasoning_model(
             for _ in range(2)]
     assert answers == ["first", "second"]
     assert [r.body.get("temperature") for r in upstream.received] == [0.2, None, None]
+
+
+def test_adaptive_thinking_becomes_a_budget_for_claude_before_4_6() -> None:
+    limits, target = UpstreamLimits(), TierTarget("anthropic", "claude-sonnet-4-5")
+    claude_code = dataclasses.replace(request(32000, thinking={"type": "adaptive"}),
+                                      extra={"output_config": {"effort": "medium"}})
+    again = limits.learn(claude_code, target, refusal(
+        "adaptive thinking is not supported on this model"))
+    assert again is not None and again.thinking == {"type": "enabled", "budget_tokens": 8192}
+    assert limits.apply(request(4000, thinking={"type": "adaptive"}), target).thinking == {
+        "type": "enabled", "budget_tokens": 2000}  # high's 24,576 would not fit under 4,000
+
+
+def test_a_budget_becomes_adaptive_thinking_for_claude_that_takes_only_that() -> None:
+    limits, target = UpstreamLimits(), TierTarget("anthropic", "claude-opus-4-8")
+    codex = request(None, thinking={"type": "enabled", "budget_tokens": 24576})
+    again = limits.learn(codex, target, refusal(
+        '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" '
+        'and "output_config.effort" to control thinking behavior.'))
+    assert again is not None and again.thinking == {"type": "adaptive"}
+    assert limits.apply(codex, target).thinking == {"type": "adaptive"}
+
+
+def test_claude_codes_adaptive_thinking_through_to_claude_sonnet_4_5(
+        upstream: FakeUpstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    upstream.refusals.append(quirks.claude_thinking_forms)
+    upstream.queue(Reply(text="first"), Reply(text="second"))
+    with proxy_factory(MODEL_PROVIDER="anthropic", ANTHROPIC_API_KEY="k",
+                       ANTHROPIC_ENDPOINT=upstream.url, ANTHROPIC_MODEL="claude-sonnet-4-5") as url:
+        sdk = anthropic.Anthropic(base_url=url, api_key="unused", max_retries=0)
+        answers = []
+        for _ in range(2):
+            with sdk.messages.stream(model="claude-opus-4-8", max_tokens=32000,
+                                     thinking={"type": "adaptive"},  # type: ignore[typeddict-item]
+                                     extra_body={"output_config": {"effort": "high"}},
+                                     messages=[{"role": "user", "content": "hi"}]) as events:
+                answers.append(events.get_final_message().content[-1].text)  # type: ignore[union-attr]
+    assert answers == ["first", "second"]
+    assert [r.body["thinking"]["type"] for r in upstream.received] == [
+        "adaptive", "enabled", "enabled"]
+
+
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5E"
+       "rkJggg==")
+
+
+def test_a_screenshot_read_by_claude_code_reaches_a_text_only_model_as_a_note(
+        upstream: FakeUpstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    upstream.refusals.append(quirks.deepseek_text_only)
+    upstream.queue(Reply(text="first"), Reply(text="second"))
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                         "data": PNG}}
+    history = [{"role": "user", "content": "What is in shot.png?"},
+               {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Read",
+                                                  "input": {"file_path": "shot.png"}}]},
+               {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1",
+                                             "content": [image]}]}]
+    with proxy_factory(MODEL_PROVIDER="deepseek", DEEPSEEK_API_KEY="k",
+                       DEEPSEEK_ENDPOINT=f"{upstream.url}/v1") as url:
+        sdk = anthropic.Anthropic(base_url=url, api_key="unused", max_retries=0)
+        answers = [sdk.messages.create(model="m", max_tokens=500, messages=history,
+                                       tools=[{"name": "Read", "input_schema": {"type": "object"}}]
+                                       ).content[0].text for _ in range(2)]  # type: ignore[union-attr]
+    assert answers == ["first", "second"]
+    assert len(upstream.received) == 3  # refused once, then straight through
+    sent = str(upstream.last.body["messages"])
+    assert "image_url" not in sent and "image left out" in sent
