@@ -5,6 +5,11 @@ When the client also speaks Anthropic, fields we do not model (``context_managem
 feature's field is refused ("context_management: Extra inputs are not permitted") unless the
 request names its beta in ``anthropic-beta``; the client named it in a header lynkr does not
 see here, so the betas its forwarded fields need are named again (:func:`betas_for`).
+
+With thinking on, the API wants the assistant turn before the latest tool results to start
+with a signed thinking block. A turn another provider answered (lynkr's tiers and fallback mix
+them in one conversation) has none, since unsigned thinking is left out: thinking is turned off
+for that request, as the API's own refusal advises (:func:`fit_thinking_to_history`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from lynkr.wire import anthropic
 from lynkr.wire.sse import sse_reads
 
 ANTHROPIC_VERSION = "2023-06-01"
+_THINKING_BLOCKS = ("thinking", "redacted_thinking")
 # A forwarded body field (or field.key) -> the beta the Messages API needs to read it.
 BETA_FIELDS = {
     "context_management": "context-management-2025-06-27",
@@ -47,8 +53,10 @@ class AnthropicProvider(Provider):
         return headers
 
     def payload(self, request: Request, model: str, stream: bool) -> dict[str, Any]:
-        return anthropic.build_request(
+        payload = anthropic.build_request(
             request, model, stream=stream, passthrough_extra=request.client_format == "anthropic")
+        fit_thinking_to_history(payload)
+        return payload
 
     async def send(self, request: Request, model: str) -> Response:
         payload = self.payload(request, model, False)
@@ -86,3 +94,25 @@ def betas_for(payload: dict[str, Any]) -> list[str]:
         if value is not None and (not key or isinstance(value, dict) and key in value):
             betas.append(beta)
     return betas
+
+
+def fit_thinking_to_history(payload: dict[str, Any]) -> None:
+    """Turn thinking off (in place) when the tool turn being answered has no thinking block to
+    continue from, with the context edits that need thinking; otherwise leave it."""
+    thinking, messages = payload.get("thinking"), payload.get("messages") or []
+    if not isinstance(thinking, dict) or thinking.get("type") == "disabled" or len(messages) < 2:
+        return
+    results, turn = messages[-1], messages[-2]
+    if results["role"] != "user" or turn["role"] != "assistant" \
+            or not any(block.get("type") == "tool_result" for block in results["content"]) \
+            or turn["content"] and turn["content"][0].get("type") in _THINKING_BLOCKS:
+        return
+    del payload["thinking"]
+    management = payload.get("context_management")
+    if isinstance(management, dict) and isinstance(management.get("edits"), list):
+        edits = [e for e in management["edits"]
+                 if not str((e or {}).get("type", "")).startswith("clear_thinking")]
+        if edits:
+            payload["context_management"] = {**management, "edits": edits}
+        else:
+            del payload["context_management"]

@@ -16,6 +16,9 @@ that matter here:
   the same reason, a request with tool blocks but no tools declares the tools its history
   used, with an open schema).
 * Images must be inline bytes; an image given by URL is replaced by a note in the text.
+* With thinking on, Claude wants the assistant turn before the latest tool results to start
+  with signed reasoning; a turn another provider answered has none (unsigned thinking is left
+  out), so thinking is off for that request, as Claude's own refusal advises.
 * Prompt caching is a ``{"cachePoint": {"type": "default"}}`` block after the cached content
   (Claude and Nova only, at most four). Each client ``cache_control`` breakpoint becomes one,
   or Claude Code on Bedrock paid full price for its whole prompt on every turn.
@@ -118,11 +121,20 @@ def build_request(request: Request, model: str) -> dict[str, Any]:
     if request.thinking and "anthropic." in model:
         max_tokens, thinking = output_limits(request)
         body["inferenceConfig"] = {**config, "maxTokens": max_tokens}
-        if thinking is not None:
+        if thinking is not None and _turn_can_think(body["messages"]):
             body["additionalModelRequestFields"] = {"thinking": thinking}
     if caching:
         _cap_cache_points(body)
     return body
+
+
+def _turn_can_think(messages: list[dict[str, Any]]) -> bool:
+    """False when the request answers tool results of an assistant turn that does not start
+    with reasoning (Claude refuses thinking then)."""
+    if len(messages) < 2 or messages[-2]["role"] != "assistant" \
+            or not any("toolResult" in block for block in messages[-1]["content"]):
+        return True
+    return "reasoningContent" in messages[-2]["content"][0]
 
 
 def _cap_cache_points(body: dict[str, Any]) -> None:
