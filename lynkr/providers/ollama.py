@@ -1,4 +1,5 @@
-"""Ollama's native ``/api/chat`` (NDJSON streaming, tool calls, ``keep_alive``)."""
+"""Ollama's native ``/api/chat`` (NDJSON streaming, tool calls, ``keep_alive``, and
+``num_ctx`` from ``OLLAMA_NUM_CTX``: Ollama's default window is too small for coding agents)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ class OllamaProvider(Provider):
         return join_url(endpoint, path)
 
     def body(self, request: Request, model: str, stream: bool) -> bytes:
+        num_ctx = self.config.options.get("num_ctx", "")
         payload = ollama.build_request(request, model, stream=stream,
-                                       keep_alive=self.config.options.get("keep_alive"))
+                                       keep_alive=self.config.options.get("keep_alive"),
+                                       num_ctx=int(num_ctx) if num_ctx.isdigit() else None)
         return orjson.dumps(payload)
 
     async def send(self, request: Request, model: str) -> Response:

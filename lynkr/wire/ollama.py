@@ -48,9 +48,12 @@ PROVIDER = "ollama"
 # --- request --------------------------------------------------------------------------------
 
 
-def build_request(request: Request, model: str, *, stream: bool,
-                  keep_alive: str | None) -> dict[str, Any]:
-    """The ``/api/chat`` body for ``request`` sent to ``model``."""
+def build_request(request: Request, model: str, *, stream: bool, keep_alive: str | None,
+                  num_ctx: int | None = None) -> dict[str, Any]:
+    """The ``/api/chat`` body for ``request`` sent to ``model``.
+
+    ``num_ctx`` sets the context window: Ollama's own default (4,096 tokens below 24 GB of
+    VRAM) silently cuts a coding agent's prompt, tools first, without an error."""
     messages: list[dict[str, Any]] = []
     if request.system:
         messages.append({"role": "system", "content": request.system_text})
@@ -70,6 +73,7 @@ def build_request(request: Request, model: str, *, stream: bool,
     options = {key: value for key, value in (
         ("temperature", request.temperature), ("top_p", request.top_p),
         ("num_predict", request.max_tokens), ("stop", request.stop or None),
+        ("num_ctx", num_ctx),
     ) if value is not None}
     if options:
         body["options"] = options

@@ -4,8 +4,12 @@ credentials are missing (and silence about everything nobody routes to)."""
 from __future__ import annotations
 
 import anthropic
+import anyio
+import httpx
 
-from lynkr.config import settings_from_env
+from lynkr.config import ProviderConfig, settings_from_env
+from lynkr.model import Message, Request, TextBlock
+from lynkr.providers.ollama import OllamaProvider
 from lynkr.startup import startup_warnings
 from tests.fakes.upstream import FakeUpstream, Reply, ToolCall
 
@@ -69,3 +73,18 @@ def test_complete_configurations_start_quietly() -> None:
 def test_a_disabled_fallback_is_not_checked() -> None:
     settings = settings_from_env({"MODEL_PROVIDER": "ollama", "FALLBACK_PROVIDER": "openai"})
     assert startup_warnings(settings) == []
+
+
+def test_a_configured_context_window_is_sent_as_num_ctx(upstream: FakeUpstream) -> None:
+    """Ollama's default window (4,096 below 24 GB of VRAM) cuts Claude Code's prompt silently;
+    ``OLLAMA_NUM_CTX`` (options["num_ctx"]) asks for a larger one on every request."""
+    config = ProviderConfig(name="ollama", endpoint=upstream.url, model="qwen3-coder:30b",
+                            options={"num_ctx": "65536"})
+    request = Request("m", [Message("user", [TextBlock("hi")])], max_tokens=2000)
+
+    async def send() -> None:
+        async with httpx.AsyncClient() as client:
+            await OllamaProvider(config, client).send(request, "qwen3-coder:30b")
+
+    anyio.run(send)
+    assert upstream.last.body["options"] == {"num_predict": 2000, "num_ctx": 65536}
