@@ -36,9 +36,21 @@ class Components:
     def disabled(cls) -> Components:
         return cls()
 
-    def memory_inject(self, request: Request) -> Request:
-        """Add the memories most relevant to the newest question (blocking: call in a thread)."""
+    def memory_inject(self, request: Request, *, keep_prefix: bool = False) -> Request:
+        """Add the memories most relevant to the newest question (blocking: call in a thread).
+
+        ``keep_prefix``: the upstream checks preserved thinking against the ``system`` it was
+        sent (see :mod:`lynkr.optimize.preserved_thinking`). Recall follows the newest prompt,
+        the store and the clock, so a fact learned after turn 1, or one the next prompt
+        recalls, would change ``system`` mid-conversation and invalidate every thinking block
+        before it. Nothing is injected then: the simplest choice that is always correct
+        (freezing the first turn's recall would need per-conversation state that a restart
+        loses)."""
         assert self.memory is not None
+        if keep_prefix:
+            log.debug("memory not injected: the upstream checks preserved thinking against "
+                      "the system prompt, which recall would change mid-conversation")
+            return request
         query = request.last_user_words()
         if not query:
             return request

@@ -8,6 +8,11 @@ message whose blocks are the visible blocks of every round.
 When a round mixes ``lynkr_expand`` with tool calls the client must run, the expand calls are
 hidden and the client's calls go out as usual (the conversation stays valid; the model can ask
 again next turn).
+
+Never for an upstream that checks preserved thinking (``lynkr_expand`` is not offered there,
+see :mod:`lynkr.optimize.request_optimizer`): the client would get [thinking A, thinking B,
+text], but B was produced after [A, expand call] and the expand result, a prefix the client
+never sends back, so B and every later block would be "bound to a different conversation".
 """
 
 from __future__ import annotations

@@ -14,12 +14,13 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 import anyio
 
 from lynkr.components import Components
-from lynkr.config import Settings, TierTarget
+from lynkr.config import TIERS, Settings, TierTarget
 from lynkr.errors import LynkrError, UpstreamError
 from lynkr.expansion import send_with_expansion, stream_with_expansion
 from lynkr.model import MessageStop, Request, Response, StreamEvent, Usage
@@ -30,9 +31,10 @@ from lynkr.optimize.policy import (
     limit_reached,
     limit_response,
 )
+from lynkr.optimize.preserved_thinking import keeps_prefix
+from lynkr.optimize.request_optimizer import Optimized, OptimizedForms, optimize_request
 from lynkr.optimize.semantic_cache import CacheHit, SemanticCache, is_cacheable_request
-from lynkr.optimize.tool_results import EXPAND_TOOL_NAME, compress_tool_results
-from lynkr.optimize.tool_selection import select_tools
+from lynkr.optimize.tool_results import EXPAND_TOOL_NAME
 from lynkr.providers.base import Provider
 from lynkr.providers.text_tool_calls import filter_tool_call_events, filter_tool_calls
 from lynkr.providers.upstream_limits import UpstreamLimits
@@ -141,31 +143,35 @@ class Pipeline:
             hit = await self._lookup(cache, request, record)
             if hit is not None:
                 return self._cache_hit(request, hit, record)
-        request = await self._optimize(request, record)
+        prepared = await self._optimize(request, record)
         chain = self._chain(request, record)
+        self._note_sent(record, await prepared.form(self._keeps_prefix(request, chain[0][1])))
+        record.routed_at = time.perf_counter()
         if request.stream:
             served = await call_with_fallback(
-                chain, lambda t: self._open(request, t), self.breakers, self.retry)
+                chain, lambda t: self._open_prepared(prepared, t), self.breakers, self.retry)
             self._served(record, served)
+            sent, kept = await self._sent(prepared, record, served.target)
             events = served.value
-            if self._expand_offered(request):
+            if self._expand_offered(sent):
                 events = stream_with_expansion(
-                    request, events, lambda r: self._open(r, served.target),
+                    sent, events, lambda r: self._open(r, served.target),
                     self.parts.expand_store)
-            if original.tools:  # text-printed tool calls -> real ones
+            if original.tools and not kept:  # text-printed tool calls -> real ones
                 events = filter_tool_call_events(original, events)
             if self.settings.policy.safe_commands_enabled:
                 events = apply_policy_to_events(original, events, self.settings)
             return Outcome(record, events=self._observe(original, events, record, cache))
         served_response = await call_with_fallback(
-            chain, lambda t: self._send(request, t), self.breakers, self.retry)
+            chain, lambda t: self._send_prepared(prepared, t), self.breakers, self.retry)
         self._served(record, served_response)
+        sent, kept = await self._sent(prepared, record, served_response.target)
         response = served_response.value
-        if self._expand_offered(request):
+        if self._expand_offered(sent):
             response = await send_with_expansion(
-                request, response, lambda r: self._send(r, served_response.target),
+                sent, response, lambda r: self._send(r, served_response.target),
                 self.parts.expand_store)
-        if original.tools:
+        if original.tools and not kept:
             response = filter_tool_calls(original, response)
         if self.settings.policy.safe_commands_enabled:
             response = apply_policy_to_response(original, response, self.settings)
@@ -193,7 +199,9 @@ class Pipeline:
             log.warning("cache lookup skipped: %s", err)
             return None
 
-    async def _optimize(self, request: Request, record: RequestRecord) -> Request:
+    async def _optimize(self, request: Request, record: RequestRecord) -> OptimizedForms:
+        """The request's optimized forms (built when a target asks for one) and, when the
+        scorer chooses the tier, that choice in ``record``."""
         settings, parts = self.settings, self.parts
         # Nothing to choose without tiers, or when the client named a tier or a target itself
         # (its request was counted under the scorer's tier in /routing/stats).
@@ -202,31 +210,64 @@ class Pipeline:
         # Only tool selection and tier affinity key on the conversation; hash it (before memory
         # changes the system prompt) only when one of them runs.
         conversation = conversation_id(request) if request.tools or routed else ""
-        if parts.memory is not None:
-            request = await anyio.to_thread.run_sync(parts.memory_inject, request)
-        if request.tools and settings.optimizers.tool_selection != "off":
-            pinned = (frozenset(t.name for t in request.tools)
-                      if conversation in self._full_toolset else frozenset())
-            selection = select_tools(request, settings.optimizers.tool_selection, pinned=pinned)
-            request = selection.request
-            record.saved_by["tool_selection"] = selection.tokens_saved
-            record.offered_tools = frozenset(t.name for t in request.tools)
-        if settings.optimizers.tool_result_compression != "off":
-            report = compress_tool_results(
-                request, settings.optimizers.tool_result_compression,
-                settings.optimizers.compression_threshold_tokens, parts.expand_store)
-            request = report.request
-            if report.stats:
-                record.saved_by["tool_results"] = report.tokens_saved
+        pinned = (frozenset(t.name for t in request.tools)
+                  if conversation and conversation in self._full_toolset else frozenset())
+        prepared = OptimizedForms(request, self._optimized_form(pinned))
         if routed:
             assert parts.scorer is not None
-            decision = parts.affinity.apply(conversation, parts.scorer.score(request))
+            # The scorer reads the form most targets get: the prefix-keeping one only when
+            # every target the tiers and fallback can reach keeps the prefix.
+            keep = all(self._keeps_prefix(request, target)
+                       for _, target in target_chain(settings, TIERS[0]))
+            scored = (await prepared.form(keep)).request
+            decision = parts.affinity.apply(conversation, parts.scorer.score(scored))
             parts.routing_stats.record(decision)
             record.tier, record.score = decision.tier, decision.score
-        record.tokens_in = request_tokens(request)
         record.conversation = conversation or None
-        record.routed_at = time.perf_counter()
-        return request
+        return prepared
+
+    def _optimized_form(self, pinned: frozenset[str]
+                        ) -> Callable[[Request, bool], Awaitable[Optimized]]:
+        """How one form of a request is built: memory, then the token optimizers; with
+        ``keep_prefix`` each rewrite depends only on the part it rewrites (see
+        :mod:`lynkr.optimize.request_optimizer`)."""
+        async def build(request: Request, keep_prefix: bool) -> Optimized:
+            if self.parts.memory is not None:
+                request = await anyio.to_thread.run_sync(
+                    partial(self.parts.memory_inject, request, keep_prefix=keep_prefix))
+            return optimize_request(request, self.settings.optimizers, self.parts.expand_store,
+                                    keep_prefix=keep_prefix, pinned=pinned)
+        return build
+
+    def _keeps_prefix(self, request: Request, target: TierTarget) -> bool:
+        """Whether ``target`` checks preserved thinking for this request (the one predicate:
+        :func:`lynkr.optimize.preserved_thinking.keeps_prefix`)."""
+        provider = self.providers.get(target.provider)
+        return keeps_prefix(request, provider.family if provider else None, target.model)
+
+    async def _open_prepared(self, prepared: OptimizedForms,
+                             target: TierTarget) -> AsyncIterator[StreamEvent]:
+        keep = self._keeps_prefix(prepared.original, target)
+        return await self._open((await prepared.form(keep)).request, target)
+
+    async def _send_prepared(self, prepared: OptimizedForms, target: TierTarget) -> Response:
+        keep = self._keeps_prefix(prepared.original, target)
+        return await self._send((await prepared.form(keep)).request, target)
+
+    async def _sent(self, prepared: OptimizedForms, record: RequestRecord,
+                    target: TierTarget) -> tuple[Request, bool]:
+        """The form ``target`` was sent, whether it kept its prefix; ``record`` counts it."""
+        keep = self._keeps_prefix(prepared.original, target)
+        optimized = await prepared.form(keep)
+        self._note_sent(record, optimized)
+        return optimized.request, keep
+
+    @staticmethod
+    def _note_sent(record: RequestRecord, optimized: Optimized) -> None:
+        record.saved_by = {k: v for k, v in record.saved_by.items()
+                           if k not in ("tool_selection", "tool_results")} | optimized.saved_by
+        record.offered_tools = optimized.offered_tools
+        record.tokens_in = optimized.tokens
 
     def _chain(self, request: Request, record: RequestRecord) -> list[tuple[str | None,
                                                                            TierTarget]]:

@@ -39,6 +39,13 @@ one project's answer never serves another, nor the same project once it has lear
 
 An entry also records the model that wrote the answer, which a hit reports as its model.
 
+Answers are stored and served without their thinking (and entries written before that rule
+are served without it too), whatever the client. A thinking block is signed for the exact
+conversation prefix it was produced after; served to another conversation, or even to the
+same one whose tool order or billing line differs, it is "bound to a different conversation"
+on the client's next turn, a 400 or a silently dropped block. Leaving thinking out at the end
+of an answer is a change the API accepts.
+
 Any Chroma failure raises :class:`lynkr.stores.StoreUnavailable`.
 """
 
@@ -113,7 +120,8 @@ def is_semantic_request(request: Request) -> bool:
 
 
 def is_cacheable_response(response: Response) -> bool:
-    """Only complete, text-only answers are stored: no tool calls, no truncation, no refusal."""
+    """Only complete, text-only answers are stored: no tool calls, no truncation, no refusal.
+    Thinking is allowed in them; it is left out of what is stored (see module docstring)."""
     if response.stop_reason not in _STORABLE_STOPS:
         return False
     if not response.text.strip():
@@ -360,15 +368,10 @@ def _hit(key: str, meta: Any, similarity: float,
 
 
 def _response_to_json(response: Response) -> str:
-    blocks: list[dict[str, Any]] = []
-    for block in response.content:
-        if isinstance(block, TextBlock):
-            blocks.append({"type": "text", "text": block.text})
-        elif isinstance(block, ThinkingBlock):
-            blocks.append({"type": "thinking", "thinking": block.thinking,
-                           "signature": block.signature})
-        elif isinstance(block, RedactedThinkingBlock):
-            blocks.append({"type": "redacted_thinking", "data": block.data})
+    """The stored form of an answer: its text blocks only (thinking is bound to the prefix
+    it was produced after, see module docstring)."""
+    blocks = [{"type": "text", "text": block.text} for block in response.content
+              if isinstance(block, TextBlock)]
     usage = response.usage
     return orjson.dumps({
         "model": response.model, "content": blocks, "stop_reason": response.stop_reason,
@@ -378,16 +381,11 @@ def _response_to_json(response: Response) -> str:
 
 
 def _response_from_json(payload: str) -> Response:
-    """Rebuild a stored answer under a fresh id (clients may key state on message ids)."""
+    """Rebuild a stored answer under a fresh id (clients may key state on message ids).
+    Thinking that entries written before the rule hold is not served (see module docstring)."""
     data = orjson.loads(payload)
-    content: list[Any] = []
-    for block in data["content"]:
-        if block["type"] == "text":
-            content.append(TextBlock(block["text"]))
-        elif block["type"] == "thinking":
-            content.append(ThinkingBlock(block["thinking"], block.get("signature")))
-        elif block["type"] == "redacted_thinking":
-            content.append(RedactedThinkingBlock(block["data"]))
+    content: list[Any] = [TextBlock(block["text"]) for block in data["content"]
+                          if block["type"] == "text"]
     input_tokens, output_tokens = data.get("usage", [0, 0])
     return Response(id=f"msg_cache_{uuid.uuid4().hex[:24]}", model=data["model"],
                     content=content, stop_reason=data.get("stop_reason") or "end_turn",

@@ -23,7 +23,11 @@ does not change the first time something is compressed lossily.
 
 Compression is deterministic (same block, same output), which keeps the prompt-cache prefix
 stable across turns; results are memoised per block content in a bounded LRU
-(:class:`BlockCache`) so re-sent older results cost a dictionary lookup.
+(:class:`BlockCache`) so re-sent older results cost a dictionary lookup. In ``lossless`` mode a
+block's output is a function of its own text, whether it is an error and its tool's name (from
+the earlier ``tool_use``) alone: never of its position, the other results, a total budget, the
+store or the conversation's length, and no expand handle is offered. That is what an upstream
+checking preserved thinking needs (see :mod:`lynkr.optimize.request_optimizer`).
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ Stability: the selection is a pure function of the user's typed turns (``<system
 blocks removed), the tool names used so far and ``pinned``. Conversations only append, so the
 kept set only grows: it changes when the user types a prompt with a new intent or a new tool
 gets used, never during the agentic loop of tool-result turns. Original tool order is kept. Both
-keep the provider's prompt-cache prefix stable.
+keep the provider's prompt-cache prefix stable. An upstream that checks preserved thinking
+refuses even a grown set, so there every tool is kept (``every_tool``), only slimmed.
 
 Modes: ``off`` forwards tools unchanged; ``conservative`` (default) always keeps the core
 read/search tools and client tools it cannot classify, and adds the todo tool to multi-step
@@ -254,9 +255,16 @@ def _named_in(text: str, name: str) -> bool:
 # --- selection ------------------------------------------------------------------------------
 
 
-def select_tools(request: Request, mode: str, *,
-                 pinned: frozenset[str] = frozenset()) -> Selection:
-    """Drop the tools ``request`` will not need and slim the rest (see module docstring)."""
+def select_tools(request: Request, mode: str, *, pinned: frozenset[str] = frozenset(),
+                 every_tool: bool = False) -> Selection:
+    """Drop the tools ``request`` will not need and slim the rest (see module docstring).
+
+    ``every_tool``: the tool list must not change during the conversation (an upstream that
+    checks preserved thinking, see :mod:`lynkr.optimize.preserved_thinking`), so every tool
+    is kept, in the client's order, and only slimmed, which is a function of each tool alone.
+    Nothing is lost by it that matters much: the tool list heads the prompt, so with prompt
+    caching an unchanged list is read from the cache at a tenth of the input price.
+    """
     if mode not in MODES:
         raise ValueError(f"tool selection mode must be one of {MODES}, not {mode!r}")
     before = tools_tokens(request.tools)
@@ -264,7 +272,7 @@ def select_tools(request: Request, mode: str, *,
     if mode == "off" or not request.tools:
         return Selection(request, names, (), before, before)
 
-    keep = _kept_names(request, mode, pinned)
+    keep = frozenset(names) if every_tool else _kept_names(request, mode, pinned)
     kept_tools = [slim_tool(tool) for tool in request.tools if tool.name in keep]
     dropped = tuple(tool.name for tool in request.tools if tool.name not in keep)
     slimmed = dataclasses.replace(request, tools=kept_tools)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 
 from lynkr.config import Settings
@@ -13,6 +14,7 @@ from lynkr.embeddings import Embedder
 from lynkr.model import (
     ImageBlock,
     Message,
+    RedactedThinkingBlock,
     TextBlock,
     ThinkingBlock,
     ToolChoice,
@@ -106,12 +108,34 @@ def test_responses_with_tool_calls_or_truncation_are_not_stored(cache: SemanticC
     assert cache.stats()["entries"] == 0
 
 
-def test_thinking_blocks_round_trip_through_the_cache(cache: SemanticCache) -> None:
+def test_an_answer_is_stored_without_its_thinking(cache: SemanticCache) -> None:
+    # Thinking is signed for the conversation it was produced in: served to another one it is
+    # "bound to a different conversation" on the client's next turn.
     response = answer("final")
-    response.content.insert(0, ThinkingBlock("hmm", signature="sig"))
-    cache.store(ask(QUESTION), response)
+    response.content[:0] = [ThinkingBlock("hmm", signature="sig"), RedactedThinkingBlock("x")]
+    assert cache.store(ask(QUESTION), response)
     hit = cache.lookup(ask(QUESTION))
-    assert hit is not None and hit.response.content[0] == ThinkingBlock("hmm", signature="sig")
+    assert hit is not None and hit.response.content == [TextBlock("final")]
+
+
+def test_an_answer_with_nothing_but_thinking_is_not_stored(cache: SemanticCache) -> None:
+    thinking_only = answer("")
+    thinking_only.content = [ThinkingBlock("hmm", signature="sig")]
+    assert cache.store(ask(QUESTION), thinking_only) is False
+
+
+def test_thinking_an_older_entry_holds_is_not_served(cache: SemanticCache,
+                                                     store: Store) -> None:
+    cache.store(ask(QUESTION), answer("final"))
+    found = store.call("cache", "read", lambda c: c.get(include=["metadatas"]))
+    [key], [meta] = found["ids"], found["metadatas"]
+    payload = orjson.loads(meta["response"])
+    payload["content"][:0] = [{"type": "thinking", "thinking": "hmm", "signature": "sig"},
+                              {"type": "redacted_thinking", "data": "x"}]
+    meta = {**meta, "response": orjson.dumps(payload).decode()}
+    store.call("cache", "rewrite", lambda c: c.update(ids=[key], metadatas=[meta]))
+    hit = cache.lookup(ask(QUESTION))
+    assert hit is not None and hit.response.content == [TextBlock("final")]
 
 
 @pytest.mark.parametrize("change", ["system", "model", "tools", "history", "image"])
