@@ -144,7 +144,7 @@ PROVIDERS: dict[str, tuple[str, str, str | None]] = {
     "openai": ("OPENAI", "https://api.openai.com/v1", "gpt-4o-mini"),
     "openrouter": ("OPENROUTER", "https://openrouter.ai/api/v1", "openai/gpt-4o-mini"),
     "deepseek": ("DEEPSEEK", "https://api.deepseek.com/v1", "deepseek-chat"),
-    "moonshot": ("MOONSHOT", "https://api.moonshot.ai/v1", "kimi-k2-0711-preview"),
+    "moonshot": ("MOONSHOT", "https://api.moonshot.ai/v1", "kimi-k2.6"),
     "azure-openai": ("AZURE_OPENAI", "", None),
     "anthropic": ("ANTHROPIC", "https://api.anthropic.com", "claude-sonnet-4-5"),
     "azure-anthropic": ("AZURE_ANTHROPIC", "", None),
@@ -156,7 +156,7 @@ _ALIASES = {"vertex": "gemini", "azure_openai": "azure-openai",
             "azure_anthropic": "azure-anthropic", "llama.cpp": "llamacpp", "llama-cpp": "llamacpp"}
 TIERS = ("SIMPLE", "MEDIUM", "COMPLEX", "REASONING")
 # Provider-specific variables kept in ProviderConfig.options (suffix after the prefix).
-_OPTION_SUFFIXES = ("KEEP_ALIVE", "DEPLOYMENT", "API_VERSION", "REGION", "MODEL_ID",
+_OPTION_SUFFIXES = ("KEEP_ALIVE", "NUM_CTX", "DEPLOYMENT", "API_VERSION", "REGION", "MODEL_ID",
                     "SITE_URL", "SITE_NAME", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN")
 
 

@@ -17,6 +17,9 @@ LOG_LEVEL=info
 # --- Local models ---------------------------------------------------------------------
 OLLAMA_ENDPOINT=http://localhost:11434
 OLLAMA_MODEL=qwen2.5-coder:7b
+# Context window in tokens. Ollama's own default (4,096 below 24 GB of VRAM) silently cuts a
+# coding agent's prompt; qwen2.5-coder reads 32,768.
+OLLAMA_NUM_CTX=32768
 # LLAMACPP_ENDPOINT=http://localhost:8080
 # LMSTUDIO_ENDPOINT=http://localhost:1234
 

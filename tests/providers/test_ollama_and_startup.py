@@ -14,11 +14,12 @@ from lynkr.startup import startup_warnings
 from tests.fakes.upstream import FakeUpstream, Reply, ToolCall
 
 
-def test_ollama_keep_alive_and_streamed_tool_calls_on_api_chat(upstream: FakeUpstream,
-                                                               proxy_factory) -> None:  # type: ignore[no-untyped-def]
+def test_ollama_keep_alive_context_window_and_streamed_tool_calls_on_api_chat(
+        upstream: FakeUpstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
     upstream.queue(Reply(text="", tool_calls=[ToolCall("ls", {"path": "."})]))
     with proxy_factory(MODEL_PROVIDER="ollama", OLLAMA_ENDPOINT=upstream.url,  # type: ignore[attr-defined]
-                       OLLAMA_MODEL="qwen2.5-coder:7b", OLLAMA_KEEP_ALIVE="30m") as url:
+                       OLLAMA_MODEL="qwen2.5-coder:7b", OLLAMA_KEEP_ALIVE="30m",
+                       OLLAMA_NUM_CTX="32768") as url:
         sdk = anthropic.Anthropic(base_url=url, api_key="x", max_retries=0)
         with sdk.messages.stream(model="m", max_tokens=20, messages=[
                 {"role": "user", "content": "list"}], tools=[
@@ -26,6 +27,7 @@ def test_ollama_keep_alive_and_streamed_tool_calls_on_api_chat(upstream: FakeUps
             final = stream.get_final_message()
     assert upstream.last.path == "/api/chat"
     assert upstream.last.body["keep_alive"] == "30m"
+    assert upstream.last.body["options"]["num_ctx"] == 32768
     assert upstream.last.body["model"] == "qwen2.5-coder:7b"
     assert final.content[0].name == "ls" and final.content[0].input == {"path": "."}
 
