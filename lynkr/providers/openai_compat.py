@@ -60,7 +60,12 @@ class OpenAICompatProvider(Provider):
         return openai_chat.build_request(
             request, model, stream=stream,
             passthrough_extra=request.client_format == "openai_chat",
-            max_tokens_field=self.max_tokens_field(model))
+            max_tokens_field=self.max_tokens_field(model),
+            keep_cache_control=self.keeps_cache_control(model))
+
+    def keeps_cache_control(self, model: str) -> bool:
+        """Whether the client's prompt-cache breakpoints mean anything to this upstream."""
+        return False
 
     def max_tokens_field(self, model: str) -> str:
         """The name the output limit goes under; ``max_tokens`` is what compatible servers
@@ -124,6 +129,15 @@ class OpenAIProvider(OpenAICompatProvider):
                 or OPENAI_REASONING_MODEL.match(model.rsplit("/", 1)[-1]):
             return "max_completion_tokens"
         return "max_tokens"
+
+
+class OpenRouterProvider(OpenAICompatProvider):
+    """OpenRouter forwards ``cache_control`` on content parts to the models whose cache works
+    only where told: Claude and Gemini. Without it Claude Code through OpenRouter paid full
+    input price every turn."""
+
+    def keeps_cache_control(self, model: str) -> bool:
+        return model.startswith(("anthropic/", "google/"))
 
 
 class DatabricksProvider(OpenAICompatProvider):

@@ -15,6 +15,7 @@ from lynkr.providers.openai_compat import (
     DatabricksProvider,
     OpenAICompatProvider,
     OpenAIProvider,
+    OpenRouterProvider,
     ReasoningHistoryProvider,
 )
 
@@ -23,7 +24,7 @@ ADAPTERS: dict[str, type[Provider]] = {
     "llamacpp": OpenAICompatProvider,
     "lmstudio": OpenAICompatProvider,
     "openai": OpenAIProvider,
-    "openrouter": OpenAICompatProvider,
+    "openrouter": OpenRouterProvider,
     "deepseek": ReasoningHistoryProvider,
     "moonshot": ReasoningHistoryProvider,
     "azure-openai": AzureOpenAIProvider,

@@ -35,6 +35,7 @@ from lynkr.wire.openai_chat_messages import (
     parse_messages,
     render_assistant_message,
     render_message,
+    text_part,
 )
 from lynkr.wire.openai_chat_stream import (
     FINISH_REASONS,
@@ -201,20 +202,26 @@ def _parse_stop(raw: Any) -> list[str]:
 
 
 def build_request(request: Request, model: str, *, stream: bool, passthrough_extra: bool,
-                  max_tokens_field: str = "max_tokens") -> dict[str, Any]:
+                  max_tokens_field: str = "max_tokens",
+                  keep_cache_control: bool = False) -> dict[str, Any]:
     """The chat.completions body for an OpenAI-compatible upstream.
 
     ``max_tokens_field`` is "max_completion_tokens" for OpenAI's reasoning models, which reject
-    ``max_tokens``; most compatible servers know only ``max_tokens``.
+    ``max_tokens``; most compatible servers know only ``max_tokens``. ``keep_cache_control``
+    keeps the client's prompt-cache breakpoints on text parts, for an upstream that forwards
+    them to a model that caches only where told (OpenRouter to Claude or Gemini).
     """
     body: dict[str, Any] = dict(request.extra) if passthrough_extra else {}
     client_options = body.pop("stream_options", None)
     body.pop(_LEGACY, None)
     messages: list[dict[str, Any]] = []
-    if request.system_text:
+    if keep_cache_control and any(b.cache_control for b in request.system):
+        messages.append({"role": "system", "content": [
+            text_part(b.text, b.cache_control) for b in request.system]})
+    elif request.system_text:
         messages.append({"role": "system", "content": request.system_text})
     for message in request.messages_for("openai_chat"):
-        messages.extend(render_message(message))
+        messages.extend(render_message(message, keep_cache_control=keep_cache_control))
     body["model"] = model
     body["messages"] = messages
     if request.max_tokens is not None:

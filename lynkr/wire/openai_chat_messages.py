@@ -277,9 +277,11 @@ def _text_or_none(raw: bytes) -> str | None:
 # --- internal -> chat messages --------------------------------------------------------------
 
 
-def render_message(message: Message) -> list[dict[str, Any]]:
+def render_message(message: Message, *, keep_cache_control: bool = False
+                   ) -> list[dict[str, Any]]:
     """One internal message as the chat messages it becomes (a user turn of tool results can
-    become several ``role: tool`` messages plus a user message)."""
+    become several ``role: tool`` messages plus a user message). With ``keep_cache_control``
+    a text part or tool result carrying a cache breakpoint keeps it (as a one-part list)."""
     if message.role == "assistant":
         return [render_assistant_message(message.content)]
     tool_messages: list[dict[str, Any]] = []
@@ -287,19 +289,29 @@ def render_message(message: Message) -> list[dict[str, Any]]:
     rest: list[dict[str, Any]] = []
     for block in message.content:
         if isinstance(block, ToolResultBlock):
-            tool_messages.append(
-                {"role": "tool", "tool_call_id": block.tool_use_id, "content": block.text})
+            mark = block.cache_control if keep_cache_control else None
+            tool_messages.append({"role": "tool", "tool_call_id": block.tool_use_id,
+                                  "content": [text_part(block.text, mark)] if mark
+                                  else block.text})
             parts.extend(_image_part(b) for b in block.content if isinstance(b, ImageBlock))
         elif isinstance(block, TextBlock):
-            rest.append({"type": "text", "text": block.text})
+            rest.append(text_part(block.text,
+                                  block.cache_control if keep_cache_control else None))
         elif isinstance(block, ImageBlock):
             rest.append(_image_part(block))
     parts.extend(rest)
     if tool_messages and not parts:
         return tool_messages
-    if len(parts) == 1 and parts[0]["type"] == "text":
+    if len(parts) == 1 and parts[0]["type"] == "text" and "cache_control" not in parts[0]:
         return [*tool_messages, {"role": "user", "content": parts[0]["text"]}]
     return [*tool_messages, {"role": "user", "content": parts or ""}]
+
+
+def text_part(text: str, cache_control: dict[str, Any] | None = None) -> dict[str, Any]:
+    part: dict[str, Any] = {"type": "text", "text": text}
+    if cache_control:
+        part["cache_control"] = cache_control
+    return part
 
 
 def render_assistant_message(content: list[Block]) -> dict[str, Any]:

@@ -122,3 +122,39 @@ def test_tool_calls_come_through_whole_and_streamed(row_proxy, paths_upstream) -
     assert final.content[0].text == "Checking."
     assert final.content[1].input == {"city": "Paris", "unit": "c"}
     assert final.stop_reason == "tool_use"
+
+
+@pytest.mark.parametrize(("model", "kept"), [("anthropic/claude-sonnet-4", True),
+                                             ("openai/gpt-4o", False)])
+def test_openrouter_keeps_claude_codes_cache_breakpoints_for_models_that_need_them(
+        paths_upstream: PathsUpstream, proxy_factory, model: str, kept: bool) -> None:  # type: ignore[no-untyped-def]
+    """Claude and Gemini behind OpenRouter cache only where ``cache_control`` says; dropped,
+    Claude Code paid full input price every turn."""
+    mark = {"type": "ephemeral"}
+    paths_upstream.queue(Reply(text="ok"))
+    with proxy_factory(MODEL_PROVIDER="openrouter", OPENROUTER_API_KEY="sk-or",
+                       OPENROUTER_ENDPOINT=f"{paths_upstream.url}/api/v1",
+                       OPENROUTER_MODEL=model, TOOL_RESULT_COMPRESSION="off") as url:
+        anthropic.Anthropic(base_url=url, api_key="x", max_retries=0).messages.create(
+            model="lynkr/auto", max_tokens=50,
+            system=[{"type": "text", "text": "You are Claude Code.", "cache_control": mark}],
+            messages=[
+                {"role": "user", "content": "list files"},
+                {"role": "assistant", "content": [
+                    {"type": "tool_use", "id": "t1", "name": "ls", "input": {}}]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "t1", "content": "a.py",
+                     "cache_control": mark},
+                    {"type": "text", "text": "which is biggest?", "cache_control": mark}]}],
+            tools=[{"name": "ls", "input_schema": {"type": "object"}}])
+    system, _, _, tool, user = paths_upstream.last.body["messages"]
+    if kept:
+        assert system["content"] == [{"type": "text", "text": "You are Claude Code.",
+                                      "cache_control": mark}]
+        assert tool["content"] == [{"type": "text", "text": "a.py", "cache_control": mark}]
+        assert user["content"] == [{"type": "text", "text": "which is biggest?",
+                                    "cache_control": mark}]
+    else:
+        assert "cache_control" not in str(paths_upstream.last.body)
+        assert (system["content"], tool["content"], user["content"]) == (
+            "You are Claude Code.", "a.py", "which is biggest?")
