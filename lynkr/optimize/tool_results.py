@@ -207,7 +207,8 @@ def compress_tool_results(
                 content.append(new_block)
             else:
                 content.append(block)
-        messages.append(Message(message.role, content) if changed else message)
+        # replace, not a new Message: what else the message carries goes through untouched.
+        messages.append(dataclasses.replace(message, content=content) if changed else message)
 
     offer = mode == "full" and bool(request.tools) and all(
         t.name != EXPAND_TOOL_NAME for t in request.tools)
@@ -269,7 +270,7 @@ def _compress_block(block: ToolResultBlock, tool_name: str, mode: str, threshold
         if outcome.text == part.text:
             new_content.append(part)
         else:
-            new_content.append(TextBlock(outcome.text, cache_control=part.cache_control))
+            new_content.append(dataclasses.replace(part, text=outcome.text))
             changed = True
     if not changed:
         return block
