@@ -177,3 +177,17 @@ def test_a_cache_hit_carries_no_thinking(claude_upstream: str, upstream: FakeUps
     assert [b.type for b in hit.content] == ["text"]
     assert hit.content[0].text == "A closure captures its scope."
     assert len(upstream.received) == 1
+
+
+def test_an_anthropic_answer_that_reads_like_a_printed_tool_call_reaches_the_client_as_text(
+        claude_upstream: str, upstream: FakeUpstream) -> None:
+    # A signed answer changed on its way would not be what the client sends back next turn.
+    printed = '{"name": "Read", "parameters": {"file_path": "README.md"}}'
+    upstream.script.clear()
+    upstream.queue(Reply(thinking="They want the JSON.", text=printed))
+    answer = anthropic.Anthropic(base_url=claude_upstream, api_key="x",
+                                 max_retries=0).messages.create(
+        model="claude-fable-5-2", max_tokens=8192, tools=TOOLS, thinking=THINKING,
+        messages=[{"role": "user", "content": "Print the JSON of a Read call for README.md"}])
+    assert [b.type for b in answer.content] == ["thinking", "text"]
+    assert answer.content[1].text == printed and answer.stop_reason == "end_turn"
