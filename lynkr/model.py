@@ -5,6 +5,12 @@ blocks, tool results as blocks inside user turns) because that is the richest of
 we speak: OpenAI chat, OpenAI responses, Ollama and Bedrock all map into it without loss of
 anything a coding agent relies on. Optimizers and the router only ever see these types.
 
+Keys of a client's message, block or tool that lynkr does not model (``citations``,
+``defer_loading``, ``cache_control`` on a tool...) are kept in its ``extra`` and written back
+only in the client's own wire format: newer Claude models check that every earlier part of a
+conversation comes back exactly as sent (preserved thinking), so nothing may be lost on the way
+to an upstream that speaks it.
+
 Streams are sequences of :data:`StreamEvent`, modelled on Anthropic's event stream: a message
 starts, content blocks start / receive deltas / stop by index, then the message ends with a stop
 reason and usage. Every provider adapter yields these; every wire renderer consumes them.
@@ -29,6 +35,7 @@ class TextBlock:
     text: str
     cache_control: dict[str, Any] | None = None
     type: Literal["text"] = "text"
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -39,6 +46,7 @@ class ImageBlock:
     data: str | None = None
     url: str | None = None
     type: Literal["image"] = "image"
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -58,6 +66,15 @@ class NativeBlock:
     format: str | None = None
 
     def note(self) -> str:
+        """What another upstream gets instead: the block's text when it has some (a
+        plain-text document, a search result), else a line saying what was left out."""
+        text = self.raw.get("text")
+        source = self.raw.get("source")
+        if not isinstance(text, str) and isinstance(source, dict) \
+                and source.get("type") == "text":
+            text = source.get("data")
+        if isinstance(text, str) and text:
+            return text
         kind = str(self.raw.get("type") or "block")
         title = self.raw.get("title")
         source = self.raw.get("source")
@@ -73,6 +90,7 @@ class ToolUseBlock:
     name: str
     input: dict[str, Any] = field(default_factory=dict)
     type: Literal["tool_use"] = "tool_use"
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -82,6 +100,7 @@ class ToolResultBlock:
     is_error: bool = False
     cache_control: dict[str, Any] | None = None
     type: Literal["tool_result"] = "tool_result"
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -113,6 +132,7 @@ Block = (TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock
 class Message:
     role: Role
     content: list[Block]
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -129,6 +149,24 @@ class Tool:
     raw: dict[str, Any] | None = None
     # The client's ``strict`` (schema-constrained arguments), as sent; None when not given.
     strict: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SystemMessage:
+    """A ``role: "system"`` entry an Anthropic client sent inside ``messages`` (Claude Code
+    appends one on most turns).
+
+    Its text is also in :attr:`Request.system` (``blocks``, the same objects), so every reader
+    of the system prompt and every other upstream format sees it folded in as before; an
+    Anthropic upstream gets ``raw`` back in place, before the user/assistant message at
+    ``position``: moving it into ``system`` changes the system prompt on every turn, which
+    fails preserved thinking's prefix check for every earlier thinking block.
+    """
+
+    position: int
+    raw: dict[str, Any]
+    blocks: list[TextBlock] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -160,6 +198,11 @@ class Request:
     extra: dict[str, Any] = field(default_factory=dict)
     # Which wire format the client spoke: "anthropic" | "openai_chat" | "openai_responses".
     client_format: str = "anthropic"
+    # role:"system" entries of an Anthropic client's messages, kept for an Anthropic upstream.
+    system_messages: list[SystemMessage] = field(default_factory=list)
+    # The client's ``anthropic-beta`` values, for an Anthropic upstream (a Bedrock one reads
+    # them as ``anthropic_beta``).
+    betas: list[str] = field(default_factory=list)
 
     @property
     def system_text(self) -> str:
@@ -174,7 +217,7 @@ class Request:
 
         if all(readable(n) for m in self.messages for b in m.content for n in _natives(b)):
             return self.messages
-        return [Message(m.role, [_portable(b, readable) for b in m.content])
+        return [Message(m.role, [_portable(b, readable) for b in m.content], m.extra)
                 for m in self.messages]
 
     def tools_for(self, upstream_format: str) -> list[Tool]:
@@ -227,6 +270,9 @@ class Response:
     usage: Usage = field(default_factory=Usage)
     # An OpenAI-compatible upstream's ``choices[0].logprobs``, opaque, for an OpenAI client.
     logprobs: dict[str, Any] | None = None
+    # What an Anthropic upstream did to the request's thinking (``thinking_dropped``...), as
+    # it reported it; None when it did not report.
+    input_transformations: list[dict[str, Any]] | None = None
 
     @property
     def text(self) -> str:
@@ -245,15 +291,19 @@ class MessageStart:
     id: str
     model: str
     usage: Usage = field(default_factory=Usage)
+    # See Response.input_transformations; an Anthropic stream reports them here.
+    input_transformations: list[dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)
 class BlockStart:
     """A content block opens at ``index``. ``block`` is empty: TextBlock(""), ThinkingBlock(""),
-    or ToolUseBlock(id, name, {}) whose arguments arrive as :class:`ToolArgsDelta`."""
+    or ToolUseBlock(id, name, {}) whose arguments arrive as :class:`ToolArgsDelta`; or whole: a
+    RedactedThinkingBlock, or a NativeBlock (an upstream's server tool call or result, which
+    only a client of its format is given)."""
 
     index: int
-    block: TextBlock | ToolUseBlock | ThinkingBlock | RedactedThinkingBlock
+    block: TextBlock | ToolUseBlock | ThinkingBlock | RedactedThinkingBlock | NativeBlock
 
 
 @dataclass(slots=True)

@@ -1,12 +1,17 @@
 """Anthropic Messages <-> the internal model, both directions.
 
 The internal model is Anthropic-shaped, so this is mostly validation: a client body (Claude
-Code sends ~24 tools, cache breakpoints, thinking, a ``role: "system"`` entry inside
+Code sends ~24 tools, cache breakpoints, thinking, ``role: "system"`` entries inside
 ``messages`` and fields newer than this code) must be accepted, and anything malformed must be
-rejected with a message naming the offending field. Block types we do not model (documents,
-server tool calls and results) become their text when they have some, else a
-:class:`~lynkr.model.NativeBlock` that an Anthropic upstream gets as sent.
-Streaming lives in :mod:`lynkr.wire.anthropic_stream` and is re-exported.
+rejected with a message naming the offending field.
+
+An Anthropic client's request reaches an Anthropic upstream as it was sent (newer Claude
+models refuse or drop thinking when any earlier part changed, see
+:mod:`lynkr.wire.anthropic_blocks`): fields, keys and blocks lynkr does not model go along
+unchanged, and each ``role: "system"`` message goes back in its place, while every other
+reader (optimizers, other upstream formats) sees its text folded into the system prompt.
+Blocks (:mod:`lynkr.wire.anthropic_blocks`) and streaming (:mod:`lynkr.wire.anthropic_stream`)
+are re-exported.
 """
 
 from __future__ import annotations
@@ -15,27 +20,36 @@ from typing import Any
 
 from lynkr.errors import InvalidRequest, UpstreamError
 from lynkr.model import (
-    Block,
-    ImageBlock,
     Message,
-    NativeBlock,
-    RedactedThinkingBlock,
     Request,
     Response,
+    SystemMessage,
     TextBlock,
     ThinkingBlock,
-    Tool,
-    ToolChoice,
-    ToolResultBlock,
-    ToolUseBlock,
 )
-from lynkr.wire.anthropic_stream import StreamDecoder, StreamEncoder, parse_usage, render_usage
+from lynkr.wire.anthropic_blocks import (
+    parse_block,
+    parse_content,
+    parse_tool_choice,
+    parse_tools,
+    render_block,
+    render_tool,
+    render_tool_choice,
+    unmodelled,
+)
+from lynkr.wire.anthropic_stream import (
+    StreamDecoder,
+    StreamEncoder,
+    parse_transformations,
+    parse_usage,
+    render_usage,
+)
 from lynkr.wire.fields import messages_of, model_of, optional
 from lynkr.wire.structured import instruction, json_output
 
 __all__ = [
-    "StreamDecoder", "StreamEncoder", "build_request", "parse_request", "parse_response",
-    "render_response",
+    "StreamDecoder", "StreamEncoder", "build_request", "parse_block", "parse_content",
+    "parse_request", "parse_response", "render_block", "render_response",
 ]
 
 DEFAULT_MAX_TOKENS = 4096
@@ -47,7 +61,7 @@ _MODELLED = frozenset({
     "model", "messages", "system", "tools", "tool_choice", "max_tokens", "temperature", "top_p",
     "stop_sequences", "stream", "thinking", "metadata",
 })
-_CHOICES = ("auto", "any", "tool", "none")
+_MESSAGE_KEYS = frozenset({"role", "content"})
 _STOP_REASONS = ("end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn")
 
 
@@ -60,25 +74,28 @@ def parse_request(body: Any) -> Request:
     model = model_of(body)
     system = _parse_system(body.get("system"))
     messages: list[Message] = []
+    placed: list[SystemMessage] = []
     for i, item in enumerate(raw_messages):
         where = f"messages[{i}]"
         if not isinstance(item, dict):
             raise InvalidRequest(f"{where}: must be an object", param=where)
         role = item.get("role")
         blocks = parse_content(item.get("content"), where)
-        if role == "system":  # Claude Code 2.x sends one; its text belongs to the system prompt
-            system.extend(b for b in blocks if isinstance(b, TextBlock))
+        if role == "system":  # Claude Code 2.x sends them; see SystemMessage
+            texts = [b for b in blocks if isinstance(b, TextBlock)]
+            system.extend(texts)
+            placed.append(SystemMessage(len(messages), item, texts))
         elif role in ("user", "assistant"):
-            messages.append(Message(role, blocks))
+            messages.append(Message(role, blocks, unmodelled(item, _MESSAGE_KEYS)))
         else:
-            raise InvalidRequest(f"{where}.role: unknown role {role!r}; expected user or "
-                                 "assistant", param=f"{where}.role")
+            raise InvalidRequest(f"{where}.role: unknown role {role!r}; expected user, "
+                                 "assistant or system", param=f"{where}.role")
     return Request(
         model=model,
         messages=messages,
         system=system,
-        tools=_parse_tools(body.get("tools")),
-        tool_choice=_parse_tool_choice(body.get("tool_choice")),
+        tools=parse_tools(body.get("tools")),
+        tool_choice=parse_tool_choice(body.get("tool_choice")),
         max_tokens=optional(body, "max_tokens", int, "an integer"),
         temperature=optional(body, "temperature", (int, float), "a number"),
         top_p=optional(body, "top_p", (int, float), "a number"),
@@ -88,75 +105,7 @@ def parse_request(body: Any) -> Request:
         metadata=optional(body, "metadata", dict, "an object") or {},
         extra={k: v for k, v in body.items() if k not in _MODELLED},
         client_format="anthropic",
-    )
-
-
-def parse_content(content: Any, where: str) -> list[Block]:
-    """A message's ``content``: a string or a list of blocks."""
-    if isinstance(content, str):
-        return [TextBlock(content)]
-    if not isinstance(content, list):
-        raise InvalidRequest(f"{where}.content: must be a string or a list of content blocks",
-                             param=f"{where}.content")
-    return [parse_block(raw, f"{where}.content[{j}]") for j, raw in enumerate(content)]
-
-
-def parse_block(raw: Any, where: str) -> Block:
-    """One content block; a type we do not model is its text, else kept whole (NativeBlock)."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
-        raise InvalidRequest(f"{where}: must be a content block object with a type", param=where)
-    kind = raw["type"]
-    if kind == "text":
-        return TextBlock(_field(raw, "text", str, where), raw.get("cache_control"))
-    if kind == "image":
-        return _parse_image(raw, where)
-    if kind == "tool_use":
-        arguments = raw.get("input")
-        if arguments is not None and not isinstance(arguments, dict):
-            raise InvalidRequest(f"{where}.input: must be an object", param=f"{where}.input")
-        return ToolUseBlock(_field(raw, "id", str, where), _field(raw, "name", str, where),
-                            arguments or {})
-    if kind == "tool_result":
-        return _parse_tool_result(raw, where)
-    if kind == "thinking":
-        signature = raw.get("signature")
-        return ThinkingBlock(_field(raw, "thinking", str, where),
-                             signature if isinstance(signature, str) and signature else None)
-    if kind == "redacted_thinking":
-        return RedactedThinkingBlock(_field(raw, "data", str, where))
-    text = raw.get("text")
-    source = raw.get("source")
-    if not isinstance(text, str) and isinstance(source, dict) and source.get("type") == "text":
-        text = source.get("data")  # a plain-text document
-    return TextBlock(text) if isinstance(text, str) and text else NativeBlock(raw)
-
-
-def _parse_image(raw: dict[str, Any], where: str) -> ImageBlock | NativeBlock:
-    source = raw.get("source")
-    if not isinstance(source, dict):
-        raise InvalidRequest(f"{where}.source: must be an object", param=f"{where}.source")
-    if source.get("type") == "base64":
-        return ImageBlock(media_type=_field(source, "media_type", str, f"{where}.source"),
-                          data=_field(source, "data", str, f"{where}.source"))
-    if source.get("type") == "url":
-        return ImageBlock(url=_field(source, "url", str, f"{where}.source"))
-    return NativeBlock(raw)  # a Files API id: only Anthropic itself can read it
-
-
-def _parse_tool_result(raw: dict[str, Any], where: str) -> ToolResultBlock:
-    content = raw.get("content")
-    if content is None or content == "":
-        blocks: list[Block] = []
-    else:
-        blocks = parse_content(content, where)
-    is_error = raw.get("is_error", False)
-    if not isinstance(is_error, bool) and is_error is not None:
-        raise InvalidRequest(f"{where}.is_error: must be a boolean", param=f"{where}.is_error")
-    return ToolResultBlock(
-        tool_use_id=_field(raw, "tool_use_id", str, where),
-        content=[b for b in blocks if isinstance(b, TextBlock | ImageBlock | NativeBlock)],
-        is_error=bool(is_error),
-        cache_control=raw.get("cache_control"),
+        system_messages=placed,
     )
 
 
@@ -171,63 +120,12 @@ def _parse_system(raw: Any) -> list[TextBlock]:
     return [b for b in blocks if isinstance(b, TextBlock)]
 
 
-def _parse_tools(raw: Any) -> list[Tool]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise InvalidRequest("tools: must be a list", param="tools")
-    tools: list[Tool] = []
-    for i, item in enumerate(raw):
-        where = f"tools[{i}]"
-        if not isinstance(item, dict):
-            raise InvalidRequest(f"{where}: must be an object", param=where)
-        if item.get("type") not in (None, "custom"):  # a server tool such as web_search
-            tools.append(Tool(name=str(item.get("name") or item["type"]), raw=item))
-            continue
-        schema = item.get("input_schema")
-        if schema is not None and not isinstance(schema, dict):
-            raise InvalidRequest(f"{where}.input_schema: must be an object",
-                                 param=f"{where}.input_schema")
-        description = item.get("description")
-        strict = item.get("strict")
-        if strict is not None and not isinstance(strict, bool):
-            raise InvalidRequest(f"{where}.strict: must be a boolean", param=f"{where}.strict")
-        tools.append(Tool(
-            name=_field(item, "name", str, where),
-            description=description if isinstance(description, str) else "",
-            input_schema=schema if schema is not None else {"type": "object"},
-            strict=strict,
-        ))
-    return tools
-
-
-def _parse_tool_choice(raw: Any) -> ToolChoice | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict) or raw.get("type") not in _CHOICES:
-        raise InvalidRequest("tool_choice.type: must be one of auto, any, tool, none",
-                             param="tool_choice")
-    name = raw.get("name")
-    if raw["type"] == "tool" and not isinstance(name, str):
-        raise InvalidRequest("tool_choice.name: required string when type is tool",
-                             param="tool_choice.name")
-    return ToolChoice(raw["type"], name if raw["type"] == "tool" else None,
-                      raw.get("disable_parallel_tool_use") is True)
-
-
 def _parse_stop_sequences(raw: Any) -> list[str]:
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
         raise InvalidRequest("stop_sequences: must be a list of strings", param="stop_sequences")
     return list(raw)
-
-
-def _field(raw: dict[str, Any], key: str, type_: type, where: str) -> Any:
-    value = raw.get(key)
-    if not isinstance(value, type_):
-        raise InvalidRequest(f"{where}.{key}: required {type_.__name__}", param=f"{where}.{key}")
-    return value
 
 
 # --- internal -> upstream request -----------------------------------------------------------
@@ -237,27 +135,32 @@ def build_request(request: Request, model: str, *, stream: bool,
                   passthrough_extra: bool) -> dict[str, Any]:
     """The Messages body for an Anthropic upstream.
 
-    Thinking blocks without a signature (they came from another provider) are left out: the API
-    rejects them, and they only ever echo the model's own past reasoning.
+    ``passthrough_extra`` (the client speaks Anthropic too): top-level fields lynkr does not
+    model go along, and ``role: "system"`` messages go back in their places instead of into
+    ``system``. Thinking blocks without a signature (they came from another provider) are left
+    out: the API rejects them, and they only ever echo the model's own past reasoning.
     """
     body: dict[str, Any] = dict(request.extra) if passthrough_extra else {}
     body["model"] = model
     body["max_tokens"], thinking = output_limits(request)
-    system = [render_block(b) for b in request.system]
+    placed = request.system_messages if passthrough_extra else []
+    system = [render_block(b) for b in _top_level_system(request.system, placed)]
     if not passthrough_extra and (output := json_output(request)) is not None:
         system.append({"type": "text", "text": instruction(output)})
     if system:
         body["system"] = system
-    body["messages"] = [
-        {"role": m.role, "content": [render_block(b) for b in m.content
-                                     if not (isinstance(b, ThinkingBlock) and not b.signature)]}
+    messages = [
+        {**m.extra, "role": m.role,
+         "content": [render_block(b) for b in m.content
+                     if not (isinstance(b, ThinkingBlock) and not b.signature)]}
         for m in request.messages_for("anthropic")
     ]
-    tools = [_render_tool(t) for t in request.tools_for("anthropic")]
+    body["messages"] = _in_place(messages, placed)
+    tools = [render_tool(t) for t in request.tools_for("anthropic")]
     if tools:
         body["tools"] = tools
         if request.tool_choice is not None:
-            body["tool_choice"] = _render_tool_choice(request.tool_choice)
+            body["tool_choice"] = render_tool_choice(request.tool_choice)
     if request.temperature is not None:
         body["temperature"] = request.temperature
     if request.top_p is not None:
@@ -271,6 +174,40 @@ def build_request(request: Request, model: str, *, stream: bool,
         body["metadata"] = {"user_id": user_id}
     body["stream"] = stream
     return body
+
+
+def _top_level_system(system: list[TextBlock], placed: list[SystemMessage]) -> list[TextBlock]:
+    """``system`` without the text folded in from ``placed`` messages: the same objects, or
+    (when a rewrite made new ones) equal blocks, taken from the end."""
+    if not placed:
+        return system
+    kept = list(system)
+    for block in (b for message in reversed(placed) for b in reversed(message.blocks)):
+        index = next((i for i, b in enumerate(kept) if b is block), None)
+        if index is None:
+            index = next((i for i in range(len(kept) - 1, -1, -1) if kept[i] == block), None)
+        if index is not None:
+            del kept[index]
+    return kept
+
+
+def _in_place(messages: list[dict[str, Any]],
+              placed: list[SystemMessage]) -> list[dict[str, Any]]:
+    """``messages`` with each placed system message back before the message it preceded."""
+    if not placed:
+        return messages
+    out: list[dict[str, Any]] = []
+    pending = iter(sorted(placed, key=lambda p: p.position))
+    upcoming = next(pending, None)
+    for index, message in enumerate(messages):
+        while upcoming is not None and upcoming.position <= index:
+            out.append(upcoming.raw)
+            upcoming = next(pending, None)
+        out.append(message)
+    while upcoming is not None:
+        out.append(upcoming.raw)
+        upcoming = next(pending, None)
+    return out
 
 
 def output_limits(request: Request) -> tuple[int, dict[str, Any] | None]:
@@ -299,57 +236,6 @@ def output_limits(request: Request) -> tuple[int, dict[str, Any] | None]:
                                 if fitted >= MIN_THINKING_BUDGET else None)
 
 
-def render_block(block: Block) -> dict[str, Any]:
-    """One internal block in Messages form (request and response side alike)."""
-    if isinstance(block, TextBlock):
-        out: dict[str, Any] = {"type": "text", "text": block.text}
-        if block.cache_control is not None:
-            out["cache_control"] = block.cache_control
-        return out
-    if isinstance(block, ToolUseBlock):
-        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
-    if isinstance(block, ToolResultBlock):
-        out = {"type": "tool_result", "tool_use_id": block.tool_use_id}
-        if block.content:
-            out["content"] = [render_block(b) for b in block.content]
-        if block.is_error:
-            out["is_error"] = True
-        if block.cache_control is not None:
-            out["cache_control"] = block.cache_control
-        return out
-    if isinstance(block, ImageBlock):
-        if block.data is None:
-            return {"type": "image", "source": {"type": "url", "url": block.url or ""}}
-        return {"type": "image", "source": {"type": "base64", "media_type": block.media_type,
-                                            "data": block.data}}
-    if isinstance(block, ThinkingBlock):
-        return {"type": "thinking", "thinking": block.thinking, "signature": block.signature or ""}
-    if isinstance(block, NativeBlock):
-        return block.raw
-    return {"type": "redacted_thinking", "data": block.data}
-
-
-def _render_tool(tool: Tool) -> dict[str, Any]:
-    if tool.raw is not None:
-        return tool.raw
-    out: dict[str, Any] = {"name": tool.name}
-    if tool.description:
-        out["description"] = tool.description
-    out["input_schema"] = tool.input_schema
-    if tool.strict:  # strict tool use: inputs sampled to match the schema
-        out["strict"] = True
-    return out
-
-
-def _render_tool_choice(choice: ToolChoice) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": choice.type}
-    if choice.type == "tool":
-        out["name"] = choice.name or ""
-    if choice.disable_parallel and choice.type != "none":
-        out["disable_parallel_tool_use"] = True
-    return out
-
-
 # --- responses, both directions -------------------------------------------------------------
 
 
@@ -361,7 +247,7 @@ def render_response(response: Response, model: str | None = None) -> dict[str, A
     one it asked for (as after switching models), so the upstream's own name broke thinking in
     tool loops; ``x-lynkr-model`` still says what served it.
     """
-    return {
+    out = {
         "id": response.id,
         "type": "message",
         "role": "assistant",
@@ -371,22 +257,28 @@ def render_response(response: Response, model: str | None = None) -> dict[str, A
         "stop_sequence": response.stop_sequence,
         "usage": render_usage(response.usage),
     }
+    if response.input_transformations is not None:
+        out["input_transformations"] = response.input_transformations
+    return out
 
 
 def parse_response(body: Any) -> Response:
-    """An upstream's Messages response as an internal response."""
+    """An upstream's Messages response as an internal response; blocks lynkr does not model
+    (server tool calls and results, compaction) are kept whole for an Anthropic client."""
     if not isinstance(body, dict):
         raise UpstreamError("upstream returned a message that is not a JSON object")
     if body.get("type") == "error":
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         raise UpstreamError(f"upstream returned an error: {error.get('message') or body}",
                             kind=str(error.get("type") or "api_error"))
+    raw = body.get("content") or []
+    if not isinstance(raw, list):
+        raise UpstreamError("upstream returned a malformed message: content is not a list")
     try:
-        content = parse_content(body.get("content") or [], "content")
+        content = [parse_block(block, f"content[{j}]", native_format="anthropic")
+                   for j, block in enumerate(raw)]
     except InvalidRequest as exc:
         raise UpstreamError(f"upstream returned a malformed message: {exc}") from exc
-    # Server tool blocks in an answer are skipped, as the stream decoder skips them.
-    content = [b for b in content if not isinstance(b, NativeBlock)]
     stop_reason = body.get("stop_reason")
     return Response(
         id=str(body.get("id") or ""),
@@ -395,4 +287,5 @@ def parse_response(body: Any) -> Response:
         stop_reason=stop_reason if stop_reason in _STOP_REASONS else "end_turn",
         stop_sequence=body.get("stop_sequence"),
         usage=parse_usage(body.get("usage")),
+        input_transformations=parse_transformations(body.get("input_transformations")),
     )

@@ -3,9 +3,12 @@
 Import from :mod:`lynkr.wire.anthropic`, which re-exports these.
 
 The internal events are modelled on this stream, so both directions are close to one-to-one.
-The encoder renumbers blocks densely (a decoder may have skipped blocks we cannot represent);
-the decoder skips upstream blocks the internal model has no type for (server tool calls and
-their results) and renumbers what remains, so indices stay 0, 1, 2... on both sides.
+Blocks the internal model has no type for (server tool calls and their results, compaction)
+are gathered by the decoder until they stop and passed on whole as a
+:class:`~lynkr.model.NativeBlock`, which the encoder streams to an Anthropic client as the API
+does (a call's input as one ``input_json_delta``); dropping one would change the answer the
+client sends back, and newer Claude models then refuse or drop every later thinking block.
+The encoder renumbers blocks densely, so indices stay 0, 1, 2... on both sides.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from lynkr.model import (
     MessageDelta,
     MessageStart,
     MessageStop,
+    NativeBlock,
     RedactedThinkingBlock,
     StreamEvent,
     TextBlock,
@@ -34,6 +38,7 @@ from lynkr.model import (
 from lynkr.streams import parse_tool_arguments
 from lynkr.wire.errors import anthropic_error_body
 
+_OPAQUE = frozenset({"encrypted_content", "signature"})
 _PING = b'event: ping\ndata: {"type":"ping"}\n\n'
 _DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
 _STOP = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":'
@@ -45,6 +50,14 @@ _STREAM_ERRORS: dict[str, tuple[int, bool]] = {
     "authentication_error": (401, False), "permission_error": (403, False),
     "not_found_error": (404, False), "request_too_large": (413, False),
 }
+
+
+def parse_transformations(raw: Any) -> list[dict[str, Any]] | None:
+    """An upstream's ``input_transformations`` (None when absent); entries of a type or
+    reason newer than this code are kept as they came."""
+    if not isinstance(raw, list):
+        return None
+    return [entry for entry in raw if isinstance(entry, dict)]
 
 
 def render_usage(usage: Usage) -> dict[str, int]:
@@ -116,17 +129,26 @@ class StreamEncoder:
                 if isinstance(block, ToolUseBlock):
                     self._arguments[index] = []
                 wire = self._wire_index[index] = str(len(self._wire_index)).encode()
-                return _frame("content_block_start", {
+                frame = _frame("content_block_start", {
                     "type": "content_block_start", "index": int(wire),
                     "content_block": _start_block(block)})
+                if isinstance(block, NativeBlock) and isinstance(block.raw.get("input"), dict):
+                    frame += (_DELTA + wire + b',"delta":{"type":"input_json_delta",'
+                              b'"partial_json":' + orjson.dumps(orjson.dumps(
+                                  block.raw["input"]).decode()) + b"}}\n\n")
+                return frame
             case BlockStop(index=index):
                 return self._arguments_of(index) + _STOP + self._index(index) + b"}\n\n"
-            case MessageStart(id=id_, model=model, usage=usage):
-                return _frame("message_start", {"type": "message_start", "message": {
+            case MessageStart(id=id_, model=model, usage=usage,
+                              input_transformations=transformations):
+                message: dict[str, Any] = {
                     "id": id_, "type": "message", "role": "assistant",
                     "model": self._model or model,
                     "content": [], "stop_reason": None, "stop_sequence": None,
-                    "usage": render_usage(usage)}})
+                    "usage": render_usage(usage)}
+                if transformations is not None:
+                    message["input_transformations"] = transformations
+                return _frame("message_start", {"type": "message_start", "message": message})
             case MessageDelta(stop_reason=reason, usage=usage, stop_sequence=sequence):
                 delta_usage: dict[str, int] = {"output_tokens": usage.output_tokens}
                 if usage.input_tokens:
@@ -172,6 +194,9 @@ def _start_block(block: Any) -> dict[str, Any]:
         return {"type": "thinking", "thinking": "", "signature": ""}
     if isinstance(block, RedactedThinkingBlock):
         return {"type": "redacted_thinking", "data": block.data}
+    if isinstance(block, NativeBlock):  # a call's input follows as one input_json_delta
+        return {**block.raw, "input": {}} if isinstance(block.raw.get("input"), dict) \
+            else block.raw
     return {"type": "text", "text": ""}
 
 
@@ -180,6 +205,7 @@ class StreamDecoder:
 
     def __init__(self) -> None:
         self._index: dict[int, int] = {}
+        self._native: dict[int, _Gathered] = {}  # unmodelled blocks still open, by wire index
         self.finished = False
 
     def feed(self, event_name: str, data: dict[str, Any]) -> list[StreamEvent]:
@@ -191,13 +217,22 @@ class StreamDecoder:
         if kind == "content_block_start":
             return self._start(data)
         if kind == "content_block_stop":
-            index = self._index.get(data.get("index", -1))
-            return [] if index is None else [BlockStop(index)]
+            wire = data.get("index", -1)
+            index = self._index.get(wire)
+            if index is None:
+                return []
+            gathered = self._native.pop(wire, None)
+            if gathered is not None:
+                return [BlockStart(index, NativeBlock(gathered.block(), format="anthropic")),
+                        BlockStop(index)]
+            return [BlockStop(index)]
         if kind == "message_start":
             message = data.get("message") or {}
             return [MessageStart(id=str(message.get("id") or ""),
                                  model=str(message.get("model") or ""),
-                                 usage=parse_usage(message.get("usage")))]
+                                 usage=parse_usage(message.get("usage")),
+                                 input_transformations=parse_transformations(
+                                     message.get("input_transformations")))]
         if kind == "message_delta":
             delta = data.get("delta") or {}
             return [MessageDelta(stop_reason=delta.get("stop_reason"),
@@ -220,9 +255,11 @@ class StreamDecoder:
     def _start(self, data: dict[str, Any]) -> list[StreamEvent]:
         raw = data.get("content_block") or {}
         kind = raw.get("type")
+        wire = data.get("index", len(self._index))
+        index = self._index[wire] = len(self._index)
         if kind not in ("text", "tool_use", "thinking", "redacted_thinking"):
-            return []  # server_tool_use, web_search_tool_result...: nothing to map them to
-        index = self._index[data.get("index", len(self._index))] = len(self._index)
+            self._native[wire] = _Gathered(dict(raw))  # passed on whole when it stops
+            return []
         if kind == "text":
             text = raw.get("text") or ""
             return [BlockStart(index, TextBlock(""))] + ([TextDelta(index, text)] if text else [])
@@ -246,6 +283,10 @@ class StreamDecoder:
         delta = data.get("delta") or {}
         if index is None:
             return []
+        gathered = self._native.get(data.get("index", -1))
+        if gathered is not None:
+            gathered.add(delta)
+            return []
         kind = delta.get("type")
         if kind == "text_delta":
             return [TextDelta(index, delta.get("text") or "")]
@@ -256,6 +297,33 @@ class StreamDecoder:
         if kind == "signature_delta":
             return [ThinkingDelta(index, "", delta.get("signature") or None)]
         return []  # citations_delta and future delta types
+
+
+class _Gathered:
+    """An unmodelled block's start and deltas, folded as the SDKs fold them: a call's
+    ``input_json_delta`` fragments into its ``input``; in other deltas (``compaction_delta``...)
+    a string continues the block's string of the same key (an opaque ``encrypted_content`` or
+    ``signature`` is replaced), anything else replaces it."""
+
+    def __init__(self, start: dict[str, Any]) -> None:
+        self._raw = start
+        self._json: list[str] = []
+
+    def add(self, delta: dict[str, Any]) -> None:
+        if delta.get("type") == "input_json_delta":
+            self._json.append(str(delta.get("partial_json") or ""))
+            return
+        for key, value in delta.items():
+            if key == "type":
+                continue
+            now = self._raw.get(key)
+            continues = isinstance(now, str) and isinstance(value, str) and key not in _OPAQUE
+            self._raw[key] = now + value if continues else value
+
+    def block(self) -> dict[str, Any]:
+        if self._json:
+            self._raw["input"] = parse_tool_arguments("".join(self._json))
+        return self._raw
 
 
 def _stream_error(data: dict[str, Any]) -> UpstreamError:

@@ -18,6 +18,7 @@ from lynkr.model import (
     MessageDelta,
     MessageStart,
     MessageStop,
+    NativeBlock,
     Response,
     TextBlock,
     TextDelta,
@@ -54,11 +55,21 @@ def test_parse_response_inverts_render_response() -> None:
     assert codec.parse_response(codec.render_response(_answer())) == _answer()
 
 
-def test_parse_response_skips_server_tool_blocks_and_raises_on_errors() -> None:
+SEARCH_CALL = {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search",
+               "input": {"query": "lynkr"}}
+SEARCH_RESULT = {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1",
+                 "content": [{"type": "web_search_result", "url": "https://x.test",
+                              "title": "X", "encrypted_content": "EqgB", "page_age": None}]}
+
+
+def test_parse_response_keeps_server_tool_blocks_whole_and_raises_on_errors() -> None:
     body = codec.render_response(_answer())
-    body["content"].insert(0, {"type": "server_tool_use", "id": "s", "name": "web_search",
-                               "input": {}})
-    assert codec.parse_response(body).content == _answer().content
+    body["content"][1:1] = [SEARCH_CALL, SEARCH_RESULT]
+    content = codec.parse_response(body).content
+    assert content[1:3] == [NativeBlock(SEARCH_CALL, format="anthropic"),
+                            NativeBlock(SEARCH_RESULT, format="anthropic")]
+    assert [content[0], *content[3:]] == _answer().content
+    assert codec.render_response(codec.parse_response(body))["content"] == body["content"]
     with pytest.raises(UpstreamError, match="Overloaded") as caught:
         codec.parse_response({"type": "error",
                               "error": {"type": "overloaded_error", "message": "Overloaded"}})
@@ -87,7 +98,7 @@ def _sdk_message(stream: bytes) -> Any:
 
 def test_the_official_sdk_accumulates_our_stream_into_the_same_message() -> None:
     message = _sdk_message(_sse_bytes(_answer()))
-    assert codec.parse_response(message.model_dump()) == _answer()
+    assert codec.parse_response(message.model_dump(exclude_none=True)) == _answer()
 
 
 @pytest.mark.parametrize(("fragments", "expected"), [
@@ -130,23 +141,81 @@ def _decode(stream: bytes) -> list[Any]:
     return events + decoder.finish()
 
 
-def test_the_decoder_skips_server_tool_blocks_and_renumbers_the_rest() -> None:
-    encoder = codec.StreamEncoder()
-    frames = [encoder.encode(e) for e in replay(_answer())]
-    server_block = (
-        b'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
-        b'"content_block":{"type":"server_tool_use","id":"s","name":"web_search","input":{}}}'
-        b'\n\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
-        b'"delta":{"type":"input_json_delta","partial_json":"{}"}}\n\n'
-        b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n')
-    shifted = [f.replace(b'"index":', b'"index":1').replace(b'"index":10', b'"index":1')
-               if b"content_block" in f else f for f in frames]
-    shifted = [f.replace(b'"index":11', b'"index":2').replace(b'"index":12', b'"index":3')
-               for f in shifted]
+def _frames(*events: tuple[str, dict[str, Any]]) -> bytes:
+    return b"".join(f"event: {name}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
+                    for name, data in events)
+
+
+def _upstream_with_server_blocks() -> bytes:
+    """A web search answer as the API streams it: the call's input in fragments, the
+    result whole in its start, citations and compaction left aside."""
+    def block(index: int, start: dict[str, Any], *deltas: dict[str, Any]) -> list[Any]:
+        return [("content_block_start", {"type": "content_block_start", "index": index,
+                                         "content_block": start}),
+                *[("content_block_delta", {"type": "content_block_delta", "index": index,
+                                           "delta": d}) for d in deltas],
+                ("content_block_stop", {"type": "content_block_stop", "index": index})]
+
+    return _frames(
+        ("message_start", {"type": "message_start", "message": {
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [],
+            "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 3}}}),
+        *block(0, {"type": "thinking", "thinking": "", "signature": ""},
+               {"type": "signature_delta", "signature": "sig=="}),
+        *block(1, {**SEARCH_CALL, "input": {}},
+               {"type": "input_json_delta", "partial_json": '{"query"'},
+               {"type": "input_json_delta", "partial_json": ': "lynkr"}'}),
+        *block(2, SEARCH_RESULT),
+        *block(3, {"type": "text", "text": ""}, {"type": "text_delta", "text": "Found."}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                           "usage": {"output_tokens": 9}}),
+        ("message_stop", {"type": "message_stop"}))
+
+
+def test_the_decoder_passes_server_blocks_on_whole_in_their_places() -> None:
     builder = ResponseBuilder()
-    for event in _decode(frames[0] + server_block + b"".join(shifted[1:])):
+    for event in _decode(_upstream_with_server_blocks()):
         builder.add(event)
-    assert builder.build() == _answer()
+    assert builder.build().content == [
+        ThinkingBlock("", "sig=="), NativeBlock(SEARCH_CALL, format="anthropic"),
+        NativeBlock(SEARCH_RESULT, format="anthropic"), TextBlock("Found.")]
+
+
+def test_server_blocks_reach_the_sdk_as_the_api_streamed_them() -> None:
+    encoder = codec.StreamEncoder()
+    stream = b"".join(encoder.encode(e) for e in _decode(_upstream_with_server_blocks()))
+    message = _sdk_message(stream)
+    assert [b.model_dump(exclude_none=True) for b in message.content[1:3]] == [
+        SEARCH_CALL, {**SEARCH_RESULT, "content": [
+            {k: v for k, v in SEARCH_RESULT["content"][0].items() if v is not None}]}]
+    assert message.content[3].text == "Found."
+
+
+def test_a_compaction_block_is_gathered_from_its_deltas() -> None:
+    decoder = codec.StreamDecoder()
+    decoder.feed("content_block_start", {"type": "content_block_start", "index": 0,
+                                         "content_block": {"type": "compaction",
+                                                           "content": None}})
+    for delta in ({"type": "compaction_delta", "content": "Summary ", "encrypted_content": "a"},
+                  {"type": "compaction_delta", "content": "complete", "encrypted_content": "b"}):
+        decoder.feed("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                             "delta": delta})
+    start, stop = decoder.feed("content_block_stop", {"type": "content_block_stop", "index": 0})
+    assert start == BlockStart(0, NativeBlock({"type": "compaction", "content": "Summary complete",
+                                               "encrypted_content": "b"}, format="anthropic"))
+    assert stop == BlockStop(0)
+
+
+def test_input_transformations_pass_through_the_stream_codecs() -> None:
+    reported = [{"type": "thinking_dropped", "path": "messages.1.content.0",
+                 "reason": "prefix_binding_mismatch"}]
+    decoder = codec.StreamDecoder()
+    (start,) = decoder.feed("message_start", {"type": "message_start", "message": {
+        "id": "m", "model": "x", "usage": {}, "input_transformations": reported}})
+    assert start == MessageStart("m", "x", input_transformations=reported)
+    frame = codec.StreamEncoder().encode(start)
+    assert orjson.loads(frame.split(b"data: ")[1])["message"]["input_transformations"] == reported
+    assert b"input_transformations" not in codec.StreamEncoder().encode(MessageStart("m", "x"))
 
 
 def test_an_error_event_raises_a_retryable_upstream_error() -> None:

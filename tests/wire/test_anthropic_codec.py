@@ -141,7 +141,7 @@ def test_thinking_tool_use_and_tool_results_survive_parsing() -> None:
     ]
 
 
-def test_unknown_block_types_keep_their_text_or_are_kept_whole() -> None:
+def test_unknown_block_types_are_kept_whole_and_other_formats_get_their_text() -> None:
     body = {"messages": [
         {"role": "user", "content": [
             {"type": "document", "source": {"type": "text", "media_type": "text/plain",
@@ -158,9 +158,11 @@ def test_unknown_block_types_keep_their_text_or_are_kept_whole() -> None:
         ]},
     ]}
     user, assistant = codec.parse_request(body).messages
-    assert user.content == [TextBlock("doc body"), ImageBlock(url="https://x.test/a.png"),
-                            NativeBlock(body["messages"][0]["content"][2]),
-                            TextBlock("found it")]
+    raw = body["messages"][0]["content"]
+    assert user.content == [NativeBlock(raw[0]), ImageBlock(url="https://x.test/a.png"),
+                            NativeBlock(raw[2]), NativeBlock(raw[3])]
+    assert [b.note() for b in user.content if isinstance(b, NativeBlock)] == [
+        "doc body", "[image left out: this model cannot read it]", "found it"]
     assert assistant.content == [NativeBlock(raw) for raw in body["messages"][1]["content"][:2]] \
         + [TextBlock("Done.")]
 
