@@ -157,7 +157,8 @@ class Pipeline:
                 events = stream_with_expansion(
                     sent, events, lambda r: self._open(r, served.target),
                     self.parts.expand_store)
-            if original.tools and not kept:  # text-printed tool calls -> real ones
+            # Text-printed tool calls -> real ones; never in an answer the upstream signed.
+            if original.tools and not kept:
                 events = filter_tool_call_events(original, events)
             if self.settings.policy.safe_commands_enabled:
                 events = apply_policy_to_events(original, events, self.settings)
@@ -306,7 +307,10 @@ class Pipeline:
             smaller = self.upstream_limits.learn(request, target, exc)
             if smaller is None:
                 raise
-            return await call(smaller)
+            try:
+                return await call(smaller)
+            except UpstreamError as again:  # a refused drop_block retry gives the first 400
+                raise self.upstream_limits.after_retry(request, target, exc, again)  # noqa: B904
 
     @staticmethod
     def _expand_offered(request: Request) -> bool:
