@@ -45,12 +45,15 @@ SCRIPT: list[tuple[Reply, str | None]] = [
 
 
 def claude_code_loop(url: str, stream: bool) -> list[anthropic.types.Message]:
-    """Run :data:`SCRIPT` as Claude Code would: every request carries the whole conversation,
-    tools and system, with the cache breakpoint moved to the newest message."""
+    """Run :data:`SCRIPT` as Claude Code would: every request carries the whole conversation
+    (with a role:"system" note per step), tools and system, the cache breakpoint moved to the
+    newest message."""
     client = anthropic.Anthropic(base_url=url, api_key="x", max_retries=0)
     messages: list[dict[str, Any]] = [{"role": "user", "content": FIRST}]
     answers = []
     for step, (_, tool_output) in enumerate(SCRIPT):
+        # Claude Code 2.x appends a role:"system" note to the conversation on most steps.
+        messages.append({"role": "system", "content": f"<budget>{900 - step} turns</budget>"})
         request = {"model": "claude-fable-5-2", "max_tokens": 8192, "system": SYSTEM,
                    "tools": TOOLS, "thinking": THINKING, "messages": _breakpoint_last(messages)}
         if stream:
@@ -73,11 +76,14 @@ def claude_code_loop(url: str, stream: bool) -> list[anthropic.types.Message]:
 
 
 def _breakpoint_last(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    *earlier, last = messages
-    content = last["content"]
+    """The conversation with the cache breakpoint on the newest user turn (before its note)."""
+    *earlier, user, note = messages
+    return [*earlier, {**user, "content": _marked(user["content"])}, note]
+
+
+def _marked(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
     blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
-    marked = [*blocks[:-1], {**blocks[-1], "cache_control": {"type": "ephemeral"}}]
-    return [*earlier, {**last, "content": marked}]
+    return [*blocks[:-1], {**blocks[-1], "cache_control": {"type": "ephemeral"}}]
 
 
 @pytest.fixture
@@ -96,6 +102,7 @@ def test_a_claude_code_tool_loop_reaches_an_anthropic_upstream_append_only(
     assert answers[-1].content[-1].text == "Added a Tests section."
     bodies = [r.body for r in upstream.received]
     assert len(bodies) == len(SCRIPT) and all(b["thinking"] == THINKING for b in bodies)
+    assert sum(m["role"] == "system" for m in bodies[-1]["messages"]) == len(SCRIPT)
     for step, (earlier, later) in enumerate(zip(bodies, bodies[1:], strict=False)):
         assert prefix_break(earlier, later) is None, f"request {step + 1} -> {step + 2}"
 
@@ -107,14 +114,15 @@ def test_an_anthropic_upstream_gets_every_tool_and_no_expand_tool_but_lossless_s
     assert [t["name"] for t in last["tools"]] == [t["name"] for t in TOOLS]
     assert "lynkr_expand" not in json.dumps(last)
     assert MEMORY_HEADER not in json.dumps(last["system"])
-    grep_result, test_result = (result_text(last["messages"][i]) for i in (2, 4))
+    grep_result, test_result = (result_text(last, f"toolu_{n}") for n in (1, 2))
     assert len(grep_result) < len(GREP) * 0.6  # JSON rows as TOON: lossless
     assert test_result == TEST_LOG  # only a lossy rewrite would shorten it
 
 
-def result_text(message: dict[str, Any]) -> str:
-    """The text of the tool result a user message carries (Anthropic body)."""
-    content = message["content"][0]["content"]
+def result_text(body: dict[str, Any], tool_use_id: str) -> str:
+    """The text of a tool's result in an Anthropic body."""
+    content = next(b["content"] for m in body["messages"] if m["role"] == "user"
+                   for b in m["content"] if b.get("tool_use_id") == tool_use_id)
     return content if isinstance(content, str) else "".join(b["text"] for b in content)
 
 
