@@ -3,8 +3,11 @@
 When the client also speaks Anthropic, fields we do not model (``context_management``,
 ``output_config``, ...) are forwarded untouched, so Claude Code features keep working. A beta
 feature's field is refused ("context_management: Extra inputs are not permitted") unless the
-request names its beta in ``anthropic-beta``; the client named it in a header lynkr does not
-see here, so the betas its forwarded fields need are named again (:func:`betas_for`).
+request names its beta in ``anthropic-beta``: the client's betas go along, with any its
+forwarded fields need that it did not name (:func:`betas_for`), each once.
+
+What the API did to the request's thinking (``input_transformations``: blocks bound to a
+different conversation and dropped) reaches the client and is logged here.
 
 With thinking on, the API wants the assistant turn before the latest tool results to start
 with a signed thinking block. A turn another provider answered (lynkr's tiers and fallback mix
@@ -14,6 +17,7 @@ for that request, as the API's own refusal advises (:func:`fit_thinking_to_histo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,10 +25,13 @@ import httpx
 import orjson
 
 from lynkr.errors import UpstreamError
-from lynkr.model import FLUSH, Request, Response, StreamEvent
+from lynkr.model import FLUSH, MessageStart, Request, Response, StreamEvent
 from lynkr.providers.base import Provider, connection_error, join_url, raise_for_upstream
 from lynkr.wire import anthropic
 from lynkr.wire.sse import sse_reads
+from lynkr.wire.thinking_binding import BINDING_BETA, dropped_thinking, merge_betas
+
+log = logging.getLogger("lynkr.thinking")
 
 ANTHROPIC_VERSION = "2023-06-01"
 _THINKING_BLOCKS = ("thinking", "redacted_thinking")
@@ -32,6 +39,7 @@ _THINKING_BLOCKS = ("thinking", "redacted_thinking")
 BETA_FIELDS = {
     "context_management": "context-management-2025-06-27",
     "output_config.effort": "effort-2025-11-24",
+    "thinking.block_binding": BINDING_BETA,
 }
 
 
@@ -44,11 +52,11 @@ class AnthropicProvider(Provider):
             return endpoint
         return join_url(endpoint, "/messages" if endpoint.endswith("/v1") else "/v1/messages")
 
-    def headers(self, payload: dict[str, Any]) -> dict[str, str]:
+    def headers(self, payload: dict[str, Any], request: Request) -> dict[str, str]:
         headers = {"content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
         if self.config.api_key:
             headers["x-api-key"] = self.config.api_key
-        if betas := betas_for(payload):
+        if betas := merge_betas(request.betas, betas_for(payload)):
             headers["anthropic-beta"] = ",".join(betas)
         return headers
 
@@ -60,8 +68,11 @@ class AnthropicProvider(Provider):
 
     async def send(self, request: Request, model: str) -> Response:
         payload = self.payload(request, model, False)
-        data = await self.post_json(self.url(), orjson.dumps(payload), self.headers(payload))
-        return anthropic.parse_response(data)
+        data = await self.post_json(self.url(), orjson.dumps(payload),
+                                    self.headers(payload, request))
+        response = anthropic.parse_response(data)
+        self._report(response.input_transformations)
+        return response
 
     async def stream(self, request: Request, model: str) -> AsyncIterator[StreamEvent]:
         url = self.url()
@@ -69,12 +80,14 @@ class AnthropicProvider(Provider):
         payload = self.payload(request, model, True)
         try:
             async with self.client.stream(
-                "POST", url, content=orjson.dumps(payload), headers=self.headers(payload)
+                "POST", url, content=orjson.dumps(payload), headers=self.headers(payload, request)
             ) as response:
                 await raise_for_upstream(response, self.name)
                 async for batch in sse_reads(response.aiter_bytes()):
                     for name, data in batch:
                         for event in decoder.feed(name, orjson.loads(data)):
+                            if isinstance(event, MessageStart):
+                                self._report(event.input_transformations)
                             yield event
                     yield FLUSH
         except httpx.HTTPError as exc:
@@ -83,6 +96,13 @@ class AnthropicProvider(Provider):
             raise UpstreamError(f"{self.name} sent a malformed stream event: {exc}",
                                 provider=self.name) from exc
         decoder.finish()  # raises when message_stop never came (stream cut)
+
+    def _report(self, transformations: list[dict[str, Any]] | None) -> None:
+        if dropped := dropped_thinking(transformations):
+            log.warning("%s dropped %d thinking block(s) of the request: %s", self.name, dropped,
+                        ", ".join(f"{t.get('path')} ({t.get('reason')})"
+                                  for t in transformations or ()
+                                  if t.get("type") == "thinking_dropped"))
 
 
 def betas_for(payload: dict[str, Any]) -> list[str]:
@@ -99,7 +119,9 @@ def betas_for(payload: dict[str, Any]) -> list[str]:
 def fit_thinking_to_history(payload: dict[str, Any]) -> None:
     """Turn thinking off (in place) when the tool turn being answered has no thinking block to
     continue from, with the context edits that need thinking; otherwise leave it."""
-    thinking, messages = payload.get("thinking"), payload.get("messages") or []
+    thinking = payload.get("thinking")
+    # role:"system" entries (Claude Code ends most requests with one) are not turns.
+    messages = [m for m in payload.get("messages") or () if m.get("role") != "system"]
     if not isinstance(thinking, dict) or thinking.get("type") == "disabled" or len(messages) < 2:
         return
     results, turn = messages[-1], messages[-2]

@@ -91,14 +91,23 @@ async def raise_for_upstream(response: httpx.Response, provider: str) -> None:
 
 def upstream_error_from(status: int, body: bytes, headers: httpx.Headers | dict,
                         provider: str) -> UpstreamError:
-    message = _error_message(body) or f"HTTP {status}"
+    """An upstream's error answer as :class:`UpstreamError`. An error in Anthropic's shape
+    keeps its type and its whole message, unprefixed: an Anthropic client reads the wording
+    (Claude Code strips its thinking on "The block is bound to a different conversation").
+    Other messages say which provider failed and are cut to 500 characters."""
     retry_after = _retry_after(headers.get("retry-after"))
     if retry_after is None and headers.get("retry-after-ms"):
         retry_after = (_retry_after(headers.get("retry-after-ms")) or 0.0) / 1000
+    own = _anthropic_error(body)
+    if own is not None:
+        kind, message = own
+    else:
+        kind = kind_for_status(status)
+        message = f"{provider} returned {status}: {_error_message(body) or f'HTTP {status}'}"
     return UpstreamError(
-        f"{provider} returned {status}: {message}",
+        message,
         status=status if 400 <= status < 600 else 502,
-        kind=kind_for_status(status),
+        kind=kind,
         provider=provider,
         retryable=status in (408, 409, 429) or status >= 500,
         retry_after=retry_after,
@@ -121,9 +130,21 @@ def connection_error(exc: httpx.HTTPError, provider: str, url: str) -> UpstreamE
                          status=502, provider=provider, retryable=True)
 
 
-def _error_message(body: bytes) -> str:
-    import orjson
+def _anthropic_error(body: bytes) -> tuple[str, str] | None:
+    """``(type, message)`` of an error body in Anthropic's shape
+    (``{"type": "error", "error": {"type": ..., "message": ...}}``), else None."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    error = data.get("error") if isinstance(data, dict) and data.get("type") == "error" else None
+    if not isinstance(error, dict) or not isinstance(error.get("type"), str) \
+            or not isinstance(error.get("message"), str):
+        return None
+    return error["type"], error["message"]
 
+
+def _error_message(body: bytes) -> str:
     text = body.decode("utf-8", "replace").strip()
     try:
         data = orjson.loads(body)

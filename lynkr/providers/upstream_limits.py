@@ -14,7 +14,9 @@ thinking: Claude Code asks for ``adaptive`` thinking, which Claude models before
 (they get a budget from the client's effort), and lynkr turns a client's reasoning effort into
 a budget, which Opus 4.7 and later refuse (they get ``adaptive``). A text-only model refuses
 images (DeepSeek's "unknown variant `image_url`, expected `text`"), and since the image stays
-in the history every later turn would too: images become a note for that model.
+in the history every later turn would too: images become a note for that model. Newer Claude
+models refuse thinking bound to a different conversation: the request goes again with
+``drop_block`` and the conversation keeps it (:mod:`lynkr.providers.bound_conversations`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import re
 
 from lynkr.errors import UpstreamError
 from lynkr.model import Block, ImageBlock, Message, Request, TextBlock, ToolResultBlock
+from lynkr.providers.bound_conversations import BoundConversations
 from lynkr.wire.anthropic import MIN_THINKING_BUDGET
 from lynkr.wire.fields import thinking_for_effort
 
@@ -74,9 +77,11 @@ class UpstreamLimits:
         self._refused_sampling: dict[str, tuple[str, ...]] = {}
         self._thinking_form: dict[str, str] = {}
         self._text_only: set[str] = set()
+        self.bound = BoundConversations()
 
     def apply(self, request: Request, target: object) -> Request:
         """``request`` within what ``target`` is known to accept."""
+        request = self.bound.apply(request, target)
         key = str(target)
         if key in self._cannot_think and _thinks(request):
             request = dataclasses.replace(request, thinking=None)
@@ -101,6 +106,8 @@ class UpstreamLimits:
         of something the request can do without."""
         if error.status != 400:
             return None
+        if (retry := self.bound.learn(request, target, error)) is not None:
+            return retry
         if _thinks(request) and _NO_THINKING.search(error.message):
             self._cannot_think.add(str(target))
             return dataclasses.replace(request, thinking=None)
@@ -130,6 +137,14 @@ class UpstreamLimits:
         return _lowered(request, limit)
 
 
+    def after_retry(self, request: Request, target: object, first: UpstreamError,
+                    again: UpstreamError) -> UpstreamError:
+        """The error to raise when the request :meth:`learn` gave for ``request`` after
+        ``first`` failed with ``again``: ``again``, but the first refusal when lynkr's
+        ``drop_block`` retry was refused too (see :mod:`lynkr.providers.bound_conversations`)."""
+        return self.bound.after_retry(request, target, first, again)
+
+
 def _thinks(request: Request) -> bool:
     return request.thinking is not None and request.thinking.get("type") != "disabled"
 
@@ -157,8 +172,9 @@ def _in_form(request: Request, form: str) -> Request:
     budget of the client's effort (``output_config.effort``; high when none)."""
     if not _thinks(request) or (request.thinking or {}).get("type") == form:
         return request
-    if form == "adaptive":
-        return dataclasses.replace(request, thinking={"type": "adaptive"})
+    if form == "adaptive":  # the client's other thinking settings (display, block_binding) stay
+        kept = {k: v for k, v in (request.thinking or {}).items() if k != "budget_tokens"}
+        return dataclasses.replace(request, thinking={**kept, "type": "adaptive"})
     config = request.extra.get("output_config")
     effort = config.get("effort") if isinstance(config, dict) else None
     thinking = thinking_for_effort(effort) or thinking_for_effort("high")

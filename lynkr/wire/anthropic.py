@@ -144,7 +144,7 @@ def build_request(request: Request, model: str, *, stream: bool,
     body["model"] = model
     body["max_tokens"], thinking = output_limits(request)
     placed = request.system_messages if passthrough_extra else []
-    system = [render_block(b) for b in _top_level_system(request.system, placed)]
+    system = [render_block(b) for b in (top_level_system(request) if placed else request.system)]
     if not passthrough_extra and (output := json_output(request)) is not None:
         system.append({"type": "text", "text": instruction(output)})
     if system:
@@ -176,13 +176,15 @@ def build_request(request: Request, model: str, *, stream: bool,
     return body
 
 
-def _top_level_system(system: list[TextBlock], placed: list[SystemMessage]) -> list[TextBlock]:
-    """``system`` without the text folded in from ``placed`` messages: the same objects, or
-    (when a rewrite made new ones) equal blocks, taken from the end."""
-    if not placed:
-        return system
-    kept = list(system)
-    for block in (b for message in reversed(placed) for b in reversed(message.blocks)):
+def top_level_system(request: Request) -> list[TextBlock]:
+    """The request's system prompt without the text folded in from its ``role: "system"``
+    messages: the same objects, or (when a rewrite made new ones) equal blocks, taken from
+    the end."""
+    if not request.system_messages:
+        return request.system
+    kept = list(request.system)
+    for block in (b for message in reversed(request.system_messages)
+                  for b in reversed(message.blocks)):
         index = next((i for i, b in enumerate(kept) if b is block), None)
         if index is None:
             index = next((i for i in range(len(kept) - 1, -1, -1) if kept[i] == block), None)

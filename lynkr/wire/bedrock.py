@@ -19,6 +19,10 @@ that matter here:
 * With thinking on, Claude wants the assistant turn before the latest tool results to start
   with signed reasoning; a turn another provider answered has none (unsigned thinking is left
   out), so thinking is off for that request, as Claude's own refusal advises.
+* Claude reads Anthropic betas from the body (``additionalModelRequestFields.anthropic_beta``).
+  Only the ones lynkr knows Bedrock takes go there (:data:`BEDROCK_BETAS`): the client's
+  header names first-party betas Bedrock refuses. The thinking-binding beta alone makes
+  Bedrock drop thinking bound to a different conversation instead of refusing the request.
 * Prompt caching is a ``{"cachePoint": {"type": "default"}}`` block after the cached content
   (Claude and Nova only, at most four). Each client ``cache_control`` breakpoint becomes one,
   or Claude Code on Bedrock paid full price for its whole prompt on every turn.
@@ -57,6 +61,7 @@ from lynkr.model import (
 )
 from lynkr.wire.anthropic import output_limits
 from lynkr.wire.structured import instruction, json_output
+from lynkr.wire.thinking_binding import BINDING_BETA
 
 STOP_REASONS: dict[str, StopReason] = {
     "end_turn": "end_turn", "tool_use": "tool_use", "max_tokens": "max_tokens",
@@ -69,6 +74,8 @@ STREAM_EXCEPTIONS: dict[str, tuple[int, bool]] = {
     "serviceUnavailableException": (503, True), "modelStreamErrorException": (502, True),
     "validationException": (400, False),
 }
+# Betas a client names that go on to Claude on Bedrock.
+BEDROCK_BETAS = frozenset({BINDING_BETA})
 CACHE_POINT = {"cachePoint": {"type": "default"}}
 MAX_CACHE_POINTS = 4
 # Model ids (or inference profiles, ARNs) of the families that take cache points.
@@ -123,6 +130,9 @@ def build_request(request: Request, model: str) -> dict[str, Any]:
         body["inferenceConfig"] = {**config, "maxTokens": max_tokens}
         if thinking is not None and _turn_can_think(body["messages"]):
             body["additionalModelRequestFields"] = {"thinking": thinking}
+    betas = [b for b in request.betas if b in BEDROCK_BETAS]
+    if betas and "anthropic." in model:
+        body.setdefault("additionalModelRequestFields", {})["anthropic_beta"] = betas
     if caching:
         _cap_cache_points(body)
     return body
