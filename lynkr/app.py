@@ -46,6 +46,7 @@ from lynkr.routing.fallback import ChainExhausted
 from lynkr.wire.formats import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, ClientFormat
 from lynkr.wire.openai_responses import response_to_history
 from lynkr.wire.response_store import ResponseStore, previous_response_not_found
+from lynkr.wire.thinking_binding import dropped_thinking, header_betas, peek_dropped
 
 log = logging.getLogger("lynkr.request")
 
@@ -173,8 +174,15 @@ async def _complete(http: HTTPRequest, fmt: ClientFormat) -> HTTPResponse:
         body = await read_json(http, max_bytes=state.settings.policy.max_body_bytes,
                                max_depth=state.settings.policy.max_json_depth)
         request = _parse(fmt, body, state, record)
+        if fmt is ANTHROPIC:  # they go on to an Anthropic upstream
+            request.betas = header_betas(http.headers.getlist("anthropic-beta"))
         outcome = await unless_disconnected(
             http, state.pipeline.run(request, record, use_cache=_cache_allowed(http)))
+        dropped = 0  # thinking blocks the upstream dropped as bound to another conversation
+        if outcome.response is not None:
+            dropped = dropped_thinking(outcome.response.input_transformations)
+        elif outcome.events is not None:
+            dropped, outcome.events = await peek_dropped(outcome.events)
     except ClientDisconnected:
         record.error = "client disconnected"
         record.status = 499  # nginx's code for it; nobody is left to read the answer
@@ -187,6 +195,8 @@ async def _complete(http: HTTPRequest, fmt: ClientFormat) -> HTTPResponse:
         err = LynkrError(f"internal error: {type(exc).__name__}: {exc}")
         return _error(http, fmt, err, record)
     headers = record.headers()
+    if dropped:
+        headers["x-lynkr-thinking-dropped"] = str(dropped)
     if outcome.events is not None:
         body_iter = fmt.encode_stream(outcome.events, request, record.response_id)
         return EventStreamResponse(_logged(body_iter, http, record), headers=headers)
