@@ -24,7 +24,7 @@ DROP_BLOCK = "drop_block"
 _BOUND = re.compile(r"Invalid `signature` in `(redacted_)?thinking` block\. The block is bound "
                     r"to a different conversation\.")
 # The standard sentences after it; what is left names what changed.
-_STANDARD = re.compile(r"^\s*(Remove the block, or set [^.]*\.|That setting requires [^.]*\.)")
+_STANDARD = re.compile(r"^\s*(Remove the block, or set |That setting requires ).*?\.(?=\s|$)")
 
 
 def header_betas(values: Iterable[str]) -> list[str]:
