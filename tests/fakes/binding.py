@@ -321,7 +321,8 @@ class BindingUpstream(FakeUpstream):
                                  "stop_reason": stop, "stop_sequence": None, "usage": usage,
                                  **extra})
         frames = [_sse_event(name, data) for name, data in
-                  _events(content, model, stop, usage, extra, reply.chunk_size)]
+                  _events(f"msg_binding_{len(self.received)}", content, model, stop, usage,
+                          extra, reply.chunk_size)]
         return self._stream(frames, behavior, "text/event-stream")
 
     def _content(self, body: dict[str, Any], reply: Reply,
@@ -352,11 +353,12 @@ class _Deferred:
     """Placeholder so a request with ``answer_for`` set still goes through the refusals."""
 
 
-def _events(content: list[dict[str, Any]], model: str, stop: str, usage: dict[str, int],
-            extra: dict[str, Any], size: int) -> list[tuple[str, dict[str, Any]]]:
+def _events(message_id: str, content: list[dict[str, Any]], model: str, stop: str,
+            usage: dict[str, int], extra: dict[str, Any],
+            size: int) -> list[tuple[str, dict[str, Any]]]:
     events: list[tuple[str, dict[str, Any]]] = [("message_start", {
         "type": "message_start",
-        "message": {"id": "msg_binding", "type": "message", "role": "assistant", "model": model,
+        "message": {"id": message_id, "type": "message", "role": "assistant", "model": model,
                     "content": [], "stop_reason": None, "stop_sequence": None,
                     "usage": {"input_tokens": usage["input_tokens"], "output_tokens": 1},
                     **extra}})]
