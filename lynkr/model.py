@@ -67,7 +67,12 @@ class NativeBlock:
 
     def note(self) -> str:
         """What another upstream gets instead: the block's text when it has some (a
-        plain-text document, a search result), else a line saying what was left out."""
+        plain-text document, a search result), else a line saying what was left out. A
+        ``tool_reference`` (Claude Code's ToolSearch result) says the tool is loaded, which
+        :meth:`Request.tools_for` makes true by offering it from then on."""
+        name = self.raw.get("tool_name")
+        if self.raw.get("type") == "tool_reference" and isinstance(name, str):
+            return f"[tool {name} loaded: it can be called now]"
         text = self.raw.get("text")
         source = self.raw.get("source")
         if not isinstance(text, str) and isinstance(source, dict) \
@@ -228,11 +233,24 @@ class Request:
         ``apply_patch``) becomes a function taking its text as one ``input`` string, the shape
         its calls are already carried in; other native tools (``web_search``,
         ``local_shell``, ...) are left out, since another API rejects types it does not know.
+
+        Deferred tools (Anthropic ``defer_loading``: Claude Code's MCP tools, found through its
+        ToolSearch tool) are loaded by the Anthropic API only once a ``tool_reference`` in the
+        history names them; for other upstreams lynkr does the same, so they are offered from
+        the search that found them on, and never before (nor Claude Code's placeholder).
         """
         if upstream_format == self.client_format:
             return list(self.tools)
+        loaded = self.referenced_tools()
         return [Tool(t.name, t.description, t.input_schema) if t.raw is not None else t
-                for t in self.tools if t.raw is None or t.raw.get("type") == "custom"]
+                for t in self.tools if (t.raw is None or t.raw.get("type") == "custom")
+                and (t.extra.get("defer_loading") is not True or t.name in loaded)]
+
+    def referenced_tools(self) -> set[str]:
+        """The tools a ``tool_reference`` block in the history has loaded."""
+        return {n.raw["tool_name"] for m in self.messages for b in m.content
+                for n in _natives(b) if n.raw.get("type") == "tool_reference"
+                and isinstance(n.raw.get("tool_name"), str)}
 
     def last_user_text(self) -> str:
         """The text of the newest user turn that carries text (tool-result-only turns skipped)."""
