@@ -125,13 +125,24 @@ def test_claude_code_uses_lynkr_mcp_tools_and_the_model_sees_their_output(
            "MCP_TIMEOUT": "60000", "MCP_CONNECT_TIMEOUT_MS": "60000"}
     run([claude, "mcp", "add", "lynkr", "--", sys.executable, "-m", "lynkr", "mcp"],
         workspace, env)
-    upstream.queue(Reply(text="", tool_calls=[ToolCall("mcp__lynkr__grep", {"pattern": "TODO"},
+    # Claude Code 2.1.3xx defers MCP tools behind its ToolSearch tool; earlier versions offer
+    # them at once. A first run shows which this CLI does.
+    upstream.queue(Reply(text="Hello."))
+    run([claude, "-p", "Say hello"], workspace, env)
+    offered = [t["function"]["name"] for t in upstream.last.body["tools"]]
+    search = [] if "mcp__lynkr__grep" in offered else [
+        Reply(text="", tool_calls=[ToolCall("ToolSearch", {"query": "select:mcp__lynkr__grep"},
+                                            id="toolu_s1")])]
+    assert search == [] or "ToolSearch" in offered, offered
+    upstream.queue(*search,
+                   Reply(text="", tool_calls=[ToolCall("mcp__lynkr__grep", {"pattern": "TODO"},
                                                        id="toolu_m1")]),
                    Reply(text="Found one TODO."))
-    out = run([claude, "-p", "Find TODOs", "--allowedTools", "mcp__lynkr__grep"], workspace, env)
+    out = run([claude, "-p", "Find TODOs", "--allowedTools", "mcp__lynkr__grep ToolSearch"],
+              workspace, env)
     assert "Found one TODO." in out, out
-    offered = [t["function"]["name"] for t in upstream.received[0].body["tools"]]
-    assert "mcp__lynkr__grep" in offered
+    grep_turn = upstream.received[-2].body  # the request that got the grep call back
+    assert "mcp__lynkr__grep" in [t["function"]["name"] for t in grep_turn["tools"]]
     tool_turn = [m for m in upstream.last.body["messages"] if m["role"] == "tool"]
     assert "TODO: fix error handling" in tool_turn[-1]["content"]
 
