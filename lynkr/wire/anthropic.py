@@ -138,7 +138,9 @@ def build_request(request: Request, model: str, *, stream: bool,
     ``passthrough_extra`` (the client speaks Anthropic too): top-level fields lynkr does not
     model go along, and ``role: "system"`` messages go back in their places instead of into
     ``system``. Thinking blocks without a signature (they came from another provider) are left
-    out: the API rejects them, and they only ever echo the model's own past reasoning.
+    out: the API rejects them, and they only ever echo the model's own past reasoning. A turn
+    that held nothing else is left out with them, as the API refuses empty content (the turns
+    around it are then combined, as the API does with consecutive same-role turns).
     """
     body: dict[str, Any] = dict(request.extra) if passthrough_extra else {}
     body["model"] = model
@@ -149,13 +151,15 @@ def build_request(request: Request, model: str, *, stream: bool,
         system.append({"type": "text", "text": instruction(output)})
     if system:
         body["system"] = system
-    messages = [
-        {**m.extra, "role": m.role,
-         "content": [render_block(b) for b in m.content
-                     if not (isinstance(b, ThinkingBlock) and not b.signature)]}
-        for m in request.messages_for("anthropic")
-    ]
-    body["messages"] = _in_place(messages, placed)
+    messages: list[dict[str, Any]] = []
+    emptied: list[dict[str, Any]] = []  # turns that held only unsigned thinking
+    for m in request.messages_for("anthropic"):
+        kept = [render_block(b) for b in m.content if not _unsigned_thinking(b)]
+        messages.append({**m.extra, "role": m.role, "content": kept})
+        if not kept and m.content:
+            emptied.append(messages[-1])
+    body["messages"] = [m for m in _in_place(messages, placed)
+                        if not any(m is e for e in emptied)]
     tools = [render_tool(t) for t in request.tools_for("anthropic")]
     if tools:
         body["tools"] = tools
@@ -174,6 +178,10 @@ def build_request(request: Request, model: str, *, stream: bool,
         body["metadata"] = {"user_id": user_id}
     body["stream"] = stream
     return body
+
+
+def _unsigned_thinking(block: object) -> bool:
+    return isinstance(block, ThinkingBlock) and not block.signature
 
 
 def top_level_system(request: Request) -> list[TextBlock]:

@@ -244,6 +244,14 @@ def test_build_request_drops_unsigned_thinking_from_other_providers() -> None:
                        {"type": "text", "text": "ok"}]
 
 
+def test_a_turn_of_only_another_providers_thinking_is_left_out_not_sent_empty() -> None:
+    request = Request("m", [Message("user", [TextBlock("hi")]),
+                            Message("assistant", [ThinkingBlock("from deepseek")]),
+                            Message("user", [TextBlock("go on")])])
+    messages = codec.build_request(request, "m", stream=False, passthrough_extra=False)["messages"]
+    assert [m["role"] for m in messages] == ["user", "user"]  # the API combines the two
+
+
 def test_build_request_sends_server_tools_raw_and_the_tool_choice() -> None:
     request = codec.parse_request({**claude_code_request(),
                                    "tool_choice": {"type": "any",

@@ -132,9 +132,10 @@ def json_trip(body: dict[str, Any]) -> Any:
 
 
 def normalize_anthropic_request(r: Request, *, stream: bool) -> Request:
-    messages = [Message(m.role, [b for b in m.content
-                                 if not (isinstance(b, ThinkingBlock) and not b.signature)])
-                for m in r.messages]
+    unsigned = lambda b: isinstance(b, ThinkingBlock) and not b.signature  # noqa: E731
+    # a turn of nothing but unsigned thinking is left out, not sent empty
+    messages = [Message(m.role, [b for b in m.content if not unsigned(b)]) for m in r.messages
+                if not (m.content and all(unsigned(b) for b in m.content))]
     choice = r.tool_choice if r.tools else None
     if choice is not None and choice.type == "none":
         choice = dataclasses.replace(choice, disable_parallel=False)
