@@ -40,8 +40,9 @@ from lynkr.ops.redact import redact
 from lynkr.ops.reload import Reloader, components_unchanged
 from lynkr.ops.shedding import SheddingLimits
 from lynkr.ops.state import Ops
-from lynkr.pipeline import Pipeline, RequestRecord
+from lynkr.pipeline import Pipeline
 from lynkr.providers.registry import build_providers
+from lynkr.request_record import RequestRecord
 from lynkr.routing.fallback import ChainExhausted
 from lynkr.wire.formats import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, ClientFormat
 from lynkr.wire.openai_responses import response_to_history

@@ -13,7 +13,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
@@ -38,6 +38,7 @@ from lynkr.optimize.tool_results import EXPAND_TOOL_NAME
 from lynkr.providers.base import Provider
 from lynkr.providers.text_tool_calls import filter_tool_call_events, filter_tool_calls
 from lynkr.providers.upstream_limits import UpstreamLimits
+from lynkr.request_record import RequestRecord
 from lynkr.routing.affinity import conversation_id
 from lynkr.routing.fallback import Breakers, RetryPolicy, Served, call_with_fallback, prime
 from lynkr.routing.tiers import pinned_target, requested_tier, target_chain
@@ -49,54 +50,6 @@ T = TypeVar("T")
 
 log = logging.getLogger("lynkr.pipeline")
 CACHE_HIT_CHUNK = 64  # characters per delta when a cached answer is streamed
-
-
-@dataclass
-class RequestRecord:
-    """What happened to one request: the request log line, metrics and headers read it."""
-
-    client_format: str
-    started: float = field(default_factory=time.perf_counter)
-    tier: str | None = None
-    score: float | None = None
-    provider: str | None = None
-    model: str | None = None
-    cache: str = "miss"
-    cache_kind: str | None = None  # how a hit matched: "exact" or "semantic"
-    similarity: float | None = None
-    tokens_in: int | None = None
-    tokens_out: int | None = None
-    saved_by: dict[str, int] = field(default_factory=dict)
-    status: int = 200
-    error: str | None = None
-    attempts: list[str] = field(default_factory=list)
-    # When optimizing ended and routing began; upstream_seconds is measured from there.
-    routed_at: float | None = None
-    upstream_seconds: float | None = None
-    # Proxy-internal facts about the request, kept here so they never reach an upstream.
-    response_id: str | None = None
-    conversation: str | None = None
-    offered_tools: frozenset[str] | None = None
-    # The memories the request was given, which the cache keys its answer on.
-    memory_version: str | None = None
-
-    @property
-    def tokens_saved(self) -> int:
-        return sum(self.saved_by.values())
-
-    def headers(self) -> dict[str, str]:
-        headers = {"x-lynkr-cache": self.cache, "x-lynkr-tokens-saved": str(self.tokens_saved)}
-        for name, value in (("x-lynkr-tier", self.tier), ("x-lynkr-provider", self.provider),
-                            ("x-lynkr-model", self.model), ("x-lynkr-tokens-in", self.tokens_in)):
-            if value is not None:
-                headers[name] = str(value)
-        if self.score is not None:
-            headers["x-lynkr-score"] = f"{self.score:.3f}"
-        if self.cache_kind is not None:
-            headers["x-lynkr-cache-kind"] = self.cache_kind
-        if self.similarity is not None:
-            headers["x-lynkr-cache-similarity"] = f"{self.similarity:.4f}"
-        return headers
 
 
 @dataclass

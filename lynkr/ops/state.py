@@ -13,7 +13,7 @@ from lynkr.ops.metrics import Metrics
 from lynkr.ops.ratelimit import RateLimiter
 from lynkr.ops.shedding import LoadShedder, SheddingLimits
 from lynkr.ops.stats import LiveStats
-from lynkr.pipeline import RequestRecord
+from lynkr.request_record import RequestRecord
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 
 from lynkr.ops.metrics import PRICING, cost_saved
 from lynkr.ops.redact import redact
-from lynkr.pipeline import RequestRecord
+from lynkr.request_record import RequestRecord
 
 BUCKET_SECONDS = 10
 BUCKETS = 180  # 30 minutes of history

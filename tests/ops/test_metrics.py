@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lynkr.ops.metrics import Metrics, cost_saved, input_price
 from lynkr.ops.stats import LiveStats, percentiles
-from lynkr.pipeline import RequestRecord
+from lynkr.request_record import RequestRecord
 from tests.fakes.upstream import Fail, FakeUpstream
 
 TOOLS = json.loads((Path(__file__).resolve().parents[2] / "bench" / "data" / "compression"
