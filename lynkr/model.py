@@ -24,7 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Role = Literal["user", "assistant"]
-StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn"]
+# The Messages API's stop reasons; one it adds later passes through as the string it is (an
+# Anthropic client may act on it, as Claude Code resends on pause_turn).
+StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn",
+                     "model_context_window_exceeded", "compaction"]
 
 
 # --- content blocks -------------------------------------------------------------------------

@@ -62,7 +62,6 @@ _MODELLED = frozenset({
     "stop_sequences", "stream", "thinking", "metadata",
 })
 _MESSAGE_KEYS = frozenset({"role", "content"})
-_STOP_REASONS = ("end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn")
 
 
 # --- client request -> internal -------------------------------------------------------------
@@ -294,7 +293,7 @@ def parse_response(body: Any) -> Response:
         id=str(body.get("id") or ""),
         model=str(body.get("model") or ""),
         content=content,
-        stop_reason=stop_reason if stop_reason in _STOP_REASONS else "end_turn",
+        stop_reason=stop_reason if isinstance(stop_reason, str) and stop_reason else "end_turn",
         stop_sequence=body.get("stop_sequence"),
         usage=parse_usage(body.get("usage")),
         input_transformations=parse_transformations(body.get("input_transformations")),

@@ -39,6 +39,7 @@ from lynkr.wire.errors import openai_error_body
 FINISH_REASONS: dict[str | None, str] = {
     "end_turn": "stop", "stop_sequence": "stop", "pause_turn": "stop", None: "stop",
     "tool_use": "tool_calls", "max_tokens": "length", "refusal": "content_filter",
+    "model_context_window_exceeded": "length",
 }
 STOP_REASONS: dict[str, StopReason] = {
     "stop": "end_turn", "tool_calls": "tool_use", "function_call": "tool_use",

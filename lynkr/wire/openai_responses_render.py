@@ -31,7 +31,7 @@ def render_response(response: Response, *, request: Request | None, response_id:
         item = output_item(block, item_id(response_id, len(items), block), request)
         if item is not None:
             items.append(item)
-    incomplete = response.stop_reason == "max_tokens"
+    incomplete = response.stop_reason in ("max_tokens", "model_context_window_exceeded")
     body = response_shell(response_id, response.model, created_at, request,
                            status="incomplete" if incomplete else "completed")
     body["output"] = items

@@ -19,6 +19,7 @@ from lynkr.model import (
     MessageStart,
     MessageStop,
     NativeBlock,
+    Request,
     Response,
     TextBlock,
     TextDelta,
@@ -29,6 +30,7 @@ from lynkr.model import (
 )
 from lynkr.streams import ResponseBuilder, replay
 from lynkr.wire import anthropic as codec
+from lynkr.wire import openai_chat, openai_responses
 from lynkr.wire.sse import SSEParser
 
 # --- responses ------------------------------------------------------------------------------
@@ -53,6 +55,22 @@ def test_render_response_is_a_message_the_sdk_accepts() -> None:
 
 def test_parse_response_inverts_render_response() -> None:
     assert codec.parse_response(codec.render_response(_answer())) == _answer()
+
+
+@pytest.mark.parametrize(("reason", "chat", "responses"), [
+    ("model_context_window_exceeded", "length", "incomplete"),
+    ("compaction", "stop", "completed"),
+    ("a_reason_added_next_year", "stop", "completed"),
+])
+def test_a_stop_reason_reaches_an_anthropic_client_as_the_upstream_gave_it(
+        reason: str, chat: str, responses: str) -> None:
+    body = {**codec.render_response(_answer()), "stop_reason": reason}
+    response = codec.parse_response(body)
+    assert codec.render_response(response)["stop_reason"] == reason
+    assert openai_chat.render_response(response)["choices"][0]["finish_reason"] == chat
+    rendered = openai_responses.render_response(response, request=Request("m", []),
+                                                response_id="resp_1", created_at=0)
+    assert rendered["status"] == responses
 
 
 SEARCH_CALL = {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search",
