@@ -179,11 +179,10 @@ async def _complete(http: HTTPRequest, fmt: ClientFormat) -> HTTPResponse:
             request.betas = header_betas(http.headers.getlist("anthropic-beta"))
         outcome = await unless_disconnected(
             http, state.pipeline.run(request, record, use_cache=_cache_allowed(http)))
-        dropped = 0  # thinking blocks the upstream dropped as bound to another conversation
         if outcome.response is not None:
-            dropped = dropped_thinking(outcome.response.input_transformations)
+            record.thinking_dropped = dropped_thinking(outcome.response.input_transformations)
         elif outcome.events is not None:
-            dropped, outcome.events = await peek_dropped(outcome.events)
+            record.thinking_dropped, outcome.events = await peek_dropped(outcome.events)
     except ClientDisconnected:
         record.error = "client disconnected"
         record.status = 499  # nginx's code for it; nobody is left to read the answer
@@ -196,8 +195,6 @@ async def _complete(http: HTTPRequest, fmt: ClientFormat) -> HTTPResponse:
         err = LynkrError(f"internal error: {type(exc).__name__}: {exc}")
         return _error(http, fmt, err, record)
     headers = record.headers()
-    if dropped:
-        headers["x-lynkr-thinking-dropped"] = str(dropped)
     if outcome.events is not None:
         body_iter = fmt.encode_stream(outcome.events, request, record.response_id)
         return EventStreamResponse(_logged(body_iter, http, record), headers=headers)

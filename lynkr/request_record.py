@@ -35,6 +35,9 @@ class RequestRecord:
     offered_tools: frozenset[str] | None = None
     # The memories the request was given, which the cache keys its answer on.
     memory_version: str | None = None
+    # Thinking blocks the upstream dropped as bound to another conversation (preserved
+    # thinking's prefix check), as its input_transformations reported.
+    thinking_dropped: int = 0
 
     @property
     def tokens_saved(self) -> int:
@@ -52,4 +55,6 @@ class RequestRecord:
             headers["x-lynkr-cache-kind"] = self.cache_kind
         if self.similarity is not None:
             headers["x-lynkr-cache-similarity"] = f"{self.similarity:.4f}"
+        if self.thinking_dropped:
+            headers["x-lynkr-thinking-dropped"] = str(self.thinking_dropped)
         return headers

@@ -109,6 +109,9 @@ class Metrics:
                                 "Requests refused before the pipeline", ["reason"], registry=r)
         self.reloads = Counter("lynkr_config_reloads", "Configuration reloads", ["result"],
                                registry=r)
+        self.thinking_dropped = Counter(
+            "lynkr_thinking_dropped", "Thinking blocks an upstream dropped as bound to another "
+            "conversation (preserved thinking's prefix check)", ["provider", "model"], registry=r)
         r.register(_BreakerCollector(breakers))
 
     def observe(self, route: str, record: RequestRecord, seconds: float,
@@ -129,6 +132,8 @@ class Metrics:
         saved_usd = cost_saved(record, self.pricing)
         if saved_usd > 0:
             self.cost_saved.labels(tier).inc(saved_usd)
+        if record.thinking_dropped:
+            self.thinking_dropped.labels(provider, model).inc(record.thinking_dropped)
         if record.cache == "hit":
             self.cache.labels("hit").inc()
         elif cache_enabled and record.cache == "miss" and record.status < 400:

@@ -111,6 +111,19 @@ def test_cache_lookups_count_hits_and_misses_only_when_the_cache_is_on() -> None
     assert 'lynkr_cache_lookups_total{result="hit"} 1.0' in text
 
 
+def test_thinking_an_upstream_dropped_is_counted_per_model_and_said_in_a_header() -> None:
+    metrics = Metrics()
+    record = RequestRecord("anthropic", provider="anthropic", model="claude-opus-5-5",
+                           thinking_dropped=2)
+    metrics.observe("/v1/messages", record, 0.1, cache_enabled=False)
+    metrics.observe("/v1/messages", RequestRecord("anthropic"), 0.1, cache_enabled=False)
+    text = metrics.exposition().decode()
+    assert ('lynkr_thinking_dropped_total{model="claude-opus-5-5",provider="anthropic"} 2.0'
+            in text)
+    assert record.headers()["x-lynkr-thinking-dropped"] == "2"
+    assert "x-lynkr-thinking-dropped" not in RequestRecord("anthropic").headers()
+
+
 def test_percentiles_use_nearest_rank_in_milliseconds() -> None:
     assert percentiles([]) == {"p50": None, "p90": None, "p99": None}
     assert percentiles([i / 1000 for i in range(1, 101)]) == {"p50": 51.0, "p90": 91.0,
