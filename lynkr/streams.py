@@ -8,6 +8,7 @@ non-streaming upstream) is served to a streaming client. Both are pure over the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import TypeVar
 
 import orjson
 
@@ -194,3 +195,20 @@ def _copy_empty(block: Block) -> Block:
     if isinstance(block, ThinkingBlock):
         return ThinkingBlock(block.thinking, block.signature)
     return block
+
+
+T = TypeVar("T")
+
+
+async def prepend(first: T | None, rest: AsyncIterator[T]) -> AsyncIterator[T]:
+    """``first`` (unless None: nothing was read) and then ``rest``, which is closed when this
+    is: the stream a caller gets back after it read the first item to look at it."""
+    try:
+        if first is not None:
+            yield first
+        async for item in rest:
+            yield item
+    finally:
+        close = getattr(rest, "aclose", None)
+        if close is not None:
+            await close()

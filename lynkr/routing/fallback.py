@@ -30,6 +30,7 @@ from typing import Generic, TypeVar
 
 from lynkr.config import TierTarget
 from lynkr.errors import UpstreamError
+from lynkr.streams import prepend
 
 T = TypeVar("T")
 #: Upstream statuses that mean "this request is wrong", whoever serves it.
@@ -227,14 +228,4 @@ async def prime(events: AsyncIterator[T]) -> AsyncIterator[T]:
     except StopAsyncIteration:
         raise UpstreamError("upstream stream ended before any event", retryable=True) from None
 
-    async def chained() -> AsyncIterator[T]:
-        try:
-            yield first
-            async for item in iterator:
-                yield item
-        finally:
-            close = getattr(iterator, "aclose", None)
-            if close is not None:
-                await close()
-
-    return chained()
+    return prepend(first, iterator)

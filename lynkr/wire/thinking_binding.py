@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from lynkr.model import MessageStart, StreamEvent
+from lynkr.streams import prepend
 
 BINDING_BETA = "thinking-binding-controls-2026-08-01"
 DROP_BLOCK = "drop_block"
@@ -85,16 +86,4 @@ async def peek_dropped(events: AsyncIterator[StreamEvent]
     first = await anext(iterator, None)
     dropped = dropped_thinking(first.input_transformations) \
         if isinstance(first, MessageStart) else 0
-
-    async def whole() -> AsyncIterator[StreamEvent]:
-        try:
-            if first is not None:
-                yield first
-            async for event in iterator:
-                yield event
-        finally:
-            close = getattr(iterator, "aclose", None)
-            if close is not None:
-                await close()
-
-    return dropped, whole()
+    return dropped, prepend(first, iterator)
