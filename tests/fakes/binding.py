@@ -48,8 +48,8 @@ from tests.fakes.upstream import (
     Received,
     Reply,
     _once,
-    _pieces,
     _sse_event,
+    anthropic_events,
 )
 
 BETA = "thinking-binding-controls-2026-08-01"
@@ -321,8 +321,8 @@ class BindingUpstream(FakeUpstream):
                                  "stop_reason": stop, "stop_sequence": None, "usage": usage,
                                  **extra})
         frames = [_sse_event(name, data) for name, data in
-                  _events(f"msg_binding_{len(self.received)}", content, model, stop, usage,
-                          extra, reply.chunk_size)]
+                  anthropic_events(content, model, stop, usage, reply.chunk_size,
+                                   message_id=f"msg_binding_{len(self.received)}", extra=extra)]
         return self._stream(frames, behavior, "text/event-stream")
 
     def _content(self, body: dict[str, Any], reply: Reply,
@@ -351,41 +351,3 @@ class BindingUpstream(FakeUpstream):
 @dataclass
 class _Deferred:
     """Placeholder so a request with ``answer_for`` set still goes through the refusals."""
-
-
-def _events(message_id: str, content: list[dict[str, Any]], model: str, stop: str,
-            usage: dict[str, int], extra: dict[str, Any],
-            size: int) -> list[tuple[str, dict[str, Any]]]:
-    events: list[tuple[str, dict[str, Any]]] = [("message_start", {
-        "type": "message_start",
-        "message": {"id": message_id, "type": "message", "role": "assistant", "model": model,
-                    "content": [], "stop_reason": None, "stop_sequence": None,
-                    "usage": {"input_tokens": usage["input_tokens"], "output_tokens": 1},
-                    **extra}})]
-    for index, block in enumerate(content):
-        kind = block["type"]
-        deltas: list[dict[str, Any]] = []
-        if kind == "text":
-            start: dict[str, Any] = {"type": "text", "text": ""}
-            deltas = [{"type": "text_delta", "text": p} for p in _pieces(block["text"], size)]
-        elif kind == "thinking":
-            start = {"type": "thinking", "thinking": "", "signature": ""}
-            if block["thinking"]:
-                deltas.append({"type": "thinking_delta", "thinking": block["thinking"]})
-            deltas.append({"type": "signature_delta", "signature": block["signature"]})
-        elif "input" in block:  # tool_use, server_tool_use, mcp_tool_use
-            start = {**block, "input": {}}
-            deltas = [{"type": "input_json_delta", "partial_json": p}
-                      for p in _pieces(json.dumps(block["input"]), 5)]
-        else:  # web_search_tool_result and the like arrive whole
-            start = block
-        events.append(("content_block_start", {"type": "content_block_start", "index": index,
-                                               "content_block": start}))
-        events += [("content_block_delta", {"type": "content_block_delta", "index": index,
-                                             "delta": d}) for d in deltas]
-        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
-    events.append(("message_delta", {"type": "message_delta",
-                                     "delta": {"stop_reason": stop, "stop_sequence": None},
-                                     "usage": {"output_tokens": usage["output_tokens"]}}))
-    events.append(("message_stop", {"type": "message_stop"}))
-    return events

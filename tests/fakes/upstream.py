@@ -233,7 +233,7 @@ class FakeUpstream:
                                  "model": model, "content": content, "stop_reason": stop,
                                  "stop_sequence": None, "usage": usage})
         frames = [_sse_event(name, data) for name, data in
-                  _anthropic_events(content, model, stop, usage, reply.chunk_size)]
+                  anthropic_events(content, model, stop, usage, reply.chunk_size)]
         return self._stream(frames, behavior, "text/event-stream")
 
     def _stream(self, frames: list[bytes], behavior: Behavior, media_type: str) -> Response:
@@ -295,25 +295,35 @@ def _openai_chunks(reply: Reply, model: str) -> list[dict[str, Any]]:
     return chunks
 
 
-def _anthropic_events(content: list[dict[str, Any]], model: str, stop: str,
-                      usage: dict[str, int], size: int) -> list[tuple[str, dict[str, Any]]]:
+def anthropic_events(content: list[dict[str, Any]], model: str, stop: str,
+                     usage: dict[str, int], size: int, *, message_id: str = "msg_fake",
+                     extra: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """An answer as the Messages API streams it: text in ``size``-character deltas, thinking
+    and its signature, tool input as JSON pieces, other blocks (server tool results) whole;
+    ``extra`` joins the ``message_start`` message (``input_transformations``)."""
     events: list[tuple[str, dict[str, Any]]] = [("message_start", {
         "type": "message_start",
-        "message": {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
+        "message": {"id": message_id, "type": "message", "role": "assistant", "model": model,
                     "content": [], "stop_reason": None, "stop_sequence": None,
-                    "usage": {"input_tokens": usage["input_tokens"], "output_tokens": 1}}})]
+                    "usage": {"input_tokens": usage["input_tokens"], "output_tokens": 1},
+                    **(extra or {})}})]
     for index, block in enumerate(content):
-        if block["type"] == "text":
-            start = {"type": "text", "text": ""}
+        kind = block["type"]
+        deltas: list[dict[str, Any]] = []
+        if kind == "text":
+            start: dict[str, Any] = {"type": "text", "text": ""}
             deltas = [{"type": "text_delta", "text": p} for p in _pieces(block["text"], size)]
-        elif block["type"] == "thinking":
-            start = {"type": "thinking", "thinking": ""}
-            deltas = [{"type": "thinking_delta", "thinking": block["thinking"]},
-                      {"type": "signature_delta", "signature": block["signature"]}]
-        else:
-            start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+        elif kind == "thinking":
+            start = {"type": "thinking", "thinking": "", "signature": ""}
+            if block["thinking"]:
+                deltas.append({"type": "thinking_delta", "thinking": block["thinking"]})
+            deltas.append({"type": "signature_delta", "signature": block["signature"]})
+        elif "input" in block:  # tool_use, server_tool_use, mcp_tool_use
+            start = {**block, "input": {}}
             deltas = [{"type": "input_json_delta", "partial_json": p}
                       for p in _pieces(json.dumps(block["input"]), 5)]
+        else:  # web_search_tool_result and the like arrive whole
+            start = block
         events.append(("content_block_start", {"type": "content_block_start", "index": index,
                                                "content_block": start}))
         events += [("content_block_delta", {"type": "content_block_delta", "index": index,
