@@ -169,6 +169,7 @@ async def with_heartbeat(chunks: AsyncIterator[bytes], beat: bytes,
         return
     queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=1)
     quiet_since = time.monotonic()
+    closing = False
 
     async def read() -> None:
         try:
@@ -177,6 +178,12 @@ async def with_heartbeat(chunks: AsyncIterator[bytes], beat: bytes,
             await queue.put(None)
         except Exception as exc:  # raised again below, in the consumer's task
             await queue.put(exc)
+        except BaseException:
+            # Cancelled by something other than the close below (a cancel inside the upstream
+            # stream): without word the consumer would wait on, beating for ever.
+            if not closing:
+                await queue.put(RuntimeError("the upstream stream was cancelled"))
+            raise
 
     async def beat_when_quiet() -> None:
         while True:
@@ -192,5 +199,6 @@ async def with_heartbeat(chunks: AsyncIterator[bytes], beat: bytes,
             quiet_since = time.monotonic()
             yield item
     finally:
+        closing = True
         for task in tasks:
             task.cancel()

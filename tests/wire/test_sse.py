@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lynkr.wire.sse import SSEParser, iter_sse, sse_frame
+from lynkr.wire.sse import SSEParser, iter_sse, sse_frame, with_heartbeat
 
 ANTHROPIC_STREAM = (
     b"event: message_start\n"
@@ -95,6 +96,36 @@ def test_iter_sse_yields_events_from_an_async_byte_stream() -> None:
         return [event async for event in iter_sse(chunks())]
 
     assert asyncio.run(run()) == parse_all(ANTHROPIC_STREAM)
+
+
+def test_a_stream_cancelled_from_inside_ends_instead_of_beating_for_ever() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"first"
+        raise asyncio.CancelledError  # e.g. a cancel inside the upstream's own stream
+
+    async def run() -> list[bytes]:
+        seen: list[bytes] = []
+        async for chunk in with_heartbeat(chunks(), b": beat\n\n", 0.01):
+            seen.append(chunk)
+            if len(seen) > 50:
+                break
+        return seen
+
+    with pytest.raises(RuntimeError, match="cancelled"):
+        asyncio.run(asyncio.wait_for(run(), 5))
+
+
+def test_heartbeats_fill_quiet_gaps_and_the_chunks_come_through_in_order() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"a"
+        await asyncio.sleep(0.05)
+        yield b"b"
+
+    async def run() -> list[bytes]:
+        return [chunk async for chunk in with_heartbeat(chunks(), b".", 0.01)]
+
+    seen = asyncio.run(run())
+    assert [c for c in seen if c != b"."] == [b"a", b"b"] and b"." in seen
 
 
 _texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
