@@ -112,7 +112,7 @@ def parse_request(body: Any, *, history: list[Message] | None = None) -> Request
         system=system + leading_system,
         tools=tools,
         tool_choice=openai_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"),
-                                       responses_choice_name),
+                                       lambda c: responses_choice_name(c, tools, forms)),
         max_tokens=_number(body, "max_output_tokens", integer=True),  # type: ignore[arg-type]
         temperature=_number(body, "temperature"),
         top_p=_number(body, "top_p"),

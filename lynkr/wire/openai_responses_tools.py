@@ -140,10 +140,23 @@ def add_loaded_tools(tools: list[Tool], forms: dict[str, dict[str, Any]],
                 if ref.get("namespace") else {})
 
 
-def responses_choice_name(choice: dict[str, Any]) -> str | None:
-    """``{"type": "function" | "custom", "name": ...}`` names a tool in the Responses API."""
+def responses_choice_name(choice: dict[str, Any], tools: list[Tool],
+                          forms: dict[str, dict[str, Any]]) -> str | None:
+    """The tool ``{"type": "function" | "custom", "name": ...}`` names, by the name it is
+    offered upstream under. A function of a namespace is offered as ``{namespace}__{name}``,
+    so a choice of its bare name (with the choice's ``namespace``, or the only namespace
+    holding that name) must name that, or the upstream refuses a choice of a tool it was
+    never offered."""
     name = choice.get("name")
-    return name if choice.get("type") in ("function", "custom") and isinstance(name, str) else None
+    if choice.get("type") not in ("function", "custom") or not isinstance(name, str):
+        return None
+    namespace = choice.get("namespace")
+    if namespace is None and any(t.name == name for t in tools):
+        return name
+    members = [offered for offered, form in forms.items() if form.get("name") == name
+               and form.get("namespace") is not None
+               and namespace in (None, form["namespace"])]
+    return members[0] if len(members) == 1 else name
 
 
 def required_str(obj: dict[str, Any], key: str, param: str) -> str:

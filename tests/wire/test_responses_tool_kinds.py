@@ -137,6 +137,27 @@ def test_a_plain_function_keeps_its_name_and_goes_back_without_a_namespace() -> 
     assert "namespace" not in body["output"][0] and body["output"][0]["name"] == "exec_command"
 
 
+def chosen(tools: list[dict[str, Any]], choice: dict[str, Any]) -> str | None:
+    request = parse_request({"model": "m", "input": [ASK], "tools": tools, "tool_choice": choice})
+    assert request.tool_choice is not None
+    return request.tool_choice.name
+
+
+def test_a_tool_choice_of_a_namespaced_function_names_it_as_offered_upstream() -> None:
+    grep = {"type": "function", "name": "grep"}
+    assert chosen([EXEC, LYNKR_MCP], grep) == "mcp__lynkr__grep"
+    assert chosen([EXEC, LYNKR_MCP], {**grep, "namespace": "mcp__lynkr"}) == "mcp__lynkr__grep"
+
+
+def test_a_tool_choice_prefers_a_plain_function_of_that_name_and_leaves_twins_alone() -> None:
+    other = {**LYNKR_MCP, "name": "mcp__other"}
+    assert chosen([GREP, LYNKR_MCP], {"type": "function", "name": "grep"}) == "grep"
+    assert chosen([LYNKR_MCP, other], {"type": "function", "name": "grep"}) == "grep"
+    assert chosen([LYNKR_MCP, other], {"type": "function", "name": "grep",
+                                        "namespace": "mcp__other"}) == "mcp__other__grep"
+    assert chosen([EXEC], {"type": "function", "name": "exec_command"}) == "exec_command"
+
+
 @given(namespace=st.text(min_size=1, max_size=80), name=st.text(min_size=1, max_size=80))
 def test_any_namespaced_tool_is_offered_by_a_valid_name_and_called_back_as_itself(
         namespace: str, name: str) -> None:
