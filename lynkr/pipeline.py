@@ -268,7 +268,8 @@ class Pipeline:
         them; once more without what a refusal says it does not (see upstream_limits)."""
         request = breakpoints_for_target(
             self.upstream_limits.apply(request, target), self._provider(target).family,
-            target.model, self.settings.optimizers.prompt_cache_breakpoints)
+            target.model, self.settings.optimizers.prompt_cache_breakpoints,
+            provider=target.provider)
         try:
             return await call(request)
         except UpstreamError as exc:

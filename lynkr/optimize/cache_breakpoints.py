@@ -30,13 +30,24 @@ here.
 
 When (:func:`breakpoints_for_target`): never on a request that carries any ``cache_control``
 already (Claude Code places its own, and a client that placed some chose where); only for an
-upstream that reads them (Anthropic and Azure-hosted Anthropic; Claude and Nova on Bedrock);
-and only when the request is likely to be repeated, i.e. it offers tools or continues a
-conversation: a one-off question would pay the 1.25x write and never read it back.
+upstream that reads them (Anthropic and Azure-hosted Anthropic; Claude and Nova on Bedrock;
+Claude through OpenRouter, see below); and only when the request is likely to be repeated, i.e.
+it offers tools or continues a conversation: a one-off question would pay the 1.25x write and
+never read it back.
+
+OpenRouter speaks OpenAI chat and hands ``cache_control`` on a content part, a tool message's
+text or a tool definition to the Claude model behind it, with Anthropic's prices and its limit
+of four. Its Claude models (``anthropic/...``) get the same breakpoints, placed only where the
+chat body carries one (``chat=True``): text with something in it and tool results; a tool
+call, an image or a turn of tool calls alone has no part to hold it, so the block before it is
+marked instead. Gemini and Qwen behind OpenRouter get a client's own breakpoints carried
+(:mod:`lynkr.providers.openai_compat`) but none placed here: Gemini 2.5 and later cache
+implicitly, and OpenRouter documents explicit caching for named Qwen models only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -52,27 +63,34 @@ from lynkr.model import (
 )
 from lynkr.wire.bedrock import takes_cache_points
 
-__all__ = ["MAX_BREAKPOINTS", "breakpoints_for_target", "carries_cache_control",
-           "likely_repeated", "reads_breakpoints", "with_cache_breakpoints"]
+__all__ = ["MAX_BREAKPOINTS", "OPENROUTER_CLAUDE", "breakpoints_for_target",
+           "carries_cache_control", "likely_repeated", "reads_breakpoints",
+           "with_cache_breakpoints"]
 
-MAX_BREAKPOINTS = 4  # per request, on Anthropic and on Bedrock alike
+MAX_BREAKPOINTS = 4  # per request, on Anthropic, on Bedrock and through OpenRouter alike
+#: OpenRouter's model ids of the family that caches only at breakpoints lynkr places.
+OPENROUTER_CLAUDE = "anthropic/"
 _KEY = "cache_control"
 
 
-def breakpoints_for_target(request: Request, family: str | None, model: str,
-                           mode: str) -> Request:
-    """``request`` as it should go to ``model`` on an upstream of adapter ``family``: with
-    breakpoints when ``mode`` is ``auto``, the upstream reads them, the request is likely to
-    be repeated and it has none of its own; otherwise unchanged (the same object)."""
-    if mode != "auto" or not reads_breakpoints(family, model) or not likely_repeated(request):
+def breakpoints_for_target(request: Request, family: str | None, model: str, mode: str,
+                           *, provider: str | None = None) -> Request:
+    """``request`` as it should go to ``model`` on upstream ``provider`` (its
+    ``MODEL_PROVIDER`` name), an adapter of ``family``: with breakpoints when ``mode`` is
+    ``auto``, the upstream reads them, the request is likely to be repeated and it has none of
+    its own; otherwise unchanged (the same object)."""
+    if mode != "auto" or not reads_breakpoints(family, model, provider) \
+            or not likely_repeated(request):
         return request
-    return with_cache_breakpoints(request)
+    return with_cache_breakpoints(request, chat=family == "openai_chat")
 
 
-def reads_breakpoints(family: str | None, model: str) -> bool:
+def reads_breakpoints(family: str | None, model: str, provider: str | None = None) -> bool:
     """Whether an upstream of adapter ``family`` serving ``model`` caches at breakpoints: an
-    Anthropic Messages endpoint, or Bedrock serving a model that takes cache points."""
-    return family == "anthropic" or family == "bedrock" and takes_cache_points(model)
+    Anthropic Messages endpoint, Bedrock serving a model that takes cache points, or OpenRouter
+    serving a Claude model."""
+    return (family == "anthropic" or family == "bedrock" and takes_cache_points(model)
+            or provider == "openrouter" and model.startswith(OPENROUTER_CLAUDE))
 
 
 def likely_repeated(request: Request) -> bool:
@@ -97,15 +115,16 @@ def carries_cache_control(request: Request) -> bool:
                for b in _listed(placed.raw.get("content")))
 
 
-def with_cache_breakpoints(request: Request) -> Request:
+def with_cache_breakpoints(request: Request, *, chat: bool = False) -> Request:
     """``request`` with breakpoints where an agent loop reads them back (see the module
     docstring); unchanged, the same object, when it carries any ``cache_control`` already or
-    nothing in it can take one. Blocks and tools that get one are copies: nothing is mutated."""
+    nothing in it can take one. ``chat``: it goes out as OpenAI chat, where only text and tool
+    results carry one. Blocks and tools that get one are copies: nothing is mutated."""
     if carries_cache_control(request):
         return request
     tools = _mark_last_tool(request.tools)
     system = _mark_last_system(request)
-    messages = _mark_messages(request.messages)
+    messages = _mark_messages(request.messages, _carried_in_chat if chat else _markable)
     if tools is request.tools and system is request.system and messages is request.messages:
         return request
     return replace(request, tools=tools, system=system, messages=messages)
@@ -140,16 +159,18 @@ def _mark_last_system(request: Request) -> list[TextBlock]:
     return system
 
 
-def _mark_messages(messages: list[Message]) -> list[Message]:
+def _mark_messages(messages: list[Message],
+                   markable: Callable[[Block], bool]) -> list[Message]:
     """The last markable block of the conversation, and the last one of the message the
     previous turn ended with (just before the newest assistant answer)."""
-    newest = _last_markable(messages, len(messages))
+    newest = _last_markable(messages, len(messages), markable)
     if newest is None:
         return messages
     spots = [newest]
     answer = next((i for i in range(len(messages) - 1, -1, -1)
                    if messages[i].role == "assistant"), None)
-    if answer is not None and (earlier := _last_markable(messages, answer)) is not None \
+    if answer is not None \
+            and (earlier := _last_markable(messages, answer, markable)) is not None \
             and earlier < newest:
         spots.append(earlier)
     out = list(messages)
@@ -160,12 +181,13 @@ def _mark_messages(messages: list[Message]) -> list[Message]:
     return out
 
 
-def _last_markable(messages: list[Message], end: int) -> tuple[int, int] | None:
+def _last_markable(messages: list[Message], end: int,
+                   markable: Callable[[Block], bool]) -> tuple[int, int] | None:
     """(message, block) of the last block before message ``end`` that can carry a
     breakpoint."""
     for i in range(end - 1, -1, -1):
         for j in range(len(messages[i].content) - 1, -1, -1):
-            if _markable(messages[i].content[j]):
+            if markable(messages[i].content[j]):
                 return i, j
     return None
 
@@ -176,6 +198,14 @@ def _markable(block: Block) -> bool:
     if isinstance(block, TextBlock):
         return bool(block.text.strip())
     return isinstance(block, ToolResultBlock | ToolUseBlock | ImageBlock)
+
+
+def _carried_in_chat(block: Block) -> bool:
+    """What an OpenAI chat body holds a breakpoint on: a text part with something in it (a
+    user's, or an answer's text) and a tool result with text (a tool message's one part)."""
+    if isinstance(block, TextBlock):
+        return bool(block.text.strip())
+    return isinstance(block, ToolResultBlock) and bool(block.text.strip())
 
 
 # --- how -------------------------------------------------------------------------------------

@@ -221,9 +221,12 @@ def thinking_refusal(error: UpstreamError, request: Request,
 
 
 class OpenRouterProvider(OpenAICompatProvider):
-    """OpenRouter forwards ``cache_control`` on content parts to the models whose cache works
-    only where told: Claude and Gemini. Without it Claude Code through OpenRouter paid full
-    input price every turn.
+    """OpenRouter forwards ``cache_control`` on content parts and tool definitions to the
+    models whose cache works only where told (:func:`openrouter_takes_cache_control`): Claude,
+    Gemini and Alibaba's Qwen. Without it Claude Code through OpenRouter paid full input price
+    every turn. Claude Code's own breakpoints are carried, and a client that sets none gets
+    lynkr's on a Claude model (:mod:`lynkr.optimize.cache_breakpoints`); at most
+    :data:`MAX_BREAKPOINTS` go, the newest, as Anthropic refuses a fifth.
 
     Its reasoning models answer with ``reasoning_details``, which must come back unmodified on
     the assistant turn in every later request of a tool loop: Claude checks the signature,
@@ -235,17 +238,50 @@ class OpenRouterProvider(OpenAICompatProvider):
     itself has it forwarded as sent."""
 
     def keeps_cache_control(self, model: str) -> bool:
-        return model.startswith(("anthropic/", "google/"))
+        return openrouter_takes_cache_control(model)
 
     def payload(self, request: Request, model: str, stream: bool) -> dict[str, Any]:
         payload = super().payload(request, model, stream)
         with_reasoning_details(payload["messages"], request.messages_for("openai_chat"))
+        if self.keeps_cache_control(model):
+            within_breakpoint_limit(payload)
         if "reasoning" not in payload and "reasoning_effort" not in payload \
                 and (reasoning := openrouter_reasoning(request)) is not None:
             payload["reasoning"] = reasoning
         return payload
 
 
+#: Per request, as Anthropic allows (Gemini reads only the last; more would be refused).
+MAX_BREAKPOINTS = 4
+# OpenRouter's models that cache only at ``cache_control`` breakpoints, from its prompt-caching
+# guide: Claude, Gemini, and the Qwen endpoints named for Alibaba's explicit caching (not their
+# dated snapshots). Every other model caches implicitly, if at all, and gets none.
+_EXPLICIT_CACHE_FAMILIES = ("anthropic/", "google/gemini")
+_EXPLICIT_CACHE_MODELS = frozenset({
+    "qwen/qwen3-max", "qwen/qwen-plus", "qwen/qwen3.6-plus", "qwen/qwen3-coder-plus",
+    "qwen/qwen3-coder-flash", "deepseek/deepseek-v3.2"})
+
+
+def openrouter_takes_cache_control(model: str) -> bool:
+    """Whether OpenRouter's ``model`` (a variant such as ``:nitro`` included) caches at
+    ``cache_control`` breakpoints, so they are worth sending."""
+    name = model.split(":", 1)[0]
+    return name.startswith(_EXPLICIT_CACHE_FAMILIES) or name in _EXPLICIT_CACHE_MODELS
+
+
+def within_breakpoint_limit(payload: dict[str, Any]) -> None:
+    """Drop (in place) all but the last :data:`MAX_BREAKPOINTS` ``cache_control`` marks of a
+    chat body, in the order the prompt is cached (tools, then messages): the newest is where
+    the next turn reads."""
+    marked = [t for t in payload.get("tools", []) if _CACHE_CONTROL in t]
+    marked += [part for message in payload["messages"]
+               if isinstance(content := message.get("content"), list)
+               for part in content if isinstance(part, dict) and _CACHE_CONTROL in part]
+    for holder in marked[:-MAX_BREAKPOINTS]:
+        del holder[_CACHE_CONTROL]
+
+
+_CACHE_CONTROL = "cache_control"
 # Anthropic's output_config.effort -> OpenRouter's reasoning.effort ("max" is Claude's top).
 _EFFORTS = {"minimal": "minimal", "low": "low", "medium": "medium", "high": "high",
             "xhigh": "xhigh", "max": "xhigh"}

@@ -8,7 +8,9 @@ stream codec is re-exported.
 
 What the format cannot carry is dropped on the way out, on purpose: thinking signatures and
 redacted thinking (but OpenRouter's ``reasoning_details`` are kept whole both ways, see
-:mod:`lynkr.wire.openai_chat_reasoning`), ``is_error`` on tool results, cache breakpoints. Tool
+:mod:`lynkr.wire.openai_chat_reasoning`), ``is_error`` on tool results, and cache breakpoints
+unless the upstream forwards them (``keep_cache_control``: OpenRouter's dialect, which takes
+``cache_control`` on a text part and on a tool definition). Tool
 results become ``role: tool`` messages right after the assistant turn (OpenAI rejects anything
 in between), and images inside tool results move to a user message after them (tool messages
 are text).
@@ -69,6 +71,7 @@ USER_LIMIT = 64
 # Kept in Request.extra for a client that offered only legacy ``functions``: it says the
 # answer goes back in that shape. Never forwarded (the functions went upstream as tools).
 _LEGACY = "functions"
+_CACHE_CONTROL = "cache_control"
 
 # --- client request -> internal -------------------------------------------------------------
 
@@ -140,7 +143,10 @@ def _parse_tools(raw: Any) -> list[Tool]:
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise InvalidRequest(f"tools[{i}].function.name: required string",
                                  param=f"tools[{i}].function.name")
-        tools.append(_function_tool(function, f"tools[{i}].function"))
+        tool = _function_tool(function, f"tools[{i}].function")
+        if _CACHE_CONTROL in item:  # OpenRouter's dialect: a breakpoint after this tool
+            tool.extra[_CACHE_CONTROL] = item[_CACHE_CONTROL]
+        tools.append(tool)
     return tools
 
 
@@ -217,8 +223,10 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
 
     ``max_tokens_field`` is "max_completion_tokens" for OpenAI's reasoning models, which reject
     ``max_tokens``; most compatible servers know only ``max_tokens``. ``keep_cache_control``
-    keeps the client's prompt-cache breakpoints on text parts, for an upstream that forwards
-    them to a model that caches only where told (OpenRouter to Claude or Gemini).
+    keeps prompt-cache breakpoints (the client's, or lynkr's) on the system prompt's, a
+    message's and a tool message's text parts and on tool definitions, for an upstream that
+    forwards them to a model that caches only where told (OpenRouter to Claude, Gemini, Qwen);
+    every other body goes without a single ``cache_control``.
     """
     body: dict[str, Any] = dict(request.extra) if passthrough_extra else {}
     client_options = body.pop("stream_options", None)
@@ -246,7 +254,8 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
     # Anthropic's strict allows optional properties, OpenAI's does not: only OpenAI clients'
     # strict flags are OpenAI's to honour.
     strict = request.client_format != "anthropic"
-    tools = [_render_tool(t, strict=strict) for t in request.tools_for("openai_chat")]
+    tools = [_render_tool(t, strict=strict, keep_cache_control=keep_cache_control)
+             for t in request.tools_for("openai_chat")]
     if tools:
         body["tools"] = tools
         if request.tool_choice is not None:
@@ -275,14 +284,17 @@ def upstream_user(user_id: str) -> str:
     return hashlib.sha256(user_id.encode()).hexdigest()
 
 
-def _render_tool(tool: Tool, *, strict: bool) -> dict[str, Any]:
+def _render_tool(tool: Tool, *, strict: bool, keep_cache_control: bool) -> dict[str, Any]:
     function: dict[str, Any] = {"name": tool.name}
     if tool.description:
         function["description"] = tool.description
     function["parameters"] = tool.input_schema
     if strict and tool.strict is not None:
         function["strict"] = tool.strict
-    return {"type": "function", "function": function}
+    rendered: dict[str, Any] = {"type": "function", "function": function}
+    if keep_cache_control and (mark := tool.extra.get(_CACHE_CONTROL)):
+        rendered[_CACHE_CONTROL] = mark  # beside ``function``, where OpenRouter reads it
+    return rendered
 
 
 def _render_tool_choice(choice: ToolChoice) -> Any:

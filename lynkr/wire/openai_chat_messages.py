@@ -286,27 +286,34 @@ def render_message(message: Message, *, keep_cache_control: bool = False
                    ) -> list[dict[str, Any]]:
     """One internal message as the chat messages it becomes (a user turn of tool results can
     become several ``role: tool`` messages plus a user message). With ``keep_cache_control``
-    a text part or tool result carrying a cache breakpoint keeps it (as a one-part list).
+    a text block or tool result carrying a cache breakpoint (on itself or on a part of its
+    content) keeps it on its text part, a one-part list; an answer's breakpoint (on its text
+    or on one of its tool calls, which hold none in this format) goes on its text. A
+    breakpoint with no text to hold it is dropped: Anthropic refuses one on empty text.
 
     The chat format reads no native block, so each is written as its note (see
     :meth:`~lynkr.model.NativeBlock.note`) on a line of its own: Claude Code's ToolSearch
     result of two tools read ``[tool a loaded...][tool b loaded...]`` when the notes came in
     as text."""
     if message.role == "assistant":
-        return [render_assistant_message(message.content, notes=True)]
+        answer = render_assistant_message(message.content, notes=True)
+        mark = _last_mark(message.content) if keep_cache_control else None
+        if mark and answer["content"]:
+            answer["content"] = [text_part(answer["content"], mark)]
+        return [answer]
     tool_messages: list[dict[str, Any]] = []
     parts: list[dict[str, Any]] = []
     rest: list[dict[str, Any]] = []
     for block in message.content:
         if isinstance(block, ToolResultBlock):
-            mark = block.cache_control if keep_cache_control else None
             text = _joined(block.content, notes=True)
+            mark = _result_mark(block) if keep_cache_control and text else None
             tool_messages.append({"role": "tool", "tool_call_id": block.tool_use_id,
                                   "content": [text_part(text, mark)] if mark else text})
             parts.extend(_image_part(b) for b in block.content if isinstance(b, ImageBlock))
         elif isinstance(block, TextBlock):
-            rest.append(text_part(block.text,
-                                  block.cache_control if keep_cache_control else None))
+            rest.append(text_part(block.text, block.cache_control
+                                  if keep_cache_control and block.text else None))
         elif isinstance(block, NativeBlock):
             rest.append(text_part(block.note()))
         elif isinstance(block, ImageBlock):
@@ -317,6 +324,26 @@ def render_message(message: Message, *, keep_cache_control: bool = False
     if len(parts) == 1 and parts[0]["type"] == "text" and "cache_control" not in parts[0]:
         return [*tool_messages, {"role": "user", "content": parts[0]["text"]}]
     return [*tool_messages, {"role": "user", "content": parts or ""}]
+
+
+def _result_mark(block: ToolResultBlock) -> dict[str, Any] | None:
+    """A tool result's breakpoint: on the result, or on the last part of it that has one
+    (an OpenAI chat client marks the parts of a tool message)."""
+    return block.cache_control or next(
+        (b.cache_control for b in reversed(block.content)
+         if isinstance(b, TextBlock) and b.cache_control), None)
+
+
+def _last_mark(content: Sequence[Block]) -> dict[str, Any] | None:
+    """The breakpoint an answer carries on its text or on a tool call (in ``extra``), the
+    last one if several."""
+    for block in reversed(content):
+        if isinstance(block, TextBlock) and block.cache_control:
+            return block.cache_control
+        mark = block.extra.get("cache_control") if isinstance(block, ToolUseBlock) else None
+        if isinstance(mark, dict):
+            return mark
+    return None
 
 
 def _joined(blocks: Sequence[Block], *, notes: bool) -> str:
