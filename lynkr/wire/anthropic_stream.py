@@ -164,8 +164,12 @@ class StreamEncoder:
             case MessageDelta(stop_reason=reason, usage=usage, stop_sequence=sequence,
                               input_transformations=transformations):
                 delta_usage: dict[str, int] = {"output_tokens": usage.output_tokens}
-                if usage.input_tokens:
-                    delta_usage["input_tokens"] = usage.input_tokens
+                # An OpenAI-style upstream tells its input and cache use only at the end:
+                # the API's message_delta carries them too, and Claude Code counts them.
+                for name in ("input_tokens", "cache_creation_input_tokens",
+                             "cache_read_input_tokens"):
+                    if getattr(usage, name):
+                        delta_usage[name] = getattr(usage, name)
                 final: dict[str, Any] = {
                     "type": "message_delta",
                     "delta": {"stop_reason": reason, "stop_sequence": sequence},

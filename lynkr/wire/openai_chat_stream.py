@@ -77,14 +77,17 @@ def render_usage(usage: Usage) -> dict[str, Any]:
 
 
 def parse_usage(raw: dict[str, Any]) -> Usage:
-    """Inverse of :func:`render_usage`; DeepSeek's ``prompt_cache_hit_tokens`` is read too."""
+    """Inverse of :func:`render_usage`; DeepSeek's ``prompt_cache_hit_tokens`` is read too,
+    and OpenRouter's ``cache_write_tokens`` (what a Claude breakpoint wrote, billed at 1.25x),
+    both counted in ``prompt_tokens`` as ``cached_tokens`` is."""
     prompt = _int(raw.get("prompt_tokens"))
     details = raw.get("prompt_tokens_details")
-    cached = _int(details.get("cached_tokens")) if isinstance(details, dict) else 0
-    cached = cached or _int(raw.get("prompt_cache_hit_tokens"))
-    return Usage(input_tokens=max(prompt - cached, 0),
+    details = details if isinstance(details, dict) else {}
+    cached = _int(details.get("cached_tokens")) or _int(raw.get("prompt_cache_hit_tokens"))
+    written = _int(details.get("cache_write_tokens"))
+    return Usage(input_tokens=max(prompt - cached - written, 0),
                  output_tokens=_int(raw.get("completion_tokens")),
-                 cache_read_input_tokens=cached)
+                 cache_read_input_tokens=cached, cache_creation_input_tokens=written)
 
 
 def _int(value: Any) -> int:
