@@ -7,8 +7,9 @@ text of each :class:`ToolResultBlock` above ``threshold_tokens``:
 * JSON becomes TOON, or compact JSON when TOON is not smaller (lossless);
 * recognised outputs (grep, test runs, git, listings, logs) go to their compressor in
   :mod:`lynkr.optimize.text_compressors`;
-* file reads (results of a tool whose capability is reading files) are kept as they are
-  below :data:`FILE_READ_LIMIT_TOKENS` in every mode, and in ``full`` mode below
+* file reads (results of a tool whose capability is reading files, or of a shell command
+  that prints one file, such as ``cat f.py`` or ``sed -n '1,400p' f.ts``) are kept as they
+  are below :data:`FILE_READ_LIMIT_TOKENS` in every mode, and in ``full`` mode below
   :data:`FILE_READ_BUDGET_TOKENS` (see "File reads" below);
 * error results and ``lynkr_expand`` answers are only ever rewritten losslessly.
 
@@ -42,14 +43,19 @@ for ``allow_large`` when the whole file is really needed. So in ``full`` mode a 
 goes whole: cutting it only makes the model read it again. A bigger read (a tool with no
 limit of its own) is cut to that budget at definition boundaries, each omitted range naming
 the definitions it held and its line range, to read again with the agent's own tool or with
-``lynkr_expand`` (:mod:`lynkr.optimize.compressors.source`).
+``lynkr_expand`` (:mod:`lynkr.optimize.compressors.source`). A file printed through the shell
+(Claude Code's Bash, Codex's ``exec_command`` and ``shell``) is a read like any other and
+goes through the same rules; its cuts name a command that prints their lines, ``sed -n
+'201,890p' src/app.py`` (:mod:`lynkr.optimize.compressors.shell_read`, which also says which
+commands count: one file, one path, only line-picking filters after a pipe, not data files).
 
 Compression is deterministic (same block, same output), which keeps the prompt-cache prefix
 stable across turns; results are memoised per block content in a bounded LRU
 (:class:`BlockCache`) so re-sent older results cost a dictionary lookup. In ``lossless`` mode a
-block's output is a function of its own text, whether it is an error and its tool's name (from
-the earlier ``tool_use``) alone: never of its position, the other results, the user's words,
-a total budget, the store or the conversation's length, and no expand handle is offered. That
+block's output is a function of its own text, whether it is an error, its tool's name and,
+for a shell tool, whether its command prints one file (both from the earlier ``tool_use``)
+alone: never of its position, the other results, the user's words, a total budget, the
+store or the conversation's length, and no expand handle is offered. That
 is what an upstream checking preserved thinking needs (see
 :mod:`lynkr.optimize.request_optimizer`); query terms are not even computed there.
 """
@@ -75,7 +81,8 @@ from lynkr.optimize.block_cache import BlockCache, Outcome
 from lynkr.optimize.compressors.base import MARKER
 from lynkr.optimize.compressors.envelope import split_envelope
 from lynkr.optimize.compressors.query import arguments_text, query_terms
-from lynkr.optimize.compressors.source import cut_source
+from lynkr.optimize.compressors.shell_read import ShellRead, shell_read
+from lynkr.optimize.compressors.source import cut_source, read_tool_lines
 from lynkr.optimize.expand_store import (
     EXPAND_TOOL,
     EXPAND_TOOL_NAME,
@@ -223,12 +230,19 @@ class _Context:
         """Whether the read asked for the whole file past the agent's own limit."""
         return self.call is not None and self.call.input.get("allow_large") is True
 
+    def shell_read(self) -> ShellRead | None:
+        """The file a shell command printed (``cat f.py``, ``sed -n '1,400p' f.ts``)."""
+        return shell_read(self.call.name, self.call.input) if self.call is not None else None
+
 
 def _compress_block(block: ToolResultBlock, context: _Context, store: ExpandStore,
                     cache: BlockCache, stats: dict[str, KindStats],
                     ids: list[str]) -> ToolResultBlock:
     mode, threshold = context.mode, context.threshold
     role = _role(block, context.tool_name)
+    read = context.shell_read() if role == "other" else None
+    if read is not None:
+        role = "file"  # a shell command that printed one file: a file read (see above)
     new_content: list[TextBlock | ImageBlock] = []
     changed = False
     terms: frozenset[str] | None = None
@@ -239,13 +253,13 @@ def _compress_block(block: ToolResultBlock, context: _Context, store: ExpandStor
         if terms is None:
             terms = context.terms() if role not in ("error", "expand") else frozenset()
         whole = mode == "full" and role == "file" and context.whole_file()
-        key = hashlib.blake2b(f"{mode}\0{threshold}\0{role}\0{whole}\0".encode()
+        key = hashlib.blake2b(f"{mode}\0{threshold}\0{role}\0{whole}\0{read}\0".encode()
                               + "\x1f".join(sorted(terms)).encode("utf-8", "surrogatepass")
                               + b"\0" + part.text.encode("utf-8", "surrogatepass"),
                               digest_size=20).digest()
         outcome = cache.get(key)
         if outcome is None:
-            outcome = _compress_text(part.text, role, mode, threshold, store, terms, whole)
+            outcome = _compress_text(part.text, role, mode, threshold, store, terms, whole, read)
             cache.put(key, outcome)
         if outcome is None or outcome.tokens_before <= threshold:
             new_content.append(part)
@@ -266,10 +280,11 @@ def _compress_block(block: ToolResultBlock, context: _Context, store: ExpandStor
 
 
 def _compress_text(text: str, role: str, mode: str, threshold: int, store: ExpandStore,
-                   terms: frozenset[str] = frozenset(), whole: bool = False) -> Outcome:
+                   terms: frozenset[str] = frozenset(), whole: bool = False,
+                   read: ShellRead | None = None) -> Outcome:
     status, output = split_envelope(text)
     if status:  # Codex's status lines: compress the output alone, put them back in front
-        inner = _compress_text(output, role, mode, threshold, store, terms, whole)
+        inner = _compress_text(output, role, mode, threshold, store, terms, whole, read)
         extra = count_tokens(status)
         return dataclasses.replace(inner, text=status + inner.text,
                                    tokens_before=inner.tokens_before + extra,
@@ -282,7 +297,8 @@ def _compress_text(text: str, role: str, mode: str, threshold: int, store: Expan
             whole or before <= FILE_READ_BUDGET_TOKENS)):
         return Outcome(text, "file", True, before, before)
     if role == "file" and lossy:
-        result = cut_source(text, FILE_READ_BUDGET_TOKENS, terms)
+        locate = read.locator(text) if read is not None else read_tool_lines
+        result = cut_source(text, FILE_READ_BUDGET_TOKENS, terms, locate)
     else:
         result = compress_text(text, lossy=lossy, query=terms if lossy else frozenset())
     if lossy and result.lossless and result.kind in ("toon", "json") and (

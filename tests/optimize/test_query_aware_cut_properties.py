@@ -39,10 +39,11 @@ def haystacks(draw: st.DrawFn, min_rows: int, max_rows: int) -> tuple[list[str],
     return lines, needle, at
 
 
-def asked(prompt: str, output: str) -> Request:
+def asked(prompt: str, output: str, command: str) -> Request:
+    """A shell command's output: not a file read (``cat notes.py`` would go whole)."""
     return Request(model="m", tools=[Tool("Bash", "Run a command.")], messages=[
         Message("user", [TextBlock(prompt)]),
-        Message("assistant", [ToolUseBlock("t1", "Bash", {"command": "cat data"})]),
+        Message("assistant", [ToolUseBlock("t1", "Bash", {"command": command})]),
         Message("user", [ToolResultBlock("t1", [TextBlock(output)])]),
     ])
 
@@ -75,7 +76,7 @@ def test_every_json_row_holding_the_asked_word_is_sent_verbatim(
     rows: list[dict[str, Any]] = [{"id": i, "note": line} for i, line in enumerate(lines)]
     text = json.dumps(rows, indent=2)
     store = ExpandStore()
-    report, sent = full(asked(f"Find the {needle} rows", text), store)
+    report, sent = full(asked(f"Find the {needle} rows", text, "cat data.json"), store)
     plain = compress_json(text, factored=False)
     assert plain is not None
     if report.expand_ids:
@@ -95,7 +96,7 @@ def test_every_text_line_holding_the_asked_word_is_sent_verbatim(
     lines, needle, at = haystack
     text = "\n".join(lines)
     store = ExpandStore()
-    report, sent = full(asked(f"where is {needle} mentioned?", text), store)
+    report, sent = full(asked(f"where is {needle} mentioned?", text, "cat notes.log"), store)
     if len(at) <= len(lines) / 2:
         assert {lines[i] for i in at} <= set(sent.split("\n"))
     # Exact repeats are counted (``line [×N]``) losslessly; the rest is the markers' lines.
