@@ -116,3 +116,82 @@ def test_brace_languages_are_cut_after_the_closing_brace() -> None:
 def test_a_file_with_nothing_to_cut_at_goes_whole() -> None:
     minified = "var a=" + ",".join(str(i) for i in range(20_000)) + ";"
     assert cut_source(minified, 1000).text == minified
+
+
+# --- definitions bigger than a unit's share of the budget -----------------------------------
+
+
+def big_function(name: str, statements: int) -> list[str]:
+    body = [f"    stage_{k} = transform_{k}(request, stage_{max(k - 1, 0)})  # step {k}"
+            for k in range(statements)]
+    return [f"def {name}(request):", f'    """{name} runs every stage."""', *body,
+            f"    return finish_{name}(stage_{statements - 1})", "", ""]
+
+
+def with_function(before: int, function: list[str], after: int) -> str:
+    """Handlers, then ``function``, then more handlers (each a few lines)."""
+    head = python_source(before).split("\n")
+    tail = python_source(after).split("\n")[6:]  # without a second module head
+    return "\n".join([*head, *function, *(line.replace("handler_", "late_") for line in tail)])
+
+
+def kept_lines(out: str) -> list[str]:
+    return [line.split("→", 1)[1] for line in out.split("\n") if NUMBERED.match(line)]
+
+
+def test_a_5000_token_function_in_a_40000_token_file_is_kept_whole_when_the_fill_reaches_it(
+) -> None:
+    function = big_function("rebuild_index", 260)
+    assert 4_500 < count_tokens("\n".join(function)) < 6_000
+    text = numbered(with_function(150, function, 230))
+    assert 38_000 < count_tokens(text) < 46_000
+    assert "\n".join(function) in "\n".join(kept_lines(sent(read(text))))
+
+
+def test_the_big_function_the_user_names_is_kept_whole_past_where_the_fill_stops() -> None:
+    function = big_function("rebuild_index", 260)
+    text = numbered(with_function(400, function, 20))
+    out = sent(read(text, "Why does rebuild_index lose the last stage?"))
+    assert "\n".join(function) in "\n".join(kept_lines(out))
+    assert "def handler_0(" in out
+
+
+def test_a_function_too_big_for_what_is_left_keeps_its_signature_head_and_tail() -> None:
+    function = big_function("rebuild_index", 1600)  # about 32,000 tokens
+    text = numbered(with_function(40, function, 200))
+    store = ExpandStore()
+    out = sent(read(text), store=store)
+    kept = kept_lines(out)
+    assert function[0] in kept and "    return finish_rebuild_index(stage_1599)" in kept
+    assert "    stage_800 = transform_800(request, stage_799)  # step 800" not in kept
+    inside = next(line for line in out.split("\n") if line.startswith("[…"))
+    first, last = map(int, re.search(r"file lines (\d+)-(\d+)", inside).groups())  # type: ignore[union-attr]
+    assert f"offset={first} limit={last - first + 1}" in inside
+    assert "def late_0(" in out  # the file goes on after the frame
+    assert expanded(out, store) == text
+
+
+def test_a_method_in_a_brace_language_too_big_to_keep_is_framed_with_its_closing_brace() -> None:
+    lines = ["package app;", "", "public class Pipeline {"]
+    for m in range(30):
+        lines += [f"    public int small{m}(int x) {{", f"        return x + {m};", "    }", ""]
+    lines += ["    public Result runAll(Request request) {"]
+    lines += [f"        Stage s{k} = stages.get({k}).apply(request);" for k in range(1500)]
+    lines += ["        return Result.of(s1499);", "    }", "}"]
+    result = cut_source("\n".join(lines), 4000)
+    kept = result.text.split("\n")
+    assert "    public Result runAll(Request request) {" in kept
+    assert kept[-3:] == ["        return Result.of(s1499);", "    }", "}"]
+    assert any(line.startswith("[… ") and "(lines " in line for line in kept)
+
+
+def test_a_class_over_the_budget_is_still_cut_between_its_methods() -> None:
+    lines = ["class Handlers:", '    """All of them."""', ""]
+    for i in range(300):
+        lines += [f"    def handle_{i}(self, request):", f"        return self.run({i}, request)",
+                  ""]
+    result = cut_source("\n".join(lines), 2000)
+    out = result.text.split("\n")
+    for i, line in enumerate(out[:-1]):
+        if line.startswith("[…"):
+            assert out[i + 1].startswith("    def handle_") or not out[i + 1].strip()

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from lynkr.optimize.compressors.query import query_lines
 
-MARKER = re.compile(r"^ *\[… (\d+) (?:[^\]]*)\]$")
+# What a marker holds may itself hold "]": the path in a re-read hint (``app/[id]/page.tsx``).
+MARKER = re.compile(r"^ *\[… (\d+) .*\]$")
 
 
 @dataclass(frozen=True, slots=True)

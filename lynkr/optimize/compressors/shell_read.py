@@ -102,6 +102,8 @@ class ShellRead:
         ``(where they are, how to read them again)`` (see ``source.Locator``)."""
         lines = text.split("\n")
         known = next((i for i, line in enumerate(lines) if _TRUNCATED.search(line)), len(lines))
+        if 0 < known < len(lines) and not lines[known - 1]:
+            known -= 1  # Claude Code puts a blank line before its notice
 
         def locate(_: Sequence[str], start: int, end: int) -> tuple[str, str]:
             here = f"lines {start + 1}-{end} of this read"
@@ -159,11 +161,12 @@ def parse_read_command(command: str) -> ShellRead | None:
         return None
     first, *rest = [s for s in parsed if s is not None]
     path = first.path
-    if path is None or any(s.path is not None for s in rest) or _is_data(path):
-        return None
+    numbered = sum(s.numbered for s in (first, *rest))
+    if path is None or any(s.path is not None for s in rest) or _is_data(path) or numbered > 1:
+        return None  # numbered twice: a second prefix the cut would read as the line's text
     skips = [first.skip, *(s.skip for s in rest)]
     skip = None if None in skips else sum(s for s in skips if s is not None)
-    return ShellRead(line, path, skip, any(s.numbered for s in (first, *rest)))
+    return ShellRead(line, path, skip, numbered == 1)
 
 
 def _stage(words: list[str]) -> _Stage | None:

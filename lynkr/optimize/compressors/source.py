@@ -230,9 +230,10 @@ def _split(bodies: Sequence[str], cost: Sequence[int], start: int, end: int,
     if not filled:
         out.append((start, end, parent))
         return
-    level = min(_indent(bodies[i]) for i in filled)
-    starts = [i for i in filled if _indent(bodies[i]) == level
-              and not _CLOSER.match(bodies[i].lstrip())]
+    # A closer at the level of the enclosing header (a class's last "}") sets no level.
+    openers = [i for i in filled if not _CLOSER.match(bodies[i].lstrip())]
+    level = min(_indent(bodies[i]) for i in openers or filled)
+    starts = [i for i in openers if _indent(bodies[i]) == level]
     # A decorator belongs to the definition under it.
     starts = [i for n, i in enumerate(starts)
               if n == 0 or not bodies[starts[n - 1]].lstrip().startswith("@")]
