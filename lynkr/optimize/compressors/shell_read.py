@@ -59,7 +59,6 @@ _COMMAND_ARGUMENTS = ("command", "cmd", "CommandLine")
 DATA_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".log"})
 
 _STDERR = re.compile(r"(?<!\S)2>(?:&1|\s*/dev/null)(?!\S)")
-_EXPANSION = re.compile(r"\$[\w({]|`")
 _SED_RANGE = re.compile(r"(\d+)(?:,(\d+|\$|\+\d+))?p")
 _BAT_RANGE = re.compile(r"(\d*):?(\d*)")
 _TRUNCATED = re.compile(
@@ -135,8 +134,7 @@ def shell_read(tool_name: str, arguments: Mapping[str, Any]) -> ShellRead | None
 def parse_read_command(command: str) -> ShellRead | None:
     """``command`` read as a command printing lines of one file, else None."""
     line = _STDERR.sub(" ", command).strip()
-    # Nothing expands inside single quotes (``sed -n '5,$p'``).
-    if not line or "\n" in line or _EXPANSION.search(re.sub(r"'[^']*'", "", line)):
+    if not line or "\n" in line:
         return None
     try:
         lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>()")
@@ -272,7 +270,9 @@ def _joined(args: list[str], valued: Sequence[str]) -> list[str]:
 
 
 def _plain_path(word: str) -> bool:
-    return bool(word) and not any(c in word for c in "*?\n\t") and word != "-"
+    """A path the shell passes as written: no glob, variable or command substitution (every
+    other word is checked by its command's own rule, so ``sed -n '5,$p'`` passes)."""
+    return bool(word) and not any(c in word for c in "*?$`\n\t") and word != "-"
 
 
 def _is_data(path: str) -> bool:

@@ -35,9 +35,11 @@ whole before the rest of the file is filled in, so a 5,000-token function asked 
 40,000-token file arrives whole; one too big for the budget gets a frame of up to half of
 what is left.
 
-Line numbers come from the read's own numbering (Claude Code's ``   12→``, ``cat -n``) when
-it has one, else they count lines of this output. A gap costing less than a marker is not
-cut.
+For Read, line numbers come from the read's own numbering (Claude Code's ``   12→``) when it
+has one, else they count lines of this output; a shell read's come from its command (``sed
+-n '120,400p'`` starts at line 120; ``nl`` numbers no blank line). A number prefix (``→``,
+``cat -n``'s tab) is set aside before indentation is read. A gap costing less than a marker
+is not cut.
 """
 
 from __future__ import annotations
