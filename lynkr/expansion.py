@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from lynkr.model import Message, Request, Response, ToolUseBlock, Usage
+from lynkr.model import Message, Request, Response, ToolUseBlock
 from lynkr.optimize.expand_store import EXPAND_TOOL_NAME, ExpandStore, answer_expand
 from lynkr.stream_events import (
     BlockStart,
@@ -60,9 +60,11 @@ async def send_with_expansion(request: Request, response: Response,
     shown = [b for b in response.content
              if not (isinstance(b, ToolUseBlock) and b.name == EXPAND_TOOL_NAME)]
     rounds = 0
+    output_tokens = response.usage.output_tokens
     while _only_expand_calls(response) and rounds < MAX_ROUNDS:
         request = _follow_up(request, response, store)
         response = await send(request)
+        output_tokens += response.usage.output_tokens
         shown += [b for b in response.content
                   if not (isinstance(b, ToolUseBlock) and b.name == EXPAND_TOOL_NAME)]
         rounds += 1
@@ -70,7 +72,8 @@ async def send_with_expansion(request: Request, response: Response,
         stop = response.stop_reason
     else:
         stop = response.stop_reason if response.stop_reason != "tool_use" else "end_turn"
-    return dataclasses.replace(response, content=shown, stop_reason=stop)
+    usage = dataclasses.replace(response.usage, output_tokens=output_tokens)
+    return dataclasses.replace(response, content=shown, stop_reason=stop, usage=usage)
 
 
 async def stream_with_expansion(request: Request, events: AsyncIterator[StreamEvent],
@@ -126,9 +129,11 @@ async def stream_with_expansion(request: Request, events: AsyncIterator[StreamEv
         stop = held.stop_reason if held else "end_turn"
         if hidden and stop == "tool_use" and not _has_client_calls(response):
             stop = "end_turn"
-        usage = Usage(input_tokens=held.usage.input_tokens if held else 0,
-                      output_tokens=output_tokens)
-        yield MessageDelta(stop, usage, held.stop_sequence if held else None)
+        # The last round's delta (its cache reads and writes, its input transformations),
+        # with every round's output.
+        held = held or MessageDelta(stop)
+        yield dataclasses.replace(held, stop_reason=stop, usage=dataclasses.replace(
+            held.usage, output_tokens=output_tokens))
         yield MessageStop()
         return
 
