@@ -48,6 +48,7 @@ from lynkr.wire.anthropic_stream import (
 from lynkr.wire.fields import messages_of, model_of, optional
 from lynkr.wire.openai_chat_reasoning import carries_detail
 from lynkr.wire.structured import instruction, json_output
+from lynkr.wire.tool_ids import api_tool_id
 
 __all__ = [
     "StreamDecoder", "StreamEncoder", "build_request", "parse_block", "parse_content",
@@ -155,7 +156,7 @@ def build_request(request: Request, model: str, *, stream: bool,
     messages: list[dict[str, Any]] = []
     emptied: list[dict[str, Any]] = []  # turns that held only thinking it cannot take
     for m in request.messages_for("anthropic"):
-        kept = [render_block(b) for b in m.content if not _foreign_thinking(b)]
+        kept = [_with_api_ids(render_block(b)) for b in m.content if not _foreign_thinking(b)]
         messages.append({**m.extra, "role": m.role, "content": kept})
         if not kept and m.content:
             emptied.append(messages[-1])
@@ -179,6 +180,15 @@ def build_request(request: Request, model: str, *, stream: bool,
         body["metadata"] = {"user_id": user_id}
     body["stream"] = stream
     return body
+
+
+def _with_api_ids(block: dict[str, Any]) -> dict[str, Any]:
+    """``block`` with its tool-call id in the form the API accepts (another provider's
+    ``functions.Read:0`` is refused; see :mod:`lynkr.wire.tool_ids`)."""
+    key = {"tool_use": "id", "tool_result": "tool_use_id"}.get(block["type"])
+    if key is None or (valid := api_tool_id(block[key])) == block[key]:
+        return block
+    return {**block, key: valid}
 
 
 def _foreign_thinking(block: Block) -> bool:

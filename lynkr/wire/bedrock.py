@@ -67,6 +67,7 @@ from lynkr.wire.anthropic import output_limits
 from lynkr.wire.openai_chat_reasoning import carries_detail
 from lynkr.wire.structured import instruction, json_output
 from lynkr.wire.thinking_binding import BINDING_BETA
+from lynkr.wire.tool_ids import api_tool_id
 
 STOP_REASONS: dict[str, StopReason] = {
     "end_turn": "end_turn", "tool_use": "tool_use", "max_tokens": "max_tokens",
@@ -208,10 +209,11 @@ def _block(block: Block) -> dict[str, Any] | None:
     if isinstance(block, ImageBlock):
         return _image(block)
     if isinstance(block, ToolUseBlock):
-        return {"toolUse": {"toolUseId": block.id, "name": block.name, "input": block.input}}
+        return {"toolUse": {"toolUseId": api_tool_id(block.id), "name": block.name,
+                            "input": block.input}}
     if isinstance(block, ToolResultBlock):
         content = [c for part in block.content if (c := _block(part)) is not None]
-        result: dict[str, Any] = {"toolUseId": block.tool_use_id,
+        result: dict[str, Any] = {"toolUseId": api_tool_id(block.tool_use_id),
                                   "content": content or [{"text": "(no output)"}]}
         if block.is_error:
             result["status"] = "error"

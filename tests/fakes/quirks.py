@@ -164,6 +164,23 @@ def claude_thinking_forms(sent: Received) -> Fail | None:
         "type": "invalid_request_error", "message": message}})
 
 
+_CLAUDE_TOOL_ID = re.compile(r"[a-zA-Z0-9_-]+")
+
+
+def claude_tool_ids(sent: Received) -> Fail | None:
+    """The Messages API refuses a tool-call id outside ``^[a-zA-Z0-9_-]+$`` (another
+    provider's ``functions.Read:0``), on the call and on its result."""
+    for i, message in enumerate(sent.body.get("messages") or ()):
+        for j, block in enumerate(_blocks(message)):
+            key = {"tool_use": "id", "tool_result": "tool_use_id"}.get(block.get("type"))
+            if key and not _CLAUDE_TOOL_ID.fullmatch(str(block.get(key))):
+                message_text = (f"messages.{i}.content.{j}.{block['type']}.{key}: String should "
+                                "match pattern '^[a-zA-Z0-9_-]+$'")
+                return Fail(400, message_text, body={"type": "error", "error": {
+                    "type": "invalid_request_error", "message": message_text}})
+    return None
+
+
 def deepseek_text_only(sent: Received) -> Fail | None:
     """DeepSeek's chat completions read text parts only; an image part fails to parse."""
     for index, message in enumerate(sent.body.get("messages") or ()):
