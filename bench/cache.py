@@ -1,6 +1,6 @@
 """Benchmark of the semantic cache and long-term memory (a script; pytest never runs it).
 
-    uv run python bench/cache.py [--entries 2000] [--rounds 300]
+    uv run python bench/cache.py [--entries 2000] [--rounds 300] [--sections quality ...]
 
 Sections, one function each (an HTTP end-to-end section can be added next to them):
 
@@ -22,7 +22,12 @@ Sections, one function each (an HTTP end-to-end section can be added next to the
 * ``memory``: remember the facts of ``bench/data/memory_set.jsonl``, then recall@3 and recall
   latency for its queries, plus how many facts the extraction heuristics recognise.
 
-Prints a table and writes ``bench/results/cache.json``.
+Prints a table and writes ``bench/results/cache.json`` (only when every section ran, so a
+partial run never leaves half a result file).
+
+Splits of ``cache_pairs.jsonl``: within each category, rows alternate train / test in the order
+they were written (the first row of a category added in a batch goes to train). Rows are
+appended, never relabelled or moved between splits.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from lynkr.stores import open_store  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results" / "cache.json"
+SECTIONS = ("latency", "quality", "http", "memory")
 
 
 def ask(question: str, system: str = "You are a coding assistant.") -> Request:
@@ -333,7 +339,21 @@ def http_hits(rounds: int) -> dict[str, Any]:
 
 
 def print_table(result: dict[str, Any]) -> None:
-    lat, qual, mem = result["latency"], result["quality"], result["memory"]
+    if "latency" in result:
+        print_latency(result["latency"])
+    if "http" in result:
+        print_http(result["http"])
+    if "quality" in result:
+        print_quality(result["quality"])
+    if "memory" in result:
+        mem = result["memory"]
+        print(f"\nmemory: {mem['facts']} facts, {mem['queries']} queries, recall@3 "
+              f"{mem['recall_at_3']:.3f}, recall p50 {mem['recall_latency']['p50_ms']:.2f} ms "
+              f"p99 {mem['recall_latency']['p99_ms']:.2f} ms, extractor recognises "
+              f"{mem['extractor_recognises']}/{mem['facts']} facts")
+
+
+def print_latency(lat: dict[str, Any]) -> None:
     print(f"\nsemantic cache lookup() in-process, {lat['entries']} entries")
     print(f"  {'case':<28}{'p50 ms':>9}{'p99 ms':>9}{'hit rate':>10}")
     for case in ("exact_hit", "exact_hit_other_replica", "semantic_hit",
@@ -342,12 +362,18 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"  {case:<28}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['hit_rate']:>10.2f}")
     emb = lat["embed_one_query"]
     print(f"  {'embed 1 query':<28}{emb['p50_ms']:>9.2f}{emb['p99_ms']:>9.2f}")
+
+
+def print_http(http: dict[str, Any]) -> None:
     print("\ncache hits end to end over HTTP (request sent -> response complete)")
     print(f"  {'case':<26}{'p50 ms':>9}{'p99 ms':>9}{'hit rate':>10}{'n':>6}")
-    for case, row in result["http"].items():
+    for case, row in http.items():
         print(f"  {case:<26}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['hit_rate']:>10.2f}"
               f"{row['n']:>6}")
     print("  target: p50 <= 15 ms")
+
+
+def print_quality(qual: dict[str, Any]) -> None:
     print(f"\nquality (threshold tuned on train: {qual['tuning_on_train']['chosen']})")
     print(f"  {'threshold':<12}{'split':<7}{'pairs':>6}{'false hits':>12}{'para recall':>13}")
     for label in ("default", "tuned"):
@@ -357,31 +383,39 @@ def print_table(result: dict[str, Any]) -> None:
                   f"{row['paraphrase_recall']:>13.3f}")
     print(f"  false hits without the salient-token guard at the default threshold: "
           f"{qual['false_hits_without_guard_at_default']}")
-    print(f"\nmemory: {mem['facts']} facts, {mem['queries']} queries, recall@3 "
-          f"{mem['recall_at_3']:.3f}, recall p50 {mem['recall_latency']['p50_ms']:.2f} ms "
-          f"p99 {mem['recall_latency']['p99_ms']:.2f} ms, extractor recognises "
-          f"{mem['extractor_recognises']}/{mem['facts']} facts")
+    for label in ("default", "tuned"):
+        for split in ("train", "test"):
+            for miss in qual[label][split]["false_hit_examples"]:
+                print(f"  FALSE HIT ({label}, {split}, {miss['similarity']}): "
+                      f"{miss['cached']!r} served {miss['query']!r}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
+                        help="run only these sections (the result file is then not written)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lynkr-bench-cache-") as data_dir:
         settings = Settings(data_dir=data_dir)
         embedder = get_embedder(settings)
         embedder.embed(["warm up"])
-        result = {
+        runs = {
+            "latency": lambda: latency(replace(settings, namespace="bench-latency"), embedder,
+                                       args.entries, args.rounds),
+            "quality": lambda: quality(settings, embedder),
+            "http": lambda: http_hits(min(args.rounds, 200)),
+            "memory": lambda: memory(settings, embedder),
+        }
+        result: dict[str, Any] = {
             "machine": {"python": platform.python_version(), "cpu_count": os.cpu_count(),
                         "load_avg_at_start": list(os.getloadavg())},
-            "latency": latency(replace(settings, namespace="bench-latency"), embedder,
-                               args.entries, args.rounds),
-            "quality": quality(settings, embedder),
-            "http": http_hits(min(args.rounds, 200)),
-            "memory": memory(settings, embedder),
+            **{name: runs[name]() for name in SECTIONS if name in args.sections},
         }
     print_table(result)
+    if set(args.sections) != set(SECTIONS):
+        return
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")
