@@ -16,7 +16,8 @@ Mapping decisions worth knowing:
 * Item types we cannot model (``web_search_call``, ``item_reference``...) are dropped rather
   than failing the turn: they are server-side records the upstream could not use anyway.
 * Tools (functions, custom tools, Codex's ``namespace`` tools and client ``tool_search``,
-  server-side kinds) are read by :mod:`lynkr.wire.openai_responses_tools`; a client tool
+  server-side kinds, and those of ``additional_tools`` input items, where Codex puts all its
+  tools for its newer models) are read by :mod:`lynkr.wire.openai_responses_tools`; a client tool
   search's call and output become a ``tool_search`` call and a result of ``tool_reference``
   blocks carrying each found tool's definition, as Claude Code's ToolSearch results are.
 * ``input_file`` parts given inline (``file_data``) are read as the chat codec reads its
@@ -93,7 +94,7 @@ def parse_request(body: Any, *, history: list[Message] | None = None) -> Request
     if instructions is not None and not isinstance(instructions, str):
         raise InvalidRequest("`instructions` must be a string", param="instructions")
     system = [TextBlock(instructions)] if instructions else []
-    leading_system, turns = _parse_input(body.get("input"))
+    leading_system, turns, additional = _parse_input(body.get("input"))
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise InvalidRequest("`stream` must be a boolean", param="stream")
@@ -101,7 +102,7 @@ def parse_request(body: Any, *, history: list[Message] | None = None) -> Request
     if not isinstance(metadata, dict):
         raise InvalidRequest("`metadata` must be an object", param="metadata")
     messages = _merge_turns([(m.role, b) for m in history or [] for b in m.content] + turns)
-    tools, forms = parse_tools(body.get("tools"))
+    tools, forms = parse_tools(body.get("tools"), additional)
     add_loaded_tools(tools, forms, messages)
     extra = {k: v for k, v in body.items() if k not in _MODELED}
     if forms:
@@ -124,15 +125,17 @@ def parse_request(body: Any, *, history: list[Message] | None = None) -> Request
     )
 
 
-def _parse_input(value: Any) -> tuple[list[TextBlock], list[tuple[Role, Block]]]:
+def _parse_input(value: Any) -> tuple[list[TextBlock], list[tuple[Role, Block]], list[Any]]:
+    """The leading system text, the turns, and the tools of ``additional_tools`` items."""
     if value is None:
-        return [], []
+        return [], [], []
     if isinstance(value, str):
-        return [], [("user", TextBlock(value))]
+        return [], [("user", TextBlock(value))], []
     if not isinstance(value, list):
         raise InvalidRequest("`input` must be a string or a list of items", param="input")
     system: list[TextBlock] = []
     turns: list[tuple[Role, Block]] = []
+    additional: list[Any] = []
     for i, item in enumerate(value):
         param = f"input[{i}]"
         if not isinstance(item, dict):
@@ -168,7 +171,12 @@ def _parse_input(value: Any) -> tuple[list[TextBlock], list[tuple[Role, Block]]]
         elif kind in ("tool_search_call", "tool_search_output") \
                 and item.get("execution") != "server" and isinstance(item.get("call_id"), str):
             turns.append(_tool_search_turn(item, kind))
-    return system, turns
+        elif kind == "additional_tools":
+            tools = item.get("tools")
+            if not isinstance(tools, list):
+                raise InvalidRequest(f"{param}.tools must be a list", param=f"{param}.tools")
+            additional.extend(tools)
+    return system, turns, additional
 
 
 def _tool_search_turn(item: dict[str, Any], kind: str) -> tuple[Role, Block]:
@@ -192,11 +200,11 @@ def _tool_call(item: dict[str, Any], kind: str, param: str) -> ToolUseBlock:
         action = item.get("action")
         return ToolUseBlock(call_id, "local_shell", action if isinstance(action, dict) else {})
     name = required_str(item, "name", param)
-    if kind == "custom_tool_call":
-        return ToolUseBlock(call_id, name, {"input": str(item.get("input", ""))})
     namespace = item.get("namespace")
     if isinstance(namespace, str) and namespace:
         name = upstream_tool_name(namespace, name)
+    if kind == "custom_tool_call":
+        return ToolUseBlock(call_id, name, {"input": str(item.get("input", ""))})
     arguments = item.get("arguments", "")
     if not isinstance(arguments, str):
         raise InvalidRequest(f"{param}.arguments must be a JSON string",

@@ -5,7 +5,9 @@ A tool the parser offered upstream in another shape than the client sent it has 
 ``request.extra[CALL_FORMS]``, keyed by the name the upstream calls it by, saying how its
 calls go back: a namespace's function as a ``function_call`` carrying ``namespace`` and the
 member's own name (Codex rejects the joined name: "unsupported call"), a client-executed tool
-search as a ``tool_search_call`` whose ``arguments`` is an object.
+search as a ``tool_search_call`` whose ``arguments`` is an object, a namespace's custom tool
+(Codex's code-mode ``exec`` in ``functions``) as a ``custom_tool_call`` carrying
+``namespace``; Codex refuses a ``function_call`` to it ("incompatible payload").
 """
 
 from __future__ import annotations
@@ -98,13 +100,14 @@ def response_shell(response_id: str, model: str, created_at: int, request: Reque
 
 def _render_tools(request: Request) -> list[dict[str, Any]]:
     """The request's tools as the client declared them: a namespace's functions regrouped
-    under it, a client tool search as such; tools loaded by a search are not declared."""
+    under it, a client tool search as such; tools loaded by a search or given in an
+    ``additional_tools`` input item are not declared in ``tools``."""
     forms: dict[str, dict[str, Any]] = request.extra.get(CALL_FORMS) or {}
     tools: list[dict[str, Any]] = []
     namespaces: dict[str, dict[str, Any]] = {}
     for tool in request.tools:
         form = forms.get(tool.name, {})
-        if form.get("loaded"):
+        if form.get("loaded") or form.get("additional"):
             continue
         if form.get("type") == "tool_search_call":
             tools.append({"type": "tool_search", "execution": "client",
@@ -223,11 +226,14 @@ def _call_item(block: ToolUseBlock, item_id: str, request: Request | None,
         return {"id": item_id, "type": "tool_search_call", "status": status,
                 "call_id": block.id, "execution": "client",
                 "arguments": block.input if done else {}}
-    if kind == "custom":
-        return {"id": item_id, "type": "custom_tool_call", "status": status,
-                "call_id": block.id, "name": block.name,
-                "input": custom_tool_input(block.input) if done else ""}
     form = call_form(block.name, request)
+    if kind == "custom":
+        custom = {"id": item_id, "type": "custom_tool_call", "status": status,
+                  "call_id": block.id, "name": form.get("name", block.name),
+                  "input": custom_tool_input(block.input) if done else ""}
+        if "namespace" in form:
+            custom["namespace"] = form["namespace"]
+        return custom
     item = {"id": item_id, "type": "function_call", "status": status, "call_id": block.id,
             "name": form.get("name", block.name),
             "arguments": arguments_text(block.input) if done else ""}

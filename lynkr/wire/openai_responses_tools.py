@@ -26,18 +26,27 @@ _CUSTOM_TOOL_SCHEMA: dict[str, Any] = {
     "required": ["input"],
 }
 _EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+# The namespace of plain function tools; Codex declares its code-mode tools in it.
+DEFAULT_NAMESPACE = "functions"
 # Chat completions and Anthropic both take tool names of at most 64 of these characters.
 _NAME_LIMIT = 64
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
-def parse_tools(tools: Any) -> tuple[list[Tool], dict[str, dict[str, Any]]]:
+def parse_tools(tools: Any, additional: list[Any] | None = None
+                ) -> tuple[list[Tool], dict[str, dict[str, Any]]]:
     """The client's tools as offered upstream, and the call forms of those offered in another
-    shape (see :data:`~lynkr.wire.openai_responses_render.CALL_FORMS`)."""
+    shape (see :data:`~lynkr.wire.openai_responses_render.CALL_FORMS`).
+
+    ``additional`` holds the tools of the input's ``additional_tools`` items: Codex puts all
+    its tools there for its newer models (gpt-5.6-*, gpt-6*), with ``tools: []``. They are
+    offered like the others; their forms say so, so the response echoes only ``tools``."""
     if tools is None:
-        return [], {}
+        tools = []
     if not isinstance(tools, list):
         raise InvalidRequest("`tools` must be a list", param="tools")
+    declared = len(tools)
+    tools = tools + (additional or [])
     # With a client tool search the client hands deferred tools over in its search results;
     # without one (a hosted search, which no other upstream runs) they are offered at once.
     client_search = any(isinstance(t, dict) and t.get("type") == "tool_search"
@@ -45,36 +54,63 @@ def parse_tools(tools: Any) -> tuple[list[Tool], dict[str, dict[str, Any]]]:
     parsed: list[Tool] = []
     forms: dict[str, dict[str, Any]] = {}
     for i, tool in enumerate(tools):
-        param = f"tools[{i}]"
+        param = f"tools[{i}]" if i < declared else "input.additional_tools"
         if not isinstance(tool, dict):
             raise InvalidRequest(f"{param} must be an object", param=param)
+        count = len(parsed)
         kind = tool.get("type")
         if kind == "function":
             spec = tool["function"] if isinstance(tool.get("function"), dict) else tool
             if not (client_search and spec.get("defer_loading") is True):
                 parsed.append(_function_tool(spec, required_str(spec, "name", param), param))
         elif kind == "namespace":
-            namespace = required_str(tool, "name", param)
-            for _, about, fn in functions([tool], param):
-                name = upstream_tool_name(namespace, fn["name"])
-                # A name cut or cleaned to one already offered stays out: APIs refuse twins.
-                if not (client_search and fn.get("defer_loading") is True) and name not in forms:
-                    parsed.append(_function_tool(fn, name, param))
-                    forms[name] = {"namespace": namespace, "name": fn["name"],
-                                   "namespace_description": about}
+            _add_namespace(tool, param, client_search, parsed, forms)
         elif kind == "tool_search" and tool.get("execution") == "client":
             schema = tool.get("parameters")
             parsed.append(Tool("tool_search", tool.get("description") or "",
                                schema if isinstance(schema, dict) else dict(_EMPTY_SCHEMA)))
             forms["tool_search"] = {"type": "tool_search_call"}
         elif kind == "custom":
-            parsed.append(Tool(required_str(tool, "name", param), tool.get("description") or "",
-                               dict(_CUSTOM_TOOL_SCHEMA), raw=tool))
+            parsed.append(_custom_tool(tool, required_str(tool, "name", param)))
         elif isinstance(kind, str):
             parsed.append(Tool(name=str(tool.get("name") or kind), raw=tool))
         else:
             raise InvalidRequest(f"{param}.type is required", param=f"{param}.type")
+        if i >= declared:
+            for added in parsed[count:]:
+                forms[added.name] = forms.get(added.name, {}) | {"additional": True}
     return parsed, forms
+
+
+def _add_namespace(tool: dict[str, Any], param: str, client_search: bool,
+                   parsed: list[Tool], forms: dict[str, dict[str, Any]]) -> None:
+    """A namespace's functions and custom tools, each offered as ``{namespace}__{name}``,
+    with the form its calls go back in."""
+    namespace = required_str(tool, "name", param)
+    members = tool.get("tools")
+    if not isinstance(members, list):
+        raise InvalidRequest(f"{param}.tools must be a list", param=f"{param}.tools")
+    about = tool.get("description")
+    offered = {t.name for t in parsed}
+    for member in members:
+        if not isinstance(member, dict) or not isinstance(member.get("name"), str) \
+                or member.get("type") not in ("function", "custom"):
+            continue
+        name = upstream_tool_name(namespace, member["name"])
+        # A name cut or cleaned to one already offered stays out: APIs refuse twins.
+        if (client_search and member.get("defer_loading") is True) or name in offered:
+            continue
+        offered.add(name)
+        parsed.append(_function_tool(member, name, param) if member["type"] == "function"
+                      else _custom_tool(member, name))
+        forms[name] = {"namespace": namespace, "name": member["name"],
+                       "namespace_description": about if isinstance(about, str) else ""}
+
+
+def _custom_tool(tool: dict[str, Any], name: str) -> Tool:
+    """A free-form tool, offered as a function taking its raw text as one string ``input``;
+    ``raw`` keeps the client's definition (calls go back as ``custom_tool_call``)."""
+    return Tool(name, tool.get("description") or "", dict(_CUSTOM_TOOL_SCHEMA), raw=tool)
 
 
 def _function_tool(spec: dict[str, Any], name: str, param: str) -> Tool:
@@ -112,8 +148,10 @@ def upstream_tool_name(namespace: str | None, name: str) -> str:
     join Codex's own chat-completions adapter uses (``mcp__lynkr`` + ``grep`` reads as Claude
     Code's ``mcp__lynkr__grep``). Characters other APIs refuse become ``_``, and a name over
     their limit is cut and ends in a hash of the whole; calls come back by lookup, so the
-    name never has to be split."""
-    if namespace is None:
+    name never has to be split. Members of the ``functions`` namespace (the default one,
+    where Codex's code mode puts ``exec`` and ``wait``) keep their own names: the
+    descriptions refer to each other by them."""
+    if namespace is None or namespace == DEFAULT_NAMESPACE:
         return name
     joined = _NAME_UNSAFE.sub("_", f"{namespace}__{name}")
     if len(joined) <= _NAME_LIMIT:

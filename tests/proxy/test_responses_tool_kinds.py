@@ -105,3 +105,26 @@ def test_a_client_tool_search_finds_an_mcp_tool_that_is_then_offered_and_called(
         "[tool mcp__lynkr__grep loaded: it can be called now]"]
     assert (call["type"], call["namespace"], call["name"]) == ("function_call", "mcp__lynkr",
                                                               "grep")
+
+
+JS = 'text("hi")'
+CODE_MODE = {"type": "additional_tools", "role": "developer", "tools": [
+    {"type": "namespace", "name": "functions", "description": "", "tools": [
+        {"type": "custom", "name": "exec", "description": "Run JavaScript.",
+         "format": {"type": "grammar", "syntax": "lark", "definition": "start: /[\\s\\S]+/"}},
+        {**GREP, "name": "wait", "description": "Wait on an exec cell."}]}]}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+def test_codes_additional_tools_are_offered_and_an_exec_call_returns_as_a_custom_tool_call(
+        sdk: openai.OpenAI, upstream: FakeUpstream, stream: bool) -> None:
+    upstream.queue(Reply(text="", tool_calls=[ToolCall("exec", {"input": JS}, id="call_js")]))
+    [call] = answer(sdk, stream, input=[CODE_MODE, ASK], tools=[])
+    assert {"exec", "wait"} <= set(offered(upstream.last.body))
+    assert {k: call[k] for k in ("type", "namespace", "name", "call_id", "input")} == {
+        "type": "custom_tool_call", "namespace": "functions", "name": "exec",
+        "call_id": "call_js", "input": JS}
+    upstream.queue(Reply(text="It printed hi."))
+    output = {"type": "custom_tool_call_output", "call_id": "call_js", "output": "hi"}
+    [said] = answer(sdk, stream, input=[CODE_MODE, ASK, call, output], tools=[])
+    assert said["type"] == "message" and tool_results(upstream.last.body) == ["hi"]
