@@ -94,10 +94,8 @@ class UpstreamLimits:
         cap = self._caps.get(key)
         if cap is None:
             return request
-        # No max_tokens of its own: the codec's default only passes a cap when it makes room
-        # for thinking (Codex's reasoning effort), so that is when the cap must be named.
-        if request.max_tokens is not None and request.max_tokens > cap \
-                or request.max_tokens is None and _thinks(request):
+        # No max_tokens of its own: the codec's default (Anthropic's 32,000) may pass the cap.
+        if request.max_tokens is None or request.max_tokens > cap:
             return _lowered(request, cap)
         return request
 

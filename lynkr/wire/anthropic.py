@@ -55,11 +55,14 @@ __all__ = [
     "parse_request", "parse_response", "render_block", "render_response",
 ]
 
-DEFAULT_MAX_TOKENS = 4096
+# max_tokens for a client that set none (Codex, OpenAI SDKs: "as long as the model can"),
+# which the Messages API requires: the smallest output limit among the Claude models that
+# think (Opus 4 and 4.1), as Claude Code asks. An older model's smaller limit is learned from
+# its refusal (lynkr.providers.upstream_limits). 4,096 cut Codex's long patches short.
+DEFAULT_MAX_TOKENS = 32_000
 MIN_THINKING_BUDGET = 1024  # the Messages API's smallest budget_tokens
-# The smallest output limit among the Claude models that think (Opus 4 and 4.1): a default
-# max_tokens that makes room for thinking must not pass it.
-_THINKING_OUTPUT_CAP = 32_000
+# What a thinking budget that came with no max_tokens leaves at least for the answer.
+ANSWER_ROOM = 4096
 _MODELLED = frozenset({
     "model", "messages", "system", "tools", "tool_choice", "max_tokens", "temperature", "top_p",
     "stop_sequences", "stream", "thinking", "metadata",
@@ -250,9 +253,8 @@ def output_limits(request: Request) -> tuple[int, dict[str, Any] | None]:
                 thinking)
     budget: int = thinking["budget_tokens"]
     if request.max_tokens is None:
-        max_tokens = min(budget + DEFAULT_MAX_TOKENS, _THINKING_OUTPUT_CAP)
-        return max_tokens, {**thinking, "budget_tokens": min(budget,
-                                                             max_tokens - DEFAULT_MAX_TOKENS)}
+        return DEFAULT_MAX_TOKENS, {**thinking, "budget_tokens": min(
+            budget, DEFAULT_MAX_TOKENS - ANSWER_ROOM)}
     if budget < request.max_tokens or request.client_format == "anthropic":
         return request.max_tokens, thinking
     fitted = request.max_tokens - 1

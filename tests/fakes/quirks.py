@@ -164,6 +164,22 @@ def claude_thinking_forms(sent: Received) -> Fail | None:
         "type": "invalid_request_error", "message": message}})
 
 
+_CLAUDE_OUTPUT_LIMITS = {"claude-3-5-haiku-20241022": 8192, "claude-3-haiku-20240307": 4096}
+
+
+def claude_output_limit(sent: Received) -> Fail | None:
+    """Older Claude models write at most 8,192 (3.5 Haiku) or 4,096 (3 Haiku) tokens and
+    refuse a larger ``max_tokens`` in these words."""
+    model, asked = str(sent.body.get("model")), sent.body.get("max_tokens")
+    limit = _CLAUDE_OUTPUT_LIMITS.get(model)
+    if limit is None or not isinstance(asked, int) or asked <= limit:
+        return None
+    text = (f"max_tokens: {asked} > {limit}, which is the maximum allowed number of output "
+            f"tokens for {model}")
+    return Fail(400, text, body={"type": "error", "error": {"type": "invalid_request_error",
+                                                            "message": text}})
+
+
 _CLAUDE_TOOL_ID = re.compile(r"[a-zA-Z0-9_-]+")
 
 

@@ -128,7 +128,8 @@ def test_a_request_with_no_max_tokens_of_its_own_is_capped_when_refused() -> Non
     assert again is not None and again.max_tokens == 16384
     assert again.thinking == {"type": "enabled", "budget_tokens": 8192}
     assert limits.apply(codex, TARGET).max_tokens == 16384
-    assert limits.apply(request(None), TARGET).max_tokens is None  # the 4,096 default fits
+    # The Anthropic codec's 32,000 default would pass it too: the cap is named.
+    assert limits.apply(request(None), TARGET).max_tokens == 16384
 
 
 def test_lowering_max_tokens_leaves_the_thinking_budget_below_it() -> None:

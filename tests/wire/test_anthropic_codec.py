@@ -227,7 +227,7 @@ def test_build_then_parse_gives_back_the_claude_code_request() -> None:
 def test_build_request_defaults_max_tokens_and_leaves_extras_unless_passthrough() -> None:
     request = Request("m", [Message("user", [TextBlock("hi")])], extra={"top_k": 5})
     body = codec.build_request(request, "claude-haiku", stream=False, passthrough_extra=False)
-    assert body == {"model": "claude-haiku", "max_tokens": 4096,
+    assert body == {"model": "claude-haiku", "max_tokens": codec.DEFAULT_MAX_TOKENS,
                     "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}],
                     "stream": False}
     passthrough = codec.build_request(request, "m", stream=False, passthrough_extra=True)

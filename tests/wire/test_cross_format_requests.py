@@ -68,7 +68,7 @@ def test_reasoning_effort_without_an_output_limit_leaves_room_for_the_answer(eff
                                    stream=False, passthrough_extra=False)
     budget = body["thinking"]["budget_tokens"]
     assert 1024 <= budget < body["max_tokens"] <= 32_000
-    assert body["max_tokens"] - budget >= anthropic.DEFAULT_MAX_TOKENS
+    assert body["max_tokens"] - budget >= anthropic.ANSWER_ROOM
 
 
 def test_a_budget_larger_than_the_clients_limit_shrinks_to_fit_it() -> None:
