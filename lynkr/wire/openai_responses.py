@@ -13,6 +13,9 @@ Mapping decisions worth knowing:
   ``encrypted_content`` is the signature, so an upstream's signed thinking survives the round
   trip through a client that sends reasoning back. A reasoning item with only
   ``encrypted_content`` is redacted thinking; one with nothing is dropped.
+* A final ``compaction_trigger`` asks for a summary, answered as one ``compaction`` item;
+  a ``compaction`` item lynkr made is read back as its summary
+  (:mod:`lynkr.wire.openai_responses_compaction`).
 * Item types we cannot model (``web_search_call``, ``item_reference``...) are dropped rather
   than failing the turn: they are server-side records the upstream could not use anyway.
 * Tools (functions, custom tools, Codex's ``namespace`` tools and client ``tool_search``,
@@ -34,6 +37,7 @@ Codex ignores it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from lynkr.errors import InvalidRequest
@@ -47,12 +51,14 @@ from lynkr.model import (
     Role,
     TextBlock,
     ThinkingBlock,
+    ToolChoice,
     ToolResultBlock,
     ToolUseBlock,
 )
 from lynkr.streams import parse_tool_arguments
 from lynkr.wire.fields import openai_tool_choice, thinking_for_effort
 from lynkr.wire.openai_chat_messages import file_block
+from lynkr.wire.openai_responses_compaction import COMPACTION, COMPACTION_PROMPT, summary_block
 
 # One import path per wire format: rendering and streaming live in their own modules.
 from lynkr.wire.openai_responses_render import CALL_FORMS
@@ -94,26 +100,31 @@ def parse_request(body: Any, *, history: list[Message] | None = None) -> Request
     if instructions is not None and not isinstance(instructions, str):
         raise InvalidRequest("`instructions` must be a string", param="instructions")
     system = [TextBlock(instructions)] if instructions else []
-    leading_system, turns, additional = _parse_input(body.get("input"))
+    parsed = _parse_input(body.get("input"))
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise InvalidRequest("`stream` must be a boolean", param="stream")
     metadata = body.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise InvalidRequest("`metadata` must be an object", param="metadata")
-    messages = _merge_turns([(m.role, b) for m in history or [] for b in m.content] + turns)
-    tools, forms = parse_tools(body.get("tools"), additional)
+    messages = _merge_turns([(m.role, b) for m in history or [] for b in m.content]
+                            + parsed.turns)
+    tools, forms = parse_tools(body.get("tools"), parsed.additional)
     add_loaded_tools(tools, forms, messages)
     extra = {k: v for k, v in body.items() if k not in _MODELED}
     if forms:
         extra[CALL_FORMS] = forms
+    choice = openai_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"),
+                                lambda c: responses_choice_name(c, tools, forms))
+    if parsed.compact:
+        extra[COMPACTION] = True
+        choice = ToolChoice("none")
     return Request(
         model=model,
         messages=messages,
-        system=system + leading_system,
+        system=system + parsed.system,
         tools=tools,
-        tool_choice=openai_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"),
-                                       lambda c: responses_choice_name(c, tools, forms)),
+        tool_choice=choice,
         max_tokens=_number(body, "max_output_tokens", integer=True),  # type: ignore[arg-type]
         temperature=_number(body, "temperature"),
         top_p=_number(body, "top_p"),
@@ -125,17 +136,25 @@ def parse_request(body: Any, *, history: list[Message] | None = None) -> Request
     )
 
 
-def _parse_input(value: Any) -> tuple[list[TextBlock], list[tuple[Role, Block]], list[Any]]:
-    """The leading system text, the turns, and the tools of ``additional_tools`` items."""
+@dataclass(slots=True)
+class _Input:
+    """What a request's ``input`` holds besides its turns."""
+
+    system: list[TextBlock] = field(default_factory=list)  # the leading system text
+    turns: list[tuple[Role, Block]] = field(default_factory=list)
+    additional: list[Any] = field(default_factory=list)  # tools of additional_tools items
+    compact: bool = False  # it ends in a compaction_trigger
+
+
+def _parse_input(value: Any) -> _Input:
     if value is None:
-        return [], [], []
+        return _Input()
     if isinstance(value, str):
-        return [], [("user", TextBlock(value))], []
+        return _Input(turns=[("user", TextBlock(value))])
     if not isinstance(value, list):
         raise InvalidRequest("`input` must be a string or a list of items", param="input")
-    system: list[TextBlock] = []
-    turns: list[tuple[Role, Block]] = []
-    additional: list[Any] = []
+    parsed = _Input()
+    system, turns, additional = parsed.system, parsed.turns, parsed.additional
     for i, item in enumerate(value):
         param = f"input[{i}]"
         if not isinstance(item, dict):
@@ -176,7 +195,14 @@ def _parse_input(value: Any) -> tuple[list[TextBlock], list[tuple[Role, Block]],
             if not isinstance(tools, list):
                 raise InvalidRequest(f"{param}.tools must be a list", param=f"{param}.tools")
             additional.extend(tools)
-    return system, turns, additional
+        elif kind in ("compaction", "compaction_summary"):
+            summary = summary_block(item)
+            if summary is not None:
+                turns.append(("user", summary))
+        elif kind == "compaction_trigger":
+            parsed.compact = True
+            turns.append(("user", TextBlock(COMPACTION_PROMPT)))
+    return parsed
 
 
 def _tool_search_turn(item: dict[str, Any], kind: str) -> tuple[Role, Block]:

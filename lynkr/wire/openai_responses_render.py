@@ -30,6 +30,7 @@ from lynkr.model import (
     ToolResultBlock,
     ToolUseBlock,
 )
+from lynkr.wire.openai_responses_compaction import compaction_item, is_compaction, summary_text
 
 # Request.extra key of the call forms (see the module docstring). Private to this codec: no
 # upstream speaks Responses, so a Responses request's extra never leaves lynkr.
@@ -40,7 +41,9 @@ def render_response(response: Response, *, request: Request | None, response_id:
                     created_at: int) -> dict[str, Any]:
     """The Responses API object for a complete answer (``status`` completed or incomplete)."""
     items: list[dict[str, Any]] = []
-    for block in response.content:
+    if is_compaction(request):
+        items.append(compaction_item(response_id, summary_text(response)))
+    for block in [] if items else response.content:
         item = output_item(block, item_id(response_id, len(items), block), request)
         if item is not None:
             items.append(item)

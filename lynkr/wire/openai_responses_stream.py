@@ -26,6 +26,12 @@ from lynkr.stream_events import (
     ToolArgsDelta,
 )
 from lynkr.streams import ResponseBuilder, parse_tool_arguments
+from lynkr.wire.openai_responses_compaction import (
+    compaction_item,
+    compaction_item_id,
+    is_compaction,
+    summary_text,
+)
 from lynkr.wire.openai_responses_render import (
     arguments_text,
     call_form,
@@ -75,6 +81,8 @@ class StreamEncoder:
         self._finished = False
         self._open: dict[int, _OpenItem] = {}
         self._done_items: list[dict[str, Any]] = []
+        # A compaction's answer is one item, sent whole once the summary is written.
+        self._compaction = is_compaction(request)
 
     def encode(self, event: StreamEvent) -> list[bytes]:
         """The SSE frames for one event (possibly none)."""
@@ -82,6 +90,8 @@ class StreamEncoder:
             return []
         frames = [] if self._started else self._start()
         self._builder.add(event)
+        if self._compaction:
+            return frames + self._compaction_frames(event)
         match event:
             case BlockStart(index=index, block=block):
                 frames += self._open_item(index, block)
@@ -113,8 +123,21 @@ class StreamEncoder:
 
     def _start(self) -> list[bytes]:
         self._started = True
-        return [self._frame("response.created", response=self._shell("in_progress")),
-                self._frame("response.in_progress", response=self._shell("in_progress"))]
+        frames = [self._frame("response.created", response=self._shell("in_progress")),
+                  self._frame("response.in_progress", response=self._shell("in_progress"))]
+        if self._compaction:
+            frames.append(self._frame("response.compaction.compacting", output_index=0,
+                                      item_id=compaction_item_id(self.response_id)))
+        return frames
+
+    def _compaction_frames(self, event: StreamEvent) -> list[bytes]:
+        if not isinstance(event, MessageStop):
+            return []
+        item = compaction_item(self.response_id, summary_text(self._builder.build()))
+        self._done_items.append(item)
+        return [self._frame("response.output_item.added", output_index=0, item=item),
+                self._frame("response.output_item.done", output_index=0, item=item),
+                self._finish()]
 
     def _shell(self, status: str) -> dict[str, Any]:
         return response_shell(self.response_id, self._builder.model or self.model,
