@@ -6,8 +6,8 @@ for a model it does not know) is flattened: each member function is offered as
 back as a ``function_call`` with ``namespace``. A client-executed ``tool_search`` is offered
 as a function; the tools its output hands over are offered from then on
 (:func:`add_loaded_tools`). Custom (freeform) tools become a function taking one string
-``input``; server-side kinds stay raw. The call forms are described by
-:data:`~lynkr.wire.openai_responses_render.CALL_FORMS`.
+``input``, their grammar told in the description; server-side kinds stay raw. The call
+forms are described by :data:`~lynkr.wire.openai_responses_render.CALL_FORMS`.
 """
 
 from __future__ import annotations
@@ -109,8 +109,36 @@ def _add_namespace(tool: dict[str, Any], param: str, client_search: bool,
 
 def _custom_tool(tool: dict[str, Any], name: str) -> Tool:
     """A free-form tool, offered as a function taking its raw text as one string ``input``;
-    ``raw`` keeps the client's definition (calls go back as ``custom_tool_call``)."""
-    return Tool(name, tool.get("description") or "", dict(_CUSTOM_TOOL_SCHEMA), raw=tool)
+    ``raw`` keeps the client's definition (calls go back as ``custom_tool_call``).
+
+    The OpenAI API constrains sampling to the tool's ``format`` grammar; another API has no
+    such thing, so the grammar goes into the description (Codex's ``apply_patch`` says only
+    "do not wrap the patch in JSON", and its ``*** Begin Patch`` format lives in the lark
+    grammar alone) and the ``input`` schema points at it."""
+    description = tool.get("description") or ""
+    grammar = _grammar(tool.get("format"))
+    if grammar is None:
+        return Tool(name, description, dict(_CUSTOM_TOOL_SCHEMA), raw=tool)
+    syntax, definition = grammar
+    rule = "lark grammar" if syntax == "lark" else "regular expression"
+    description = (f"{description}\n\n" if description else "") + (
+        f"The `input` string must match this {rule} exactly:\n"
+        f"```{syntax}\n{definition.strip()}\n```")
+    schema = {"type": "object", "properties": {"input": {
+        "type": "string",
+        "description": f"The raw input of the tool, matching the {rule} in the tool's "
+                       "description."}}, "required": ["input"]}
+    return Tool(name, description, schema, raw=tool)
+
+
+def _grammar(fmt: Any) -> tuple[str, str] | None:
+    """``(syntax, definition)`` of a custom tool's grammar ``format``; None for free text."""
+    if not isinstance(fmt, dict) or fmt.get("type") != "grammar":
+        return None
+    syntax, definition = fmt.get("syntax"), fmt.get("definition")
+    if not isinstance(definition, str) or not definition.strip():
+        return None
+    return (syntax if syntax in ("lark", "regex") else "lark"), definition
 
 
 def _function_tool(spec: dict[str, Any], name: str, param: str) -> Tool:

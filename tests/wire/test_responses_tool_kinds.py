@@ -261,3 +261,47 @@ def test_with_a_hosted_search_deferred_tools_are_offered_at_once_and_its_items_d
     request = codex(server_call, server_output, tools=[hosted, deferred])
     assert tool_names("anthropic", request) == ["exec_command"]
     assert [m.role for m in request.messages] == ["user"]
+
+
+# --- custom (free-form) tools ---------------------------------------------------------------
+
+PATCH_GRAMMAR = ('start: begin_patch hunk+ end_patch\nbegin_patch: "*** Begin Patch" LF\n'
+                 'end_patch: "*** End Patch" LF?\nhunk: add_hunk\n'
+                 'add_hunk: "*** Add File: " filename LF add_line+\n%import common.LF\n')
+APPLY_PATCH = {"type": "custom", "name": "apply_patch",
+               "description": "The `apply_patch` tool can be used to edit files. This is a "
+                              "FREEFORM tool, so do not wrap the patch in JSON.",
+               "format": {"type": "grammar", "syntax": "lark", "definition": PATCH_GRAMMAR}}
+
+
+@pytest.mark.parametrize("upstream", UPSTREAMS)
+def test_a_custom_tools_grammar_reaches_every_other_format_in_its_description(
+        upstream: str) -> None:
+    [tool] = codex(tools=[APPLY_PATCH]).tools_for(upstream)
+    assert tool.description.startswith(APPLY_PATCH["description"])
+    assert "```lark\n" + PATCH_GRAMMAR.strip() + "\n```" in tool.description
+    assert tool.input_schema["required"] == ["input"]
+    assert "grammar" in tool.input_schema["properties"]["input"]["description"]
+
+
+def test_a_regex_format_is_told_as_a_regular_expression() -> None:
+    digits = {**APPLY_PATCH, "name": "pin", "description": "",
+              "format": {"type": "grammar", "syntax": "regex", "definition": "^[0-9]{4}$"}}
+    [tool] = codex(tools=[digits]).tools_for("anthropic")
+    assert tool.description == ("The `input` string must match this regular expression "
+                                "exactly:\n```regex\n^[0-9]{4}$\n```")
+
+
+def test_a_free_text_custom_tool_keeps_its_description_as_sent() -> None:
+    text = {**APPLY_PATCH, "format": {"type": "text"}}
+    [tool] = codex(tools=[text]).tools_for("openai_chat")
+    assert tool.description == APPLY_PATCH["description"]
+    assert tool.input_schema["properties"]["input"]["type"] == "string"
+
+
+def test_a_custom_tool_is_declared_back_to_the_client_as_it_sent_it() -> None:
+    request = codex(tools=[APPLY_PATCH])
+    body = render_response(called(request, "apply_patch", {"input": "*** Begin Patch\n"}),
+                           request=request, response_id="resp_1", created_at=1)
+    assert body["tools"] == [APPLY_PATCH]
+    assert body["output"][0]["type"] == "custom_tool_call"
