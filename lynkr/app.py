@@ -18,7 +18,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from lynkr import info_endpoints as info
 from lynkr.components import build_components
@@ -108,6 +109,8 @@ def create_app(settings: Settings, env_file: Path | None = None) -> Starlette:
         Route("/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/responses", responses, methods=["POST"]),
         Route("/responses", responses, methods=["POST"]),
+        WebSocketRoute("/v1/responses", _responses_over_http_only),
+        WebSocketRoute("/responses", _responses_over_http_only),
         Route("/routing/analyze", info.routing_analyze, methods=["POST"]),
         Route("/routing/stats", info.routing_stats, methods=["GET"]),
         Route("/metrics", dashboard.metrics, methods=["GET"]),
@@ -317,6 +320,16 @@ def _log(http: HTTPRequest, record: RequestRecord) -> None:
     state = _state(http)
     http.app.state.ops.observe(http.url.path, record, seconds,
                                state.pipeline.parts.cache is not None)
+
+
+async def _responses_over_http_only(websocket: WebSocket) -> None:
+    """Codex tries the Responses API over a WebSocket first and falls back to HTTP at once
+    on 426; any other refusal (Starlette's default 403) cost five reconnects, about 6.6 s and
+    an ERROR line at the start of every session."""
+    error = OPENAI_RESPONSES.error(LynkrError(
+        "lynkr serves the Responses API over HTTP: POST /v1/responses", status=426,
+        kind="invalid_request_error"))
+    await websocket.send_denial_response(JSONResponse(error, status_code=426))
 
 
 async def _http_exception(request: HTTPRequest, exc: Exception) -> HTTPResponse:
