@@ -11,8 +11,11 @@ Safe commands (``POLICY_SAFE_COMMANDS_ENABLED``): each call of a shell tool (``S
 Bash, Codex's shell / exec_command, Cursor's run_terminal_cmd, ...) the model emits is checked
 with :mod:`lynkr.optimize.shell_rules`. A blocked call is replaced by a text block telling the
 agent what was refused and why; when no tool call remains, the stop reason becomes
-``end_turn`` so the agent does not wait for a result. In streams only shell tool blocks are
-held back (until their arguments are complete); everything else passes through as it arrives.
+``end_turn`` so the agent does not wait for a result. In streams only the checked tools' blocks
+are held back (until their arguments are complete); everything else passes through as it arrives.
+A file-editing tool's call (:mod:`lynkr.optimize.file_writes`: Write, Edit, Codex's
+``apply_patch`` ...) is checked the same way for the paths it writes: a write the shell rules
+would refuse through ``>`` is refused through the editor too.
 """
 
 from __future__ import annotations
@@ -23,8 +26,15 @@ from dataclasses import replace
 
 from lynkr.config import PolicySettings, Settings
 from lynkr.model import Block, Request, Response, TextBlock, ToolUseBlock, Usage
+from lynkr.optimize.file_writes import is_file_write_tool, written_paths
 from lynkr.optimize.memory import project_of
-from lynkr.optimize.shell_rules import DEFAULT, Rules, check_command, check_terminal_input
+from lynkr.optimize.shell_rules import (
+    DEFAULT,
+    Rules,
+    check_command,
+    check_terminal_input,
+    check_write,
+)
 from lynkr.stream_events import (
     BlockStart,
     BlockStop,
@@ -106,9 +116,17 @@ def shell_command(arguments: dict[str, object]) -> str | None:
     return None
 
 
+def is_checked_tool(name: str) -> bool:
+    """A shell tool, or a file-editing one (:mod:`lynkr.optimize.file_writes`)."""
+    return is_shell_tool(name) or is_file_write_tool(name)
+
+
 def refusal(block: ToolUseBlock, rules: Rules = DEFAULT,
             workspace: str | None = None) -> str | None:
-    """The text that replaces ``block`` when its command is blocked, else None."""
+    """The text that replaces ``block`` when its command (or the file it writes) is
+    blocked, else None."""
+    if is_file_write_tool(block.name):
+        return _write_refusal(block, rules, workspace)
     if not is_shell_tool(block.name):
         return None
     if block.name.lower() == TERMINAL_INPUT_TOOL:
@@ -129,6 +147,15 @@ def refusal(block: ToolUseBlock, rules: Rules = DEFAULT,
             "downloads into a shell) or ask the user to run it themselves.")
 
 
+def _write_refusal(block: ToolUseBlock, rules: Rules, workspace: str | None) -> str | None:
+    for path in written_paths(block.name, block.input):
+        if (reason := check_write(path, rules, workspace)) is not None:
+            return (f"[lynkr policy] The {block.name} call writing {path} was blocked and not "
+                    f"run: {reason}. Edit files inside the workspace, or ask the user to make "
+                    "this change themselves.")
+    return None
+
+
 def workspace_of(request: Request) -> str | None:
     """The agent's working directory when its prompt says (Claude Code, Codex)."""
     project = project_of(request)
@@ -137,7 +164,8 @@ def workspace_of(request: Request) -> str | None:
 
 def apply_policy_to_response(request: Request, response: Response, settings: Settings,
                              rules: Rules = DEFAULT) -> Response:
-    """``response`` with blocked shell calls replaced by refusal text (a new object)."""
+    """``response`` with blocked shell and file-editing calls replaced by refusal text (a new
+    object)."""
     if not settings.policy.safe_commands_enabled or not response.tool_uses:
         return response
     workspace = workspace_of(request)
@@ -161,8 +189,8 @@ def apply_policy_to_response(request: Request, response: Response, settings: Set
 async def apply_policy_to_events(request: Request, events: AsyncIterator[StreamEvent],
                                  settings: Settings, rules: Rules = DEFAULT
                                  ) -> AsyncIterator[StreamEvent]:
-    """Pass ``events`` through, holding back each shell tool block until its arguments are
-    complete, then emitting it unchanged or as a refusal text block."""
+    """Pass ``events`` through, holding back each shell or file-editing tool block until its
+    arguments are complete, then emitting it unchanged or as a refusal text block."""
     if not settings.policy.safe_commands_enabled:
         async for event in events:
             yield event
@@ -173,7 +201,7 @@ async def apply_policy_to_events(request: Request, events: AsyncIterator[StreamE
     try:
         async for event in events:
             if isinstance(event, BlockStart) and isinstance(event.block, ToolUseBlock):
-                if is_shell_tool(event.block.name):
+                if is_checked_tool(event.block.name):
                     held[event.index] = [event]
                     continue
                 kept_tool_calls += 1

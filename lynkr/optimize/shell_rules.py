@@ -294,7 +294,7 @@ def _check_simple(words: list[str], scope: _Scope, depth: int,
     for inner in exec_commands(words):  # find -exec
         reason = reason or _check_simple(inner, scope, depth + 1)
     for target in write_targets(words):
-        reason = reason or _check_write(target, scope.rules, scope.workspace)
+        reason = reason or check_write(target, scope.rules, scope.workspace)
     if reason or text is not None:
         return reason
     text = " ".join([name, *words[1:]])
@@ -331,7 +331,9 @@ def _check_item_run(run: ItemRun, words: list[str], scope: _Scope, depth: int,
     return None
 
 
-def _check_write(target: str, rules: Rules, workspace: str | None) -> str | None:
+def check_write(target: str, rules: Rules, workspace: str | None) -> str | None:
+    """Why writing to ``target`` is refused (a protected location, outside the workspace),
+    or None."""
     path = posixpath.normpath(_HOME.sub("~", target))  # $HOME/.ssh is ~/.ssh
     if target.endswith("/") and path != "/":
         path += "/"
