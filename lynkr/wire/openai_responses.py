@@ -12,7 +12,9 @@ Mapping decisions worth knowing:
 * ``reasoning`` items become thinking blocks: summary (or content) text is the thinking,
   ``encrypted_content`` is the signature, so an upstream's signed thinking survives the round
   trip through a client that sends reasoning back. A reasoning item with only
-  ``encrypted_content`` is redacted thinking; one with nothing is dropped.
+  ``encrypted_content`` is redacted thinking; one with nothing is dropped, and so is the
+  reasoning of an answer cut off before it said or called anything
+  (:mod:`lynkr.wire.openai_responses_reasoning`).
 * A final ``compaction_trigger`` asks for a summary, answered as one ``compaction`` item;
   a ``compaction`` item lynkr made is read back as its summary
   (:mod:`lynkr.wire.openai_responses_compaction`).
@@ -59,6 +61,7 @@ from lynkr.streams import parse_tool_arguments
 from lynkr.wire.fields import openai_tool_choice, thinking_for_effort
 from lynkr.wire.openai_chat_messages import file_block
 from lynkr.wire.openai_responses_compaction import COMPACTION, COMPACTION_PROMPT, summary_block
+from lynkr.wire.openai_responses_reasoning import drop_orphan_reasoning, item_origin
 
 # One import path per wire format: rendering and streaming live in their own modules.
 from lynkr.wire.openai_responses_render import CALL_FORMS
@@ -107,8 +110,9 @@ def parse_request(body: Any, *, history: list[Message] | None = None) -> Request
     metadata = body.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise InvalidRequest("`metadata` must be an object", param="metadata")
-    messages = _merge_turns([(m.role, b) for m in history or [] for b in m.content]
-                            + parsed.turns)
+    before = [(m.role, b) for m in history or [] for b in m.content]
+    origins = {len(before) + i: origin for i, origin in parsed.origins.items()}
+    messages = _merge_turns(drop_orphan_reasoning(before + parsed.turns, origins))
     tools, forms = parse_tools(body.get("tools"), parsed.additional)
     add_loaded_tools(tools, forms, messages)
     extra = {k: v for k, v in body.items() if k not in _MODELED}
@@ -144,6 +148,8 @@ class _Input:
     turns: list[tuple[Role, Block]] = field(default_factory=list)
     additional: list[Any] = field(default_factory=list)  # tools of additional_tools items
     compact: bool = False  # it ends in a compaction_trigger
+    # turn index -> the lynkr response an assistant entry came from (see item_origin)
+    origins: dict[int, str] = field(default_factory=dict)
 
 
 def _parse_input(value: Any) -> _Input:
@@ -154,55 +160,66 @@ def _parse_input(value: Any) -> _Input:
     if not isinstance(value, list):
         raise InvalidRequest("`input` must be a string or a list of items", param="input")
     parsed = _Input()
-    system, turns, additional = parsed.system, parsed.turns, parsed.additional
+    turns = parsed.turns
     for i, item in enumerate(value):
         param = f"input[{i}]"
         if not isinstance(item, dict):
             raise InvalidRequest(f"{param} must be an object", param=param)
-        kind = item.get("type", "message")
-        if kind == "message":
-            role = item.get("role")
-            blocks = _content_blocks(item.get("content"), f"{param}.content")
-            if role in ("system", "developer"):
-                texts = [b for b in blocks if isinstance(b, TextBlock)]
-                if turns:
-                    turns.extend(("user", b) for b in texts)
-                else:
-                    system.extend(texts)
-            elif role in ("user", "assistant"):
-                turns.extend((role, b) for b in blocks)
-            else:
-                raise InvalidRequest(
-                    f"{param}.role must be user, assistant, system or developer",
-                    param=f"{param}.role",
-                )
-        elif kind in ("function_call", "custom_tool_call", "local_shell_call"):
-            turns.append(("assistant", _tool_call(item, kind, param)))
-        elif kind in ("function_call_output", "custom_tool_call_output",
-                      "local_shell_call_output"):
-            call_id = required_str(item, "call_id", param)
-            content = _output_blocks(item.get("output"), f"{param}.output")
-            turns.append(("user", ToolResultBlock(call_id, content)))
-        elif kind == "reasoning":
-            block = _reasoning_block(item)
-            if block is not None:
-                turns.append(("assistant", block))
-        elif kind in ("tool_search_call", "tool_search_output") \
-                and item.get("execution") != "server" and isinstance(item.get("call_id"), str):
-            turns.append(_tool_search_turn(item, kind))
-        elif kind == "additional_tools":
-            tools = item.get("tools")
-            if not isinstance(tools, list):
-                raise InvalidRequest(f"{param}.tools must be a list", param=f"{param}.tools")
-            additional.extend(tools)
-        elif kind in ("compaction", "compaction_summary"):
-            summary = summary_block(item)
-            if summary is not None:
-                turns.append(("user", summary))
-        elif kind == "compaction_trigger":
-            parsed.compact = True
-            turns.append(("user", TextBlock(COMPACTION_PROMPT)))
+        first = len(turns)
+        _parse_item(item, param, parsed)
+        origin = item_origin(item)
+        if origin is not None:
+            parsed.origins.update((j, origin) for j in range(first, len(turns))
+                                  if turns[j][0] == "assistant")
     return parsed
+
+
+def _parse_item(item: dict[str, Any], param: str, parsed: _Input) -> None:
+    """Add one input item to ``parsed``."""
+    system, turns, additional = parsed.system, parsed.turns, parsed.additional
+    kind = item.get("type", "message")
+    if kind == "message":
+        role = item.get("role")
+        blocks = _content_blocks(item.get("content"), f"{param}.content")
+        if role in ("system", "developer"):
+            texts = [b for b in blocks if isinstance(b, TextBlock)]
+            if turns:
+                turns.extend(("user", b) for b in texts)
+            else:
+                system.extend(texts)
+        elif role in ("user", "assistant"):
+            turns.extend((role, b) for b in blocks)
+        else:
+            raise InvalidRequest(
+                f"{param}.role must be user, assistant, system or developer",
+                param=f"{param}.role",
+            )
+    elif kind in ("function_call", "custom_tool_call", "local_shell_call"):
+        turns.append(("assistant", _tool_call(item, kind, param)))
+    elif kind in ("function_call_output", "custom_tool_call_output",
+                  "local_shell_call_output"):
+        call_id = required_str(item, "call_id", param)
+        content = _output_blocks(item.get("output"), f"{param}.output")
+        turns.append(("user", ToolResultBlock(call_id, content)))
+    elif kind == "reasoning":
+        block = _reasoning_block(item)
+        if block is not None:
+            turns.append(("assistant", block))
+    elif kind in ("tool_search_call", "tool_search_output") \
+            and item.get("execution") != "server" and isinstance(item.get("call_id"), str):
+        turns.append(_tool_search_turn(item, kind))
+    elif kind == "additional_tools":
+        tools = item.get("tools")
+        if not isinstance(tools, list):
+            raise InvalidRequest(f"{param}.tools must be a list", param=f"{param}.tools")
+        additional.extend(tools)
+    elif kind in ("compaction", "compaction_summary"):
+        summary = summary_block(item)
+        if summary is not None:
+            turns.append(("user", summary))
+    elif kind == "compaction_trigger":
+        parsed.compact = True
+        turns.append(("user", TextBlock(COMPACTION_PROMPT)))
 
 
 def _tool_search_turn(item: dict[str, Any], kind: str) -> tuple[Role, Block]:

@@ -190,8 +190,10 @@ def test_custom_tool_call_and_output_round_trip_as_tool_blocks() -> None:
 def test_reasoning_with_only_encrypted_content_is_redacted_thinking() -> None:
     request = parse_request({"model": "m", "input": [
         {"type": "reasoning", "summary": [], "encrypted_content": "opaque"},
-        {"type": "reasoning", "summary": []}]})
-    assert request.messages == [Message("assistant", [RedactedThinkingBlock("opaque")])]
+        {"type": "reasoning", "summary": []}, {"type": "function_call", "call_id": "c1",
+                                               "name": "f", "arguments": "{}"}]})
+    assert request.messages == [Message("assistant", [RedactedThinkingBlock("opaque"),
+                                                      ToolUseBlock("c1", "f", {})])]
 
 
 @pytest.mark.parametrize(("body", "param"), [

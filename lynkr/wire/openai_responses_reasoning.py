@@ -1,0 +1,65 @@
+"""Reasoning items of the Responses API, as the upstream is sent them (pure).
+
+A turn cut off upstream after a finished thinking block leaves the client an item of
+reasoning alone, which it keeps in its history; :func:`drop_orphan_reasoning` leaves such
+reasoning out of what the upstream is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lynkr.model import Block, RedactedThinkingBlock, Role, ThinkingBlock
+
+# lynkr's own output item ids: {kind}_{response}_{index} (see render.item_id).
+_OWN_ITEM_ID = re.compile(r"^[a-z]+_([0-9a-f]{32})_\d+$")
+
+
+def item_origin(item: dict[str, Any]) -> str | None:
+    """The lynkr response an output item sent back came from, read from its id."""
+    match = _OWN_ITEM_ID.match(str(item.get("id") or ""))
+    return match.group(1) if match else None
+
+
+def drop_orphan_reasoning(turns: list[tuple[Role, Block]], origins: dict[int, str]
+                          ) -> list[tuple[Role, Block]]:
+    """``turns`` without the reasoning of answers that produced nothing else.
+
+    ``origins`` maps the index of an assistant turn entry to the lynkr response it came
+    from. Within one run of assistant entries, reasoning is dropped when its response gave
+    no text or call in that run while another of lynkr's did (a cut answer, followed by
+    the retry's items); a run of
+    nothing but reasoning is dropped whatever its origin: sent last it would be a prefill
+    no API takes with thinking on (Anthropic: a trailing thinking-only message; OpenAI
+    chat: an empty assistant message), and elsewhere it carries nothing to continue from.
+    """
+    keep = [True] * len(turns)
+    start = 0
+    while start < len(turns):
+        end = start
+        while end < len(turns) and turns[end][0] == turns[start][0]:
+            end += 1
+        if turns[start][0] == "assistant":
+            _mark_orphans(turns, origins, range(start, end), keep)
+        start = end
+    return [turn for turn, kept in zip(turns, keep, strict=True) if kept]
+
+
+def _mark_orphans(turns: list[tuple[Role, Block]], origins: dict[int, str], run: range,
+                  keep: list[bool]) -> None:
+    thinking = [i for i in run if _is_reasoning(turns[i][1])]
+    if len(thinking) == len(run):
+        for i in run:
+            keep[i] = False
+        return
+    # Judged only against answers known to be lynkr's: a client that keeps no item ids
+    # leaves nothing to tell a cut answer from the one that goes on.
+    answered = {origins[i] for i in run if i not in thinking and i in origins}
+    for i in thinking:
+        if i in origins and answered and origins[i] not in answered:
+            keep[i] = False
+
+
+def _is_reasoning(block: Block) -> bool:
+    return isinstance(block, ThinkingBlock | RedactedThinkingBlock)
