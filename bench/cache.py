@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 from lynkr.config import Settings  # noqa: E402
 from lynkr.embeddings import Embedder, LocalEmbedder, get_embedder  # noqa: E402
 from lynkr.model import Message, Request, Response, TextBlock  # noqa: E402
-from lynkr.optimize.cache_keys import salient_tokens  # noqa: E402
+from lynkr.optimize.cache_keys import question_tags, tags_agree  # noqa: E402
 from lynkr.optimize.memory import MemoryStore, classify_fact  # noqa: E402
 from lynkr.optimize.semantic_cache import SemanticCache  # noqa: E402
 from lynkr.stores import open_store  # noqa: E402
@@ -154,7 +154,7 @@ def pair_scores(embedder: Embedder, pairs: list[dict[str, Any]]) -> list[tuple[f
     cached = embedder.embed([p["cached"] for p in pairs])
     queries = embedder.embed([p["query"] for p in pairs])
     sims = np.sum(cached * queries, axis=1)
-    return [(float(s), salient_tokens(p["cached"]) == salient_tokens(p["query"]))
+    return [(float(s), tags_agree(question_tags(p["cached"]), question_tags(p["query"])))
             for s, p in zip(sims, pairs, strict=True)]
 
 

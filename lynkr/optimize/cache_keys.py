@@ -6,7 +6,13 @@ Embeddings judge "mean the same" well for paraphrases but badly for *near misses
 ascending" and "sort descending" embed almost identically. :func:`salient_tokens` pulls out the
 parts of a question whose change flips the answer (numbers, paths, quoted strings, identifiers,
 negations, one side of an antonym pair, programming languages and tools); a semantic hit also
-requires both questions to have the same set.
+requires both questions to have the same set, and (:func:`tags_agree`) neither to hold a word
+the other negates with a prefix ("safe" / "unsafe").
+
+Negations and antonym poles are *counted*, not flagged: "x is None" has one negation and "x is
+not None" two, "show hidden files" one "hide" and "hide hidden files" two. A negation inside a
+condition ("... when the env var is not set") is counted apart from one in the main clause
+("why does my test not fail when ..."), a cheap stand-in for which word it negates.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -52,6 +60,7 @@ def salient_tokens(text: str) -> frozenset[str]:
     """
     text = normalize_question(text).replace("\u2019", "'")
     found: set[str] = set()
+    counted: Counter[str] = Counter()  # negations and contrast poles, by occurrence
     values: list[tuple[int, int, str]] = []  # (start, end, token) of value-like tokens
 
     def value(match: re.Match[str], token: str, group: int = 0) -> None:
@@ -92,12 +101,17 @@ def salient_tokens(text: str) -> frozenset[str]:
         if token.startswith("lang:") or _positioned(token):
             value(match, token)
         else:
-            found.add(token)
+            counted[token] += 1
+    conditions = [m.span() for m in vocab.CONDITION.finditer(rest) if not (
+        m.group(0).split()[0].lower() in ("if", "whether")
+        and vocab.COMPLEMENT.search(rest[:m.start()]))]
     for match in vocab.WORD.finditer(vocab.IDIOMS.sub(_blank_idiom, rest)):
         word = match.group(0).strip(".'-")
         lower = word.lower()
-        if lower.replace("'", "") in vocab.NEGATIONS or lower.endswith("n't"):
-            found.add("neg")
+        if lower.replace("'", "") in vocab.NEGATIONS or lower.endswith("n't") or (
+                lower not in vocab.CONTRAST_INDEX and vocab.NON.fullmatch(lower)):
+            inside = any(start <= match.start() < end for start, end in conditions)
+            counted["neg:cond" if inside else "neg"] += 1
         elif lower in vocab.LANGUAGES:
             value(match, "lang:" + vocab.LANGUAGES[lower])
         elif lower in vocab.NUMBER_WORDS:
@@ -107,12 +121,49 @@ def salient_tokens(text: str) -> frozenset[str]:
             if _positioned(token) and lower not in vocab.UNPOSITIONED:
                 value(match, token)
             else:
-                found.add(token)
+                counted[token] += 1
         elif lower not in vocab.NOT_SALIENT and _looks_like_identifier(word):
             value(match, "id:" + (lower if word.isupper() else word))
     found.update(_directions(rest, values))
     found.update(_conversions(rest))
+    found.update(token if n == 1 else f"{token}#{n}"
+                 for token, total in counted.items() for n in range(1, total + 1))
     return frozenset(found)
+
+
+def question_tags(text: str) -> frozenset[str]:
+    """What the cache keeps of a question to judge a later one by (:func:`tags_agree`): its
+    :func:`salient_tokens` and, as ``word:`` tags, its lower-cased words."""
+    words = (match.group(0).strip(".'-").lower()
+             for match in vocab.WORD.finditer(normalize_question(text)))
+    return salient_tokens(text) | {"word:" + w for w in words if len(w) >= 3}
+
+
+def tags_agree(cached: frozenset[str], query: frozenset[str]) -> bool:
+    """Whether two questions' :func:`question_tags` allow one's answer to serve the other: the
+    same salient tokens, and no word of one that negates a word of the other by a prefix
+    ("unsafe" / "safe", "case-insensitive" / "case-sensitive", "irreversible" / "reversible").
+
+    Pairwise, because a prefix alone is no evidence ("install", "display", "around" negate
+    nothing); a word and its negation side by side in two near-identical questions are."""
+    if {t for t in cached if not t.startswith("word:")} != {
+            t for t in query if not t.startswith("word:")}:
+        return False
+    cached_words = {t[5:] for t in cached if t.startswith("word:")}
+    query_words = {t[5:] for t in query if t.startswith("word:")}
+    return not any(stem in other for words, other in ((cached_words - query_words, query_words),
+                                                      (query_words - cached_words, cached_words))
+                   for word in words for stem in _negated_stems(word))
+
+
+def _negated_stems(word: str) -> Iterator[str]:
+    """The words ``word`` would negate if its prefix negates: "unsafe" -> "safe", and within a
+    compound "case-insensitive" -> "case-sensitive", "thread-unsafe" -> "thread-safe"."""
+    parts = word.split("-")
+    for i, part in enumerate(parts):
+        for prefix, shortest in vocab.NEGATING_PREFIXES:
+            if part.startswith(prefix) and len(part) - len(prefix) >= shortest:
+                yield "-".join([*parts[:i], part[len(prefix):], *parts[i + 1:]])
 
 
 def _positioned(token: str) -> bool:

@@ -14,7 +14,8 @@ import re
 # Generic words ("with", "on", "add", "create", "write", "show", "merge", "right") are left
 # out on purpose: the other pole ("without", "off", "remove", "read", "hide", "rebase") is
 # enough, because a pole present on one side only is a mismatch too, and keeping the generic
-# word would reject everyday paraphrases ("create a venv" / "make a venv").
+# word would reject everyday paraphrases ("create a venv" / "make a venv"). Poles are counted,
+# so the other pole still tells "show hidden files" (one "hide") from "hide hidden files" (two).
 CONTRASTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "order": (("ascending", "asc", "increasing"),
               ("descending", "desc", "decreasing")),
@@ -26,9 +27,10 @@ CONTRASTS: dict[str, tuple[tuple[str, ...], ...]] = {
                ("disable", "disabling", "disabled", "deactivate", "off")),
     "time": (("before", "earlier", "prior"), ("after", "later")),
     "age": (("oldest", "older"), ("newest", "newer", "latest")),
-    "extreme": (("min", "minimum", "smallest", "lowest", "least", "shortest", "fewest"),
+    "extreme": (("min", "minimum", "smallest", "lowest", "least", "shortest", "fewest",
+                 "minimize", "minimise"),
                 ("max", "maximum", "largest", "highest", "most", "longest", "biggest",
-                 "greatest")),
+                 "greatest", "maximize", "maximise")),
     "compare": (("greater", "larger", "bigger", "higher"), ("less", "smaller", "fewer")),
     "end": (("first", "beginning", "leading", "prefix"),
             ("last", "end", "ending", "trailing", "suffix")),
@@ -52,7 +54,10 @@ CONTRASTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "sync": (("sync", "synchronous", "synchronously", "blocking"),
              ("async", "asynchronous", "asynchronously", "non-blocking", "await")),
     "visibility": (("visible", "public"),
-                   ("hide", "hidden", "invisible", "private")),
+                   ("hide", "hidden", "invisible", "private", "suppress", "suppresses",
+                    "suppressing", "suppressed", "silence", "silencing", "silent", "silently",
+                    "mute", "muted", "muting", "quiet", "quietly")),
+    "verbosity": (("verbose", "verbosely", "verbosity"),),
     "lock": (("lock", "locking", "acquire"), ("unlock", "unlocking", "release")),
     "install": (("install", "installing"), ("uninstall", "uninstalling")),
     "mount": (("mount", "mounting", "mounted"), ("unmount", "umount", "unmounting")),
@@ -67,7 +72,33 @@ CONTRASTS: dict[str, tuple[tuple[str, ...], ...]] = {
                ("deny", "denied", "forbid", "forbidden", "disallow", "blacklist",
                 "blocklist")),
     "include": (("include", "including", "inclusive"),
-                ("exclude", "excluding", "exclusive", "without")),
+                ("exclude", "excluding", "exclusive", "without", "skip", "skips", "skipping",
+                 "skipped", "omit", "omits", "omitting", "omitted", "ignore", "ignores",
+                 "ignoring", "ignored")),
+    "presence": (("missing", "absent", "nonexistent", "non-existent", "lacks", "lacking"),),
+    "concurrency": (("parallel", "parallelize", "parallelized", "concurrent", "concurrently",
+                     "simultaneously"),
+                    ("serial", "serially", "sequential", "sequentially", "one at a time",
+                     "one by one")),
+    "fold": (("expand", "expanding"), ("collapse", "collapsing")),
+    "attach": (("attach", "attaching", "attached"), ("detach", "detaching", "detached")),
+    "grant": (("grant", "granting", "granted"), ("revoke", "revoking", "revoked")),
+    "merge_side": (("ours",), ("theirs",)),
+    "traffic": (("inbound", "ingress", "incoming"), ("outbound", "egress", "outgoing")),
+    "split": (("split", "splits", "splitting"),
+              ("join", "joins", "joining", "concatenate", "concat")),
+    "state": (("stateful",), ("stateless",)),
+    "pause": (("pause", "pausing", "paused", "suspend", "suspending"),
+              ("resume", "resuming", "unpause")),
+    "history": (("undo",), ("redo",)),
+    "setop": (("union",), ("intersection", "intersect")),
+    "queue": (("enqueue",), ("dequeue",)),
+    "access": (("read-only", "readonly"), ("writable", "writeable", "read-write")),
+    "locking": (("optimistic",), ("pessimistic",)),
+    "consent": (("opt in", "opt-in"), ("opt out", "opt-out")),
+    "passing": (("pass-by-value", "pass by value", "passed by value", "call-by-value"),
+                ("pass-by-reference", "pass by reference", "passed by reference",
+                 "call-by-reference")),
     "truth": (("true", "success", "valid", "pass", "passes", "passed", "passing"),
               ("false", "failure", "invalid", "fail", "fails", "failed", "failing")),
     "axis": (("row", "rows", "horizontal", "horizontally", "x-axis"),
@@ -145,7 +176,9 @@ NUMBER_WORDS: dict[str, str] = {word: str(n) for n, word in enumerate(
     "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000",
     "million": "1000000", "billion": "1000000000", "twice": "2", "thrice": "3"}
 
+# Counted, per clause (see CONDITION): "x is None" has one, "x is not None" two.
 NEGATIONS = frozenset({"not", "no", "never", "none", "nothing", "neither", "nor", "cannot",
+                       "unless",
                        "isnt", "dont", "doesnt", "didnt", "wont", "cant", "shouldnt",
                        "wouldnt", "couldnt", "arent", "wasnt", "werent", "havent", "hasnt"})
 LANGUAGES: dict[str, str] = {
@@ -178,6 +211,23 @@ AMBIGUOUS_LANGUAGE = re.compile(
     r"|\b(go|c|r)\s+(?:code|program|programs|module|modules|struct|structs|function|functions"
     r"|language|compiler|library|libraries|package|packages|script|scripts|version|routine)\b",
     re.IGNORECASE)
+# A negation inside a condition ("... when the env var is not set") is not one of the main
+# clause ("why does my test not fail when ..."): these open a clause that punctuation ends.
+# "check if"/"see whether" open no condition but the thing checked, as "check that" does.
+CONDITION = re.compile(r"\b(?:if|when|whenever|unless|until|while|whether|because|since|once)\b"
+                       r"[^,;:.?!]*", re.IGNORECASE)
+COMPLEMENT = re.compile(r"\b(?:check|checks|checking|test|tests|testing|see|know|tell|verify"
+                        r"|determine|detect|ask|wonder|assert|asserts|ensure|sure|out)\s+$",
+                        re.IGNORECASE)
+# "non-nullable", "nonempty": a negation of the word after the prefix, whatever it is.
+NON = re.compile(r"non-?(?!etheless\b)([a-z]{3,})", re.IGNORECASE)
+# Prefixes that negate the stem they are put on ("unsafe", "insensitive", "disallow",
+# "acyclic"): ambiguous alone ("install", "display", "around"), so they count only where the
+# other question has the stem itself; "a" only on stems of five letters or more ("await" is
+# no negation of "wait"). "non" is not here: it always negates, so it counts as a negation
+# (NON), which also lets "non-empty" agree with "not empty".
+NEGATING_PREFIXES = (("un", 3), ("in", 3), ("im", 3), ("il", 3),
+                     ("ir", 3), ("dis", 3), ("de", 3), ("a", 5))
 TO = re.compile(r"\b(?:to|into|->)\b|→|->")
 FROM = re.compile(r"\bfrom\b")
 # A preposition or punctuation between two values starts another phrase: in "a string to a

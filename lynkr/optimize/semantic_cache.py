@@ -7,18 +7,17 @@ time and the serialised response. So one collection serves both layers:
 
 1. exact prompt cache: ``get(ids=[exact key])`` in Chroma (under a millisecond embedded),
    which is also what lets replicas sharing a Chroma server hit each other's entries;
-2. semantic lookup: nearest questions with the same context hash, accepted when the cosine
-   similarity reaches ``settings.cache.threshold`` *and* both questions have the same salient
-   tokens (see :mod:`lynkr.optimize.cache_keys`). The vectors of the collection's first-turn
-   entries are also kept in memory (:class:`lynkr.stores.LocalVectors`, one per store),
-   searched first with one matrix-vector product; a match found there is confirmed, and its
-   answer read, with a by-id ``get`` in Chroma. With an embedded store the index is loaded
-   from Chroma in the background at start; once it holds everything, a first-turn question
-   whose exact key it lacks skips the exact ``get``, one whose context has no entries is a
-   miss without even being embedded, and one with no close match is a miss without a Chroma
-   vector query. With a shared Chroma server (other replicas
-   write to it) a local miss still runs the vector query (~10 ms at 2,000 entries in one
-   context), which is where other replicas' entries are found.
+2. semantic lookup: nearest questions with the same context hash, accepted at a cosine
+   similarity of ``settings.cache.threshold`` if the questions' tags agree (``tags_agree``
+   in :mod:`lynkr.optimize.cache_keys`). The vectors of first-turn entries are also kept in
+   memory (:class:`lynkr.stores.LocalVectors`, one per store), searched first with one
+   matrix-vector product; a match found there is confirmed, and its answer read, with a by-id
+   ``get`` in Chroma. With an embedded store the index is loaded from Chroma in the
+   background at start; once it holds everything, a first-turn question whose exact key it
+   lacks skips the exact ``get``, one whose context has no entries is a miss without even
+   being embedded, and one with no close match is a miss without a Chroma vector query.
+   With a shared Chroma server (other replicas write to it) a local miss still runs the
+   vector query (~10 ms at 2,000 entries in one context): other replicas' entries are there.
 
 Only single-shot questions (the first user turn) are semantic-matched; later turns hit only on
 an exact match of the whole conversation. Turns carrying tool results are never served, and
@@ -82,7 +81,8 @@ from lynkr.optimize.cache_keys import (
     exact_key,
     final_question,
     normalize_question,
-    salient_tokens,
+    question_tags,
+    tags_agree,
 )
 from lynkr.optimize.memory import project_of
 from lynkr.stores import LocalEntry, Store, as_vectors, cosine_similarity
@@ -180,7 +180,7 @@ class SemanticCache:
                         and self._fresh(float(meta["created"]), now)):  # type: ignore[arg-type]
                     self._local.add(key, LocalEntry(str(meta["context"]),
                                                     np.asarray(vector, dtype=np.float32),
-                                                    salient_tokens(document)))
+                                                    question_tags(document)))
         except Exception as err:  # StoreUnavailable, or an entry in an unexpected shape
             log.warning("cache index not loaded; lookups query Chroma: %s", err)
             return
@@ -239,7 +239,7 @@ class SemanticCache:
         return _hit(key, meta, 1.0, "exact")
 
     def _semantic(self, context: str, question: str, vector: np.ndarray) -> CacheHit | None:
-        wanted = salient_tokens(question)
+        wanted = question_tags(question)
         now = self._clock()
         hit = self._confirmed(self._local.nearest(context, vector[0], self.threshold), wanted,
                               now)
@@ -260,7 +260,7 @@ class SemanticCache:
             similarity = cosine_similarity(distance)
             if similarity < self.threshold:
                 break
-            if salient_tokens(document or "") != wanted:
+            if not tags_agree(question_tags(document or ""), wanted):
                 self._count("near_misses_rejected")
                 continue
             return _hit(key, meta, similarity, "semantic")
@@ -271,7 +271,7 @@ class SemanticCache:
         """The best local candidate that Chroma still holds, fresh, with its stored answer."""
         keys, similarities = [], {}
         for key, similarity, entry in candidates:
-            if entry.tags != wanted:
+            if not tags_agree(entry.tags, wanted):
                 self._count("near_misses_rejected")
                 continue
             keys.append(key)
@@ -311,7 +311,7 @@ class SemanticCache:
             ids=[key], embeddings=as_vectors(vector), documents=[question],
             metadatas=[metadata]))
         if semantic:
-            self._local.add(key, LocalEntry(context, vector[0], salient_tokens(question)))
+            self._local.add(key, LocalEntry(context, vector[0], question_tags(question)))
         self._count("stored")
         if self._store.call("cache", "count", lambda c: c.count()) > self.max_entries:
             self._store.call("cache", "eviction", lambda c: self._evict(c, now))
