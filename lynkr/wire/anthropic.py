@@ -41,6 +41,7 @@ from lynkr.wire.anthropic_blocks import (
 from lynkr.wire.anthropic_stream import (
     StreamDecoder,
     StreamEncoder,
+    client_message_id,
     parse_transformations,
     parse_usage,
     render_usage,
@@ -274,7 +275,7 @@ def render_response(response: Response, model: str | None = None) -> dict[str, A
     tool loops; ``x-lynkr-model`` still says what served it.
     """
     out = {
-        "id": response.id,
+        "id": client_message_id(response.id),
         "type": "message",
         "role": "assistant",
         "model": model or response.model,

@@ -16,6 +16,7 @@ this format gets them as streamed. The encoder renumbers blocks densely, so indi
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import orjson
@@ -94,6 +95,15 @@ def _frame(event: str, data: dict[str, Any]) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
+def client_message_id(upstream_id: str) -> str:
+    """The id an Anthropic client is shown for an answer: the upstream's when it is a Messages
+    id (Anthropic, Bedrock, lynkr's own), else a fresh one. Claude Code merges assistant turns
+    that share an id, and OpenAI-compatible servers that answer every request under one id
+    ("chatcmpl-123") made a whole tool loop read back as one turn; ``x-lynkr-request-id`` and
+    the upstream request id headers still say which upstream answer it was."""
+    return upstream_id if upstream_id.startswith("msg_") else "msg_" + uuid.uuid4().hex[:24]
+
+
 class StreamEncoder:
     """Internal events -> the exact SSE bytes the Messages API streams.
 
@@ -154,7 +164,7 @@ class StreamEncoder:
             case MessageStart(id=id_, model=model, usage=usage,
                               input_transformations=transformations):
                 message: dict[str, Any] = {
-                    "id": id_, "type": "message", "role": "assistant",
+                    "id": client_message_id(id_), "type": "message", "role": "assistant",
                     "model": self._model or model,
                     "content": [], "stop_reason": None, "stop_sequence": None,
                     "usage": render_usage(usage)}

@@ -98,3 +98,19 @@ def test_two_answers_without_an_upstream_id_get_two_different_ids(
         first, second = read_then_edit(anthropic.Anthropic(base_url=url, api_key="x",
                                                            max_retries=0), streamed)
     assert first.id and second.id and first.id != second.id
+
+
+@pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "whole"])
+def test_two_answers_an_upstream_gave_one_id_get_two_messages_ids(
+        upstream: FakeUpstream, streamed: bool, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    """The fake answers every request as ``chatcmpl-fake``, like servers with a fixed id."""
+    upstream.queue(
+        Reply(text="", tool_calls=[ToolCall("Read", {"file_path": "app.py"}, "call_read")]),
+        Reply(text="", tool_calls=[ToolCall("Edit", {"file_path": "app.py", "old": "helo",
+                                                     "new": "hello"}, "call_edit")]))
+    with proxy_factory(MODEL_PROVIDER="openai", OPENAI_API_KEY="sk",
+                       OPENAI_ENDPOINT=f"{upstream.url}/v1", OPENAI_MODEL="gpt-fake") as url:
+        first, second = read_then_edit(anthropic.Anthropic(base_url=url, api_key="x",
+                                                           max_retries=0), streamed)
+    assert first.id.startswith("msg_") and second.id.startswith("msg_")
+    assert first.id != second.id
