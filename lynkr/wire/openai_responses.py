@@ -48,11 +48,9 @@ from lynkr.model import (
     ImageBlock,
     Message,
     NativeBlock,
-    RedactedThinkingBlock,
     Request,
     Role,
     TextBlock,
-    ThinkingBlock,
     ToolChoice,
     ToolResultBlock,
     ToolUseBlock,
@@ -61,7 +59,11 @@ from lynkr.streams import parse_tool_arguments
 from lynkr.wire.fields import openai_tool_choice, thinking_for_effort
 from lynkr.wire.openai_chat_messages import file_block
 from lynkr.wire.openai_responses_compaction import COMPACTION, COMPACTION_PROMPT, summary_block
-from lynkr.wire.openai_responses_reasoning import drop_orphan_reasoning, item_origin
+from lynkr.wire.openai_responses_reasoning import (
+    drop_orphan_reasoning,
+    item_origin,
+    reasoning_block,
+)
 
 # One import path per wire format: rendering and streaming live in their own modules.
 from lynkr.wire.openai_responses_render import CALL_FORMS
@@ -202,7 +204,7 @@ def _parse_item(item: dict[str, Any], param: str, parsed: _Input) -> None:
         content = _output_blocks(item.get("output"), f"{param}.output")
         turns.append(("user", ToolResultBlock(call_id, content)))
     elif kind == "reasoning":
-        block = _reasoning_block(item)
+        block = reasoning_block(item)
         if block is not None:
             turns.append(("assistant", block))
     elif kind in ("tool_search_call", "tool_search_output") \
@@ -253,15 +255,6 @@ def _tool_call(item: dict[str, Any], kind: str, param: str) -> ToolUseBlock:
         raise InvalidRequest(f"{param}.arguments must be a JSON string",
                              param=f"{param}.arguments")
     return ToolUseBlock(call_id, name, parse_tool_arguments(arguments))
-
-
-def _reasoning_block(item: dict[str, Any]) -> ThinkingBlock | RedactedThinkingBlock | None:
-    parts = item.get("content") or item.get("summary") or []
-    text = "".join(p.get("text", "") for p in parts if isinstance(p, dict))
-    encrypted = item.get("encrypted_content") or None
-    if text:
-        return ThinkingBlock(text, encrypted)
-    return RedactedThinkingBlock(encrypted) if encrypted else None
 
 
 def _content_blocks(content: Any, param: str) -> list[Block]:

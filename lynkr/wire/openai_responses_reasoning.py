@@ -1,5 +1,12 @@
 """Reasoning items of the Responses API, as the upstream is sent them (pure).
 
+``encrypted_content`` is opaque to the client: lynkr puts a thinking block's signature there
+behind :data:`THINKING_MARKER`, so a thinking block with empty text (Anthropic with the
+thinking display omitted) comes back as thinking, not as redacted thinking carrying a
+signature as its data, which Anthropic refuses. An item without the marker (older lynkr,
+another server) is read as before: text is thinking signed by ``encrypted_content``,
+``encrypted_content`` alone is redacted thinking.
+
 A turn cut off upstream after a finished thinking block leaves the client an item of
 reasoning alone, which it keeps in its history; :func:`drop_orphan_reasoning` leaves such
 reasoning out of what the upstream is sent.
@@ -12,8 +19,27 @@ from typing import Any
 
 from lynkr.model import Block, RedactedThinkingBlock, Role, ThinkingBlock
 
+THINKING_MARKER = "lynkr.thinking:"
+
 # lynkr's own output item ids: {kind}_{response}_{index} (see render.item_id).
 _OWN_ITEM_ID = re.compile(r"^[a-z]+_([0-9a-f]{32})_\d+$")
+
+
+def reasoning_block(item: dict[str, Any]) -> ThinkingBlock | RedactedThinkingBlock | None:
+    """The thinking a ``reasoning`` input item carries; None for an item with nothing."""
+    parts = item.get("content") or item.get("summary") or []
+    text = "".join(p.get("text", "") for p in parts if isinstance(p, dict))
+    encrypted = item.get("encrypted_content") or None
+    if isinstance(encrypted, str) and encrypted.startswith(THINKING_MARKER):
+        return ThinkingBlock(text, encrypted.removeprefix(THINKING_MARKER) or None)
+    if text:
+        return ThinkingBlock(text, encrypted)
+    return RedactedThinkingBlock(encrypted) if encrypted else None
+
+
+def encrypted_content(block: ThinkingBlock) -> str | None:
+    """What a thinking block's item carries in ``encrypted_content``: its signature, marked."""
+    return THINKING_MARKER + block.signature if block.signature else None
 
 
 def item_origin(item: dict[str, Any]) -> str | None:

@@ -31,6 +31,7 @@ from lynkr.model import (
     ToolUseBlock,
 )
 from lynkr.wire.openai_responses_compaction import compaction_item, is_compaction, summary_text
+from lynkr.wire.openai_responses_reasoning import encrypted_content
 
 # Request.extra key of the call forms (see the module docstring). Private to this codec: no
 # upstream speaks Responses, so a Responses request's extra never leaves lynkr.
@@ -213,7 +214,7 @@ def output_item(block: Block, item_id: str, request: Request | None,
         if status == "completed":
             item["summary"] = [{"type": "summary_text", "text": block.thinking}]
             if block.signature:
-                item["encrypted_content"] = block.signature
+                item["encrypted_content"] = encrypted_content(block)
         return item
     if isinstance(block, RedactedThinkingBlock):
         return {"id": item_id, "type": "reasoning", "summary": [],

@@ -235,7 +235,7 @@ def test_rendered_response_validates_against_the_sdk_model() -> None:
     assert sdk.status == "completed" and sdk.output_text == "Patching now."
     reasoning, message, call, custom = body["output"]
     assert reasoning["summary"] == [{"type": "summary_text", "text": "Check the sum."}]
-    assert reasoning["encrypted_content"] == "sig-1"
+    assert reasoning["encrypted_content"] == "lynkr.thinking:sig-1"
     assert message["content"] == [{"type": "output_text", "text": "Patching now.",
                                    "annotations": []}]
     assert (call["type"], call["call_id"], call["status"]) == ("function_call", "call_9",
