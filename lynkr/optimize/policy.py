@@ -7,12 +7,13 @@ over a limit is not sent upstream; the proxy answers it itself with an assistant
 says the limit was reached and no tool call (``end_turn``). We answer rather than fail because
 agents retry errors, while an ordinary final answer ends the run cleanly and tells the user why.
 
-Safe commands (``POLICY_SAFE_COMMANDS_ENABLED``): each call of a shell tool (``SHELL_TOOLS``:
-Bash, Codex's shell / exec_command, Cursor's run_terminal_cmd, ...) the model emits is checked
-with :mod:`lynkr.optimize.shell_rules`. A blocked call is replaced by a text block telling the
-agent what was refused and why; when no tool call remains, the stop reason becomes
-``end_turn`` so the agent does not wait for a result. In streams only the checked tools' blocks
-are held back (until their arguments are complete); everything else passes through as it arrives.
+Safe commands (``POLICY_SAFE_COMMANDS_ENABLED``): each call of a shell tool
+(:mod:`lynkr.optimize.shell_tools`: Bash, Codex's shell / exec_command, Cursor's
+run_terminal_cmd, ...) the model emits is checked with :mod:`lynkr.optimize.shell_rules`. A
+blocked call is replaced by a text block telling the agent what was refused and why; when no
+tool call remains, the stop reason becomes ``end_turn`` so the agent does not wait for a
+result. In streams only the checked tools' blocks are held back (until their arguments are
+complete); everything else passes through as it arrives.
 A file-editing tool's call (:mod:`lynkr.optimize.file_writes`: Write, Edit, Codex's
 ``apply_patch`` ...) is checked the same way for the paths it writes: a write the shell rules
 would refuse through ``>`` is refused through the editor too.
@@ -35,6 +36,8 @@ from lynkr.optimize.shell_rules import (
     check_terminal_input,
     check_write,
 )
+from lynkr.optimize.shell_tools import SHELL_TOOLS as SHELL_TOOL_NAMES
+from lynkr.optimize.shell_tools import command_argument
 from lynkr.stream_events import (
     BlockStart,
     BlockStop,
@@ -45,24 +48,10 @@ from lynkr.stream_events import (
 )
 from lynkr.streams import parse_tool_arguments
 
-# Shell tools by agent, from their tool definitions and system prompts (matched lower-cased):
-#   Claude Code ``Bash``; Anthropic's bash tool, opencode, Crush ``bash``
-#   Codex CLI ``shell`` (argv list), ``shell_command`` (string), ``exec_command`` (``cmd``),
-#     ``local_shell`` (Responses API built-in, argv list)
-#   Cursor ``run_terminal_cmd``; Windsurf ``run_command`` (``CommandLine``)
-#   Cline, Roo Code ``execute_command``; OpenHands ``execute_bash``; OpenHands SDK, Zed
-#     ``terminal``; Continue ``builtin_run_terminal_command``, later ``run_terminal_command``
-#   Gemini CLI, Qwen Code ``run_shell_command``; VS Code Copilot agent ``run_in_terminal``
-#   ``exec``: the generic name of many small agents
 # Codex's write_stdin types characters into a shell that exec_command left running: what the
 # shell's line editor makes of them is a command line like any other.
 TERMINAL_INPUT_TOOL = "write_stdin"
-SHELL_TOOLS = frozenset({
-    "bash", "shell", "shell_command", "exec_command", "local_shell", "run_terminal_cmd",
-    "run_command", "execute_command", "execute_bash", "terminal", "builtin_run_terminal_command",
-    "run_terminal_command", "run_shell_command", "run_in_terminal", "exec", TERMINAL_INPUT_TOOL})
-# Where those tools carry the command line, first match wins.
-COMMAND_ARGUMENTS = ("command", "cmd", "CommandLine")
+SHELL_TOOLS = SHELL_TOOL_NAMES | {TERMINAL_INPUT_TOOL}
 
 
 # --- limits -------------------------------------------------------------------------------
@@ -106,14 +95,8 @@ def is_shell_tool(name: str) -> bool:
 def shell_command(arguments: dict[str, object]) -> str | None:
     """The command line a shell tool call carries: a string, or an argv list (Codex's
     ``["bash", "-lc", "..."]``) quoted back into one line so ``-lc`` scripts are checked too."""
-    for key in COMMAND_ARGUMENTS:
-        command = arguments.get(key)
-        if isinstance(command, str):
-            return command
-        if isinstance(command, list) and command \
-                and all(isinstance(part, str) for part in command):
-            return shlex.join(command)
-    return None
+    command = command_argument(arguments)
+    return shlex.join(command) if isinstance(command, list) else command
 
 
 def is_checked_tool(name: str) -> bool:

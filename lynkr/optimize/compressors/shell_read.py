@@ -46,16 +46,10 @@ from functools import lru_cache
 from typing import Any
 
 from lynkr.optimize.shell_effects import command_text, normalize_name
+from lynkr.optimize.shell_tools import SHELL_TOOLS, command_argument
 
-__all__ = ["DATA_SUFFIXES", "SHELL_TOOLS", "ShellRead", "parse_read_command", "shell_read"]
+__all__ = ["DATA_SUFFIXES", "ShellRead", "parse_read_command", "shell_read"]
 
-# The shell tools of the agents lynkr serves (lower-cased), as lynkr.optimize.policy lists
-# them, and the arguments carrying their command line (a string, or Codex's argv list).
-SHELL_TOOLS = frozenset({
-    "bash", "shell", "shell_command", "exec_command", "local_shell", "run_terminal_cmd",
-    "run_command", "execute_command", "execute_bash", "terminal", "builtin_run_terminal_command",
-    "run_terminal_command", "run_shell_command", "run_in_terminal", "exec"})
-_COMMAND_ARGUMENTS = ("command", "cmd", "CommandLine")
 DATA_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".log"})
 
 _STDERR = re.compile(r"(?<!\S)2>(?:&1|\s*/dev/null)(?!\S)")
@@ -120,14 +114,11 @@ def shell_read(tool_name: str, arguments: Mapping[str, Any]) -> ShellRead | None
     """The file read a shell tool call makes (see module docstring), else None."""
     if tool_name.lower() not in SHELL_TOOLS:
         return None
-    for key in _COMMAND_ARGUMENTS:
-        command = arguments.get(key)
-        if isinstance(command, str):
-            return parse_read_command(command)
-        if isinstance(command, list) and command and all(isinstance(w, str) for w in command):
-            inner = command_text(command) if len(command) > 1 else None
-            return parse_read_command(inner if inner is not None else shlex.join(command))
-    return None
+    command = command_argument(arguments)
+    if isinstance(command, list):
+        inner = command_text(command) if len(command) > 1 else None
+        command = inner if inner is not None else shlex.join(command)
+    return parse_read_command(command) if command is not None else None
 
 
 @lru_cache(maxsize=1024)  # every re-sent result of a conversation asks again
