@@ -1,4 +1,9 @@
-"""Fixtures: a small workspace, and lynkr's MCP server run for real (stdio and HTTP)."""
+"""Fixtures: a small workspace, and lynkr's MCP server run for real (stdio and HTTP).
+
+Starting a server costs about a second (most of it importing ``mcp``), so tests that only
+read the standard workspace share one server per module (``shared_workspace`` and
+``stdio_client``); a test that writes files, changes flags or breaks the server starts its
+own."""
 
 from __future__ import annotations
 
@@ -7,19 +12,20 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from mcp import StdioServerParameters
+from mcp import Client, StdioServerParameters
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_SERVER = Path(__file__).with_name("fake_server.py")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def anyio_backend() -> str:
+    """Module-wide, so a module-scoped async fixture (a shared client) can span its tests."""
     return "asyncio"
 
 
@@ -75,6 +81,21 @@ def make_workspace(root: Path) -> Path:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     return make_workspace(tmp_path / "ws")
+
+
+@pytest.fixture(scope="module")
+def shared_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workspace of ``make_workspace``, made once per module: only for tests that leave
+    it as they found it."""
+    return make_workspace(tmp_path_factory.mktemp("shared") / "ws")
+
+
+@pytest.fixture(scope="module")
+async def stdio_client(shared_workspace: Path) -> AsyncIterator[Client]:
+    """``lynkr mcp --root shared_workspace`` over stdio, one per module, connected with the
+    SDK client."""
+    async with Client(stdio_params(shared_workspace)) as client:
+        yield client
 
 
 def stdio_params(root: Path, *extra: str) -> StdioServerParameters:
