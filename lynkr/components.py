@@ -6,6 +6,7 @@ switched off with one warning line; the proxy keeps serving without it rather th
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
@@ -13,9 +14,12 @@ from lynkr.config import Settings
 from lynkr.model import Request, Response
 from lynkr.optimize.expand_store import ExpandStore
 from lynkr.optimize.memory import MemoryStore, project_of
+from lynkr.optimize.memory_pins import MemoryPins, PinnedRecall
 from lynkr.optimize.semantic_cache import SemanticCache
+from lynkr.providers.bound_conversations import conversation_key
 from lynkr.routing.affinity import Affinity
 from lynkr.routing.scorer import Scorer, make_graph_signals
+from lynkr.routing.side_requests import detect_side_request
 from lynkr.routing.stats import RoutingStats
 from lynkr.tokens import count_tokens
 
@@ -26,6 +30,7 @@ log = logging.getLogger("lynkr")
 class Components:
     cache: SemanticCache | None = None
     memory: MemoryStore | None = None
+    memory_pins: MemoryPins = field(default_factory=MemoryPins)
     scorer: Scorer | None = None
     affinity: Affinity = field(default_factory=Affinity)
     expand_store: ExpandStore = field(default_factory=ExpandStore)
@@ -37,28 +42,42 @@ class Components:
         return cls()
 
     def memory_inject(self, request: Request, *, keep_prefix: bool = False) -> Request:
-        """Add the memories most relevant to the newest question (blocking: call in a thread).
+        """Add the memories relevant to the conversation (blocking: call in a thread).
+
+        The first turn's recall is pinned and every later turn of the conversation gets the
+        same block, byte for byte, so prompt and KV-prefix caches keep hitting; it is recalled
+        afresh only once a memory in it is gone (see :mod:`lynkr.optimize.memory_pins`).
 
         ``keep_prefix``: the upstream checks preserved thinking against the ``system`` it was
-        sent (see :mod:`lynkr.optimize.preserved_thinking`). Recall follows the newest prompt,
-        the store and the clock, so a fact learned after turn 1, or one the next prompt
-        recalls, would change ``system`` mid-conversation and invalidate every thinking block
-        before it. Nothing is injected then: the simplest choice that is always correct
-        (freezing the first turn's recall would need per-conversation state that a restart
-        loses)."""
+        sent (see :mod:`lynkr.optimize.preserved_thinking`). A pin is per-process state: a
+        restart, or a fact retired mid-conversation, would change ``system`` and invalidate
+        every thinking block before it. Nothing is injected then (facts are still learned)."""
         assert self.memory is not None
         if keep_prefix:
             log.debug("memory not injected: the upstream checks preserved thinking against "
-                      "the system prompt, which recall would change mid-conversation")
+                      "the system prompt, which a new recall would change mid-conversation")
             return request
-        query = request.last_user_words()
-        if not query:
-            return request
-        memories = self.memory.recall(query, project_of(request))
-        return self.memory.inject(request, memories) if memories else request
+        project = project_of(request)
+        conversation = conversation_key(request)
+        pinned = self.memory_pins.get(conversation, project)
+        if pinned is None or not self.memory.all_exist(pinned.memory_ids):
+            query = request.last_user_words()
+            if not query:
+                return request
+            shown = self.memory.fitting(self.memory.recall(query, project))
+            pinned = PinnedRecall(tuple(m.id for m in shown), self.memory.block(shown))
+            self.memory_pins.pin(conversation, project, pinned)
+        return self.memory.attach(request, pinned.block)
 
     def memory_learn(self, request: Request, response: Response) -> None:
+        """Store the facts the user stated in this request's newest turn. Claude Code's side
+        requests (titles, summaries, suggestions) repeat or wrap the user's words without the
+        working directory, so they would file them under the wrong project: skipped. The
+        detector is asked with the model left out, since its haiku rule names a model a user
+        may choose for real work."""
         assert self.memory is not None
+        if detect_side_request(dataclasses.replace(request, model="")) is not None:
+            return
         facts = self.memory.extract(request, response)
         if facts:
             self.memory.remember(facts, project_of(request))

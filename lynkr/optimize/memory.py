@@ -1,27 +1,30 @@
 """Long-term memory: durable facts from past conversations, recalled into later ones.
 
-Facts are picked out of what the *user* writes by plain heuristics (:func:`extract_facts`,
-pure): preferences ("I prefer tabs", "always run the linter"), decisions ("we decided to use
-Postgres", "let's go with httpx") and project facts ("the project uses uv", "the API runs on
-port 8080"). The assistant's text is not read: it mostly acknowledges what the user just said
-("Got it: from now on you use tabs"), which stored a second copy of every fact, and what it
-asserts on its own the user has not confirmed.
+Facts are picked out of what the *user* writes by plain heuristics
+(:mod:`lynkr.optimize.memory_facts`): preferences, decisions and project facts, never pasted
+errors, questions or a task's payload. Only the user's own newest words are read
+(:func:`lynkr.optimize.memory_origin.users_new_words`): not the assistant's text, which mostly
+acknowledges what the user just said ("Got it: from now on you use tabs") and asserts what
+the user has not confirmed, and not a Claude Code subagent's prompt, which the main model
+wrote.
 
-Facts are stored per project in a namespaced Chroma collection (kind ``memory``). A fact that
-is a near-duplicate of a memory of the project (similarity above 0.9 *and* the same salient
-tokens, see :func:`lynkr.optimize.cache_keys.salient_tokens`) is not added next to it: the
-same words again are skipped, other words replace the earlier wording, since the user's latest
-statement is the one that holds ("I prefer short commit messages" then "...long..."). Similar
-facts about different values ("service 1 runs on port 8001" / "service 2 ... 8002") are both
-kept. A fact that changes one setting of an earlier one ("We use pnpm now" after "We use
-yarn") replaces it too, found by template rather than by similarity (see
-:mod:`lynkr.optimize.memory_slots`). :meth:`MemoryStore.version` names the set of memories a
-project has, so the semantic cache can tell an answer written before the project learned
-something new.
+Facts are stored per project (the agent's working directory, see
+:func:`lynkr.optimize.memory_origin.project_of`) in a namespaced Chroma collection (kind
+``memory``). A fact that is a near-duplicate of a memory of the project (similarity above 0.9
+*and* the same salient tokens, see :func:`lynkr.optimize.cache_keys.salient_tokens`) is not
+added next to it: the same words again are skipped, other words replace the earlier wording,
+since the user's latest statement is the one that holds ("I prefer short commit messages"
+then "...long..."). Similar facts about different values ("service 1 runs on port 8001" /
+"service 2 ... 8002") are both kept. A fact that changes or takes back an earlier choice ("We
+switched to pnpm" after "We use yarn") replaces it too, found by reading the facts' choices
+rather than by similarity (see :mod:`lynkr.optimize.memory_slots`). :meth:`MemoryStore.version`
+names the set of memories a project has, so the semantic cache can tell an answer written
+before the project learned something new.
 
-:meth:`MemoryStore.inject` adds the recalled facts as one system block placed *after* every
-existing system block, so the provider's prompt-cache prefix (which ends at the last
-``cache_control`` breakpoint) is unchanged.
+:meth:`MemoryStore.block` renders recalled facts as one system block, which
+:meth:`MemoryStore.attach` places *after* every existing system block, so the provider's
+prompt-cache prefix (which ends at the last ``cache_control`` breakpoint) is unchanged; one
+conversation keeps the same block turn after turn (see :mod:`lynkr.optimize.memory_pins`).
 """
 
 from __future__ import annotations
@@ -29,62 +32,27 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import hashlib
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from lynkr.config import Settings
 from lynkr.embeddings import Embedder
 from lynkr.model import Request, Response, TextBlock
 from lynkr.optimize.cache_keys import normalize_question, salient_tokens
-from lynkr.optimize.memory_slots import replaces, slot_of
+from lynkr.optimize.memory_facts import Kind, classify_fact, extract_facts
+from lynkr.optimize.memory_origin import project_of, users_new_words
+from lynkr.optimize.memory_slots import replaces
 from lynkr.stores import Store, as_vectors, cosine_similarity
 from lynkr.tokens import count_tokens
 
-Kind = Literal["preference", "decision", "fact"]
 DUPLICATE_SIMILARITY = 0.9
 _DUPLICATE_CANDIDATES = 3
 MEMORY_HEADER = "Things to remember from earlier sessions with this user and project:"
-_MAX_FACT_CHARS = 300
 
-_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
-    ("preference", re.compile(
-        r"\b(?:I|we)\s+(?:(?:really\s+|strongly\s+)?prefer|always|never|usually|like\s+to"
-        r"|don't\s+like|do\s+not\s+like|hate|want\s+(?:you\s+)?to\s+(?:always|never)"
-        r"|(?:only\s+)?use|stick\s+to)\b"
-        r"|^(?:please\s+)?(?:always|never)\s+\w+"
-        r"|\b(?:my|our)\s+(?:preference|convention|style)\s+is\b", re.IGNORECASE)),
-    ("decision", re.compile(
-        r"\b(?:we(?:'ve| have)?\s+decided|we\s+(?:will|'ll)\s+(?:use|go\s+with|switch\s+to)"
-        r"|let's\s+(?:use|go\s+with|switch\s+to|stick\s+with|keep)|we\s+agreed"
-        r"|we're\s+(?:going|switching)\s+(?:with|to)|decision:|from\s+now\s+on)\b",
-        re.IGNORECASE)),
-    ("fact", re.compile(
-        r"\b(?:the|this|our)\s+(?:project|app|application|service|codebase|repo|repository"
-        r"|backend|frontend|api|server|database|db|ci|build|stack|team|monorepo|deployment)"
-        r"\s+(?:uses|use|is\s+(?:written|built|deployed|hosted)\s+(?:in|with|on|to)"
-        r"|runs\s+on|targets|depends\s+on|lives\s+in)\b"
-        r"|\bthe\s+(?:database|db|stack|language|framework|orm|package\s+manager|test\s+runner"
-        r"|linter|formatter|ci|cloud|runtime)\s+is\b"
-        r"|\b(?:the\s+)?(?:main|default|release)\s+branch\s+is\b"
-        r"|\bwe\s+(?:use|deploy\s+(?:to|on)|run\s+on|host\s+on)\b"
-        # Conventions stated about a part of the project: "tests run with vitest".
-        r"|^(?:all\s+|our\s+)?(?:tests?|logs?|logging|retries|builds?|deploys?|migrations?"
-        r"|state\s+management|styling|feature\s+flags|configuration|config|secrets|dates"
-        r"|timestamps|money(?:\s+amounts)?|prices|amounts|background\s+jobs|errors)"
-        r"\s+(?:run|runs|use|uses|go|goes|come|comes|live|lives|(?:are|is)\s+(?:stored|kept"
-        r"|read|written|formatted|configured|managed|handled|deployed|structured|shipped))\b"
-        r"|\bthe\s+(?:worker|service|app|api|dashboard|backend|frontend|server|site|bot|cli"
-        r"|daemon|pipeline|website|library|sdk)\s+(?:is\s+(?:written|built|deployed|hosted)"
-        r"\s+(?:in|with|on|to)"
-        r"|runs\s+on)\b"
-        r"|\b(?:comes?|is\s+read)\s+from\s+the\s+\w+\s+(?:environment|env)\s+variable\b",
-        re.IGNORECASE)),
-)
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
-_CODE_FENCE = re.compile(r"```.*?```", re.DOTALL)
+__all__ = ["DUPLICATE_SIMILARITY", "MEMORY_HEADER", "Kind", "Memory", "MemoryStore",
+           "classify_fact", "extract_facts", "project_of"]
 
 
 @dataclass(slots=True)
@@ -95,46 +63,6 @@ class Memory:
     kind: str
     created: float
     similarity: float = 0.0
-
-
-def classify_fact(sentence: str) -> Kind | None:
-    """Which kind of durable fact ``sentence`` states, or None for ordinary text."""
-    stripped = sentence.strip()
-    if not stripped or stripped.endswith("?") or len(stripped) > _MAX_FACT_CHARS:
-        return None
-    for kind, pattern in _PATTERNS:
-        if pattern.search(stripped):
-            return kind
-    return None
-
-
-def extract_facts(text: str, kinds: tuple[Kind, ...] = ("preference", "decision",
-                                                             "fact")) -> list[str]:
-    """Durable-fact sentences of ``text`` (code blocks ignored), in order, without repeats."""
-    facts: list[str] = []
-    seen: set[str] = set()
-    for sentence in _SENTENCE_SPLIT.split(_CODE_FENCE.sub(" ", text)):
-        sentence = " ".join(sentence.split()).strip("-*> ")
-        kind = classify_fact(sentence)
-        if kind is None or kind not in kinds:
-            continue
-        if sentence.lower() not in seen:
-            seen.add(sentence.lower())
-            facts.append(sentence)
-    return facts
-
-
-def project_of(request: Request) -> str:
-    """The project a request works on: the working directory coding agents put in their
-    system prompt or context (Claude Code ``Working directory: /x``, Codex ``<cwd>/x</cwd>``),
-    else ``request.metadata['project']``, else "default"."""
-    haystack = request.system_text + "\n" + "\n".join(
-        m.text for m in request.messages[:2] if m.role == "user")
-    match = re.search(r"Working directory:\s*(\S+)|<cwd>\s*([^<\s]+)\s*</cwd>", haystack)
-    if match:
-        return (match.group(1) or match.group(2)).rstrip("/") or "/"
-    project = request.metadata.get("project") if isinstance(request.metadata, dict) else None
-    return str(project) if project else "default"
 
 
 class MemoryStore:
@@ -150,9 +78,10 @@ class MemoryStore:
         self._clock = clock
 
     def extract(self, request: Request, response: Response | None = None) -> list[str]:
-        """Facts the user states in the newest user turn. ``response`` is not read (see the
-        module docstring: the assistant's echo of a fact is not a second fact)."""
-        return extract_facts(request.last_user_words())
+        """Facts the user states in the newest message, when it is the user's own (see
+        :func:`~lynkr.optimize.memory_origin.users_new_words`). ``response`` is not read:
+        the assistant's echo of a fact is not a second fact."""
+        return extract_facts(users_new_words(request))
 
     def remember(self, facts: list[str], project: str) -> list[Memory]:
         """Store ``facts`` for ``project``: a near-duplicate of a memory replaces it, the same
@@ -203,19 +132,43 @@ class MemoryStore:
     def inject(self, request: Request, memories: list[Memory]) -> Request:
         """A copy of ``request`` with ``memories`` as one system block after all others, cut
         to the token budget; the original system blocks are kept unchanged and in place."""
-        lines: list[str] = []
+        return self.attach(request, self.block(memories))
+
+    def fitting(self, memories: list[Memory]) -> list[Memory]:
+        """The first of ``memories`` whose lines fit the injection token budget."""
+        fitted: list[Memory] = []
         used = count_tokens(MEMORY_HEADER)
         for memory in memories:
-            line = f"- {memory.text}"
-            cost = count_tokens(line) + 1
+            cost = count_tokens(f"- {memory.text}") + 1
             if used + cost > self.inject_budget_tokens:
                 break
-            lines.append(line)
+            fitted.append(memory)
             used += cost
-        if not lines:
+        return fitted
+
+    def block(self, memories: list[Memory]) -> TextBlock | None:
+        """``memories`` as the system block to inject, cut to the token budget; None when
+        none fits."""
+        lines = [f"- {memory.text}" for memory in self.fitting(memories)]
+        return TextBlock("\n".join([MEMORY_HEADER, *lines])) if lines else None
+
+    @staticmethod
+    def attach(request: Request, block: TextBlock | None) -> Request:
+        """A copy of ``request`` with ``block`` after all its system blocks (``request``
+        itself when there is none)."""
+        if block is None:
             return request
-        block = TextBlock("\n".join([MEMORY_HEADER, *lines]))
         return dataclasses.replace(request, system=[*request.system, block])
+
+    def all_exist(self, memory_ids: tuple[str, ...]) -> bool:
+        """Whether every memory of ``memory_ids`` is still stored: none was replaced by a
+        changed fact or a rewording, forgotten or cleared. Expiry is not checked (a fact that
+        turns 30 days old mid-conversation is no less true)."""
+        if not memory_ids:
+            return True
+        found = self._store.call("memory", "pin check", lambda c: c.get(
+            ids=list(memory_ids), include=[]))
+        return len(set(found.get("ids") or [])) == len(set(memory_ids))
 
     # --- admin (CLI) ----------------------------------------------------------------------
 
@@ -260,9 +213,6 @@ class MemoryStore:
     def _write(self, memory: Memory, vector: Any) -> None:
         metadata: dict[str, Any] = {"project": memory.project, "kind": memory.kind,
                                     "created": memory.created}
-        slot = slot_of(memory.text).key
-        if slot is not None:
-            metadata["slot"] = slot  # found again by _changed_by, whatever the similarity
         self._store.call("memory", "remember", lambda c: c.upsert(
             ids=[memory.id], embeddings=as_vectors(vector), documents=[memory.text],
             metadatas=[metadata]))
@@ -286,14 +236,13 @@ class MemoryStore:
         return None
 
     def _changed_by(self, fact: str, project: str) -> builtins.list[Memory]:
-        """The memories of ``project`` that ``fact`` changes: looked up by template, since a
-        changed choice can be far apart in embedding space ("yarn" / "pnpm", 0.36)."""
-        slot = slot_of(fact).key
-        if slot is None:
-            return []
-        where = {"$and": [{"project": project}, {"slot": slot}]}
+        """The memories of ``project`` that ``fact`` changes or takes back. Read from all of
+        the project's memories, not the nearest: a changed choice is far apart in embedding
+        space ("yarn" / "pnpm", 0.36), and memories stored before a phrasing was understood
+        are found too. A project holds tens to hundreds of memories; this runs after the
+        answer, in the background."""
         found = self._store.call("memory", "change check", lambda c: c.get(
-            where=where, include=["documents", "metadatas"]))
+            where={"project": project}, include=["documents", "metadatas"]))
         return [m for m in _memories(found, nested=False) if replaces(fact, m.text)]
 
     def _where(self, project: str | None) -> dict[str, Any] | None:

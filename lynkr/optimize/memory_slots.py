@@ -2,19 +2,22 @@
 
 Embeddings do not see a changed choice as a restatement: "I prefer tabs" and "I prefer
 spaces" are 0.50 apart with lynkr's embedder, "We use yarn" and "We use pnpm" 0.36, so both
-sides of a change were kept and both were recalled into later prompts. This module reads a
-fact as a *template* with *values*: numbers and members of small groups of mutually exclusive
-choices (indentation, package managers, test runners, databases, languages...) are the values,
-every other word is the template. Two facts about the same template whose values differ in
-exactly one place state two settings of one thing, so the later one replaces the earlier.
+sides of a change were kept and both were recalled into later prompts. Two readings find the
+change instead, and :func:`replaces` holds when either does:
 
-Deliberately narrow:
-- a word outside the groups is template, so "We use pytest" and "We use docker" (both can
-  hold) never collide;
-- facts differing in two places ("service 1 runs on port 8001" / "service 2 ... 8002") are
-  different things, not a change;
-- languages are not values: "single quotes in Python" and "... in Go" both hold;
-- words that only mark the change ("now", "instead", "from now on") are dropped first.
+- :func:`changes_setting` reads a fact as a *template* with *values*: numbers and members of
+  the choice groups (:data:`lynkr.optimize.memory_choices.CHOICES`) are the values, every
+  other word is the template. Two facts about the same template whose values differ in
+  exactly one place, or are swapped, state two settings of one thing ("The API runs on port
+  8080" / "... 9090"). Symmetric, and narrow: a word outside the groups is template ("We use
+  pytest" and "We use docker" both hold), facts differing in two places ("service 1 runs on
+  port 8001" / "service 2 ... 8002") are different things, languages are not values ("single
+  quotes in Python" and "... in Go" both hold), and words that only mark the change ("now",
+  "instead", "here", "in this project") are dropped first.
+- :func:`lynkr.optimize.memory_choices.takes_back` reads what a fact chooses and drops per
+  group, for the phrasings whose templates differ: "We don't use yarn anymore, we use pnpm
+  now", "Let's use pnpm instead of yarn", "We switched to pnpm", "We moved the database to
+  MySQL", "Never use double quotes, use single quotes".
 """
 
 from __future__ import annotations
@@ -23,31 +26,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-# Each group holds settings of which a project or a person keeps one at a time.
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "indent": ("tab", "tabs", "space", "spaces"),
-    "quotes": ("single", "double"),
-    "length": ("short", "shorter", "long", "longer", "brief", "concise", "detailed", "verbose"),
-    "theme": ("light", "dark"),
-    "naming": ("camelcase", "snake_case", "kebab-case", "pascalcase"),
-    "js-packages": ("npm", "yarn", "pnpm", "bun"),
-    "py-packages": ("pip", "poetry", "uv", "pipenv", "conda", "pdm", "hatch", "rye"),
-    "tests": ("pytest", "unittest", "nose", "jest", "vitest", "mocha", "jasmine", "ava"),
-    "format": ("black", "ruff", "yapf", "autopep8", "prettier", "biome"),
-    "database": ("postgres", "postgresql", "mysql", "mariadb", "sqlite", "mongodb", "mongo",
-                 "dynamodb", "cockroachdb", "oracle", "mssql"),
-    "py-web": ("django", "flask", "fastapi", "starlette", "litestar"),
-    "frontend": ("react", "vue", "svelte", "angular", "solid", "preact"),
-    "node-web": ("express", "fastify", "koa", "nestjs", "hono"),
-    "http-client": ("requests", "httpx", "aiohttp", "axios"),
-    "orm": ("sqlalchemy", "prisma", "drizzle", "typeorm", "sequelize"),
-    "host": ("aws", "gcp", "azure", "fly.io", "heroku", "vercel", "netlify", "render",
-             "railway", "cloudflare"),
-    "branch": ("main", "master", "develop", "trunk"),
-}
-_GROUP_OF = {word: group for group, words in _CHOICES.items() for word in words}
+from lynkr.optimize.memory_choices import GROUP_OF, takes_back
+
 _CHANGE_MARKERS = re.compile(r"\b(?:from\s+now\s+on|going\s+forward|these\s+days|now|instead"
-                             r"|anymore|any\s+more|really|strongly|actually|rather)\b")
+                             r"|anymore|any\s+more|really|strongly|actually|rather|here"
+                             r"|(?:in|for|across)\s+(?:this|the|our)\s+(?:project|repo"
+                             r"|repository|codebase))\b")
 _WORD = re.compile(r"[\w#+]+(?:[.\-][\w#+]+)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")
 
@@ -76,8 +60,8 @@ def slot_of(fact: str) -> Slot:
         if _NUMBER.fullmatch(word):
             words.append("<number>")
             values.append(word)
-        elif word in _GROUP_OF:
-            words.append(f"<{_GROUP_OF[word]}>")
+        elif word in GROUP_OF:
+            words.append(f"<{GROUP_OF[word]}>")
             values.append(word)
         else:
             words.append(word)
@@ -85,9 +69,15 @@ def slot_of(fact: str) -> Slot:
 
 
 def replaces(new: str, old: str) -> bool:
+    """Whether fact ``new`` retires fact ``old``: it changes the one setting ``old`` stated
+    (:func:`changes_setting`) or takes back its choice (:func:`takes_back`)."""
+    return changes_setting(new, old) or takes_back(new, old)
+
+
+def changes_setting(new: str, old: str) -> bool:
     """Whether fact ``new`` changes the one setting ``old`` stated: the same template, with
     values that differ in exactly one place or are swapped ("pytest over unittest" then
-    "unittest over pytest")."""
+    "unittest over pytest"). Symmetric."""
     a, b = slot_of(new), slot_of(old)
     if a.key is None or a.template != b.template or a.values == b.values:
         return False

@@ -15,7 +15,7 @@ FACT = st.text(st.sampled_from(list("abc tx.19")), max_size=30) | st.sampled_fro
 
 def test_values_are_numbers_and_members_of_exclusive_choices() -> None:
     slot = slot_of("From now on, use 4 spaces and Ruff, not docker.")
-    assert slot.template == "use <number> <indent> and <format> not docker"
+    assert slot.template == "use <number> <indent> and <py-format> not docker"
     assert slot.values == ("4", "spaces", "ruff")
 
 
