@@ -145,6 +145,18 @@ def parse_tool_arguments(raw: str) -> dict:
     return value if isinstance(value, dict) else {"_value": value}
 
 
+def tool_arguments_text(arguments: dict) -> str:
+    """The JSON text of a tool call's arguments, the inverse of :func:`parse_tool_arguments`:
+    arguments kept under ``_raw`` (a call cut off by ``max_tokens``) go back as the model wrote
+    them, not wrapped in an object it never wrote."""
+    if len(arguments) == 1:
+        if isinstance(raw := arguments.get("_raw"), str):
+            return raw
+        if "_value" in arguments:
+            return orjson.dumps(arguments["_value"]).decode()
+    return orjson.dumps(arguments).decode()
+
+
 async def collect(events: AsyncIterator[StreamEvent]) -> Response:
     """Consume a whole event stream into one response.
 

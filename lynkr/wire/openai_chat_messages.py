@@ -21,8 +21,6 @@ import mimetypes
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from lynkr.errors import InvalidRequest
 from lynkr.model import (
     Block,
@@ -34,7 +32,7 @@ from lynkr.model import (
     ToolResultBlock,
     ToolUseBlock,
 )
-from lynkr.streams import parse_tool_arguments
+from lynkr.streams import parse_tool_arguments, tool_arguments_text
 from lynkr.wire.openai_chat_reasoning import detail_block, details_in
 from lynkr.wire.openai_chat_stream import new_call_id
 
@@ -380,7 +378,7 @@ def render_assistant_message(content: Sequence[Block], *, notes: bool = False
     text = _joined(content, notes=notes)
     calls = [
         {"id": b.id, "type": "function",
-         "function": {"name": b.name, "arguments": orjson.dumps(b.input).decode()}}
+         "function": {"name": b.name, "arguments": tool_arguments_text(b.input)}}
         for b in content if isinstance(b, ToolUseBlock)
     ]
     message: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
