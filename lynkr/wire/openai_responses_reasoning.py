@@ -1,4 +1,9 @@
-"""Reasoning items of the Responses API, as the upstream is sent them (pure).
+"""Reasoning items of the Responses API <-> thinking blocks (pure).
+
+The thinking text goes in the item's ``content`` (``reasoning_text``: what the model
+thought), and in ``summary`` too only when the request asked for one (``reasoning.summary``
+other than ``none``), so a client that asked for no summary shows none
+(:func:`wants_summary`); Codex sends ``content`` back as it got it, and it is read first.
 
 ``encrypted_content`` is opaque to the client: lynkr puts a thinking block's signature there
 behind :data:`THINKING_MARKER`, so a thinking block with empty text (Anthropic with the
@@ -17,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lynkr.model import Block, RedactedThinkingBlock, Role, ThinkingBlock
+from lynkr.model import Block, RedactedThinkingBlock, Request, Role, ThinkingBlock
 
 THINKING_MARKER = "lynkr.thinking:"
 
@@ -37,9 +42,32 @@ def reasoning_block(item: dict[str, Any]) -> ThinkingBlock | RedactedThinkingBlo
     return RedactedThinkingBlock(encrypted) if encrypted else None
 
 
-def encrypted_content(block: ThinkingBlock) -> str | None:
-    """What a thinking block's item carries in ``encrypted_content``: its signature, marked."""
-    return THINKING_MARKER + block.signature if block.signature else None
+def reasoning_item(block: ThinkingBlock | RedactedThinkingBlock, item_id: str,
+                   request: Request | None, *, status: str = "completed") -> dict[str, Any]:
+    """The ``reasoning`` output item for a thinking block (without its text while in
+    progress)."""
+    item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
+    if isinstance(block, RedactedThinkingBlock):
+        if status == "completed":
+            item["encrypted_content"] = block.data
+        return item
+    item["content"] = []
+    if status != "completed":
+        return item
+    if block.thinking:
+        item["content"] = [{"type": "reasoning_text", "text": block.thinking}]
+        if wants_summary(request):
+            item["summary"] = [{"type": "summary_text", "text": block.thinking}]
+    if block.signature:
+        item["encrypted_content"] = THINKING_MARKER + block.signature
+    return item
+
+
+def wants_summary(request: Request | None) -> bool:
+    """The request asked for reasoning summaries (``reasoning.summary`` set, not ``none``)."""
+    reasoning = request.extra.get("reasoning") if request else None
+    summary = reasoning.get("summary") if isinstance(reasoning, dict) else None
+    return isinstance(summary, str) and summary not in ("", "none")
 
 
 def item_origin(item: dict[str, Any]) -> str | None:

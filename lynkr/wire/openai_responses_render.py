@@ -31,7 +31,7 @@ from lynkr.model import (
     ToolUseBlock,
 )
 from lynkr.wire.openai_responses_compaction import compaction_item, is_compaction, summary_text
-from lynkr.wire.openai_responses_reasoning import encrypted_content
+from lynkr.wire.openai_responses_reasoning import reasoning_item
 
 # Request.extra key of the call forms (see the module docstring). Private to this codec: no
 # upstream speaks Responses, so a Responses request's extra never leaves lynkr.
@@ -209,16 +209,8 @@ def output_item(block: Block, item_id: str, request: Request | None,
                 "content": content}
     if isinstance(block, ToolUseBlock):
         return _call_item(block, item_id, request, status)
-    if isinstance(block, ThinkingBlock):
-        item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
-        if status == "completed":
-            item["summary"] = [{"type": "summary_text", "text": block.thinking}]
-            if block.signature:
-                item["encrypted_content"] = encrypted_content(block)
-        return item
-    if isinstance(block, RedactedThinkingBlock):
-        return {"id": item_id, "type": "reasoning", "summary": [],
-                "encrypted_content": block.data}
+    if isinstance(block, ThinkingBlock | RedactedThinkingBlock):
+        return reasoning_item(block, item_id, request, status=status)
     return None  # images and tool results never appear in assistant output
 
 

@@ -10,7 +10,6 @@ import orjson
 from lynkr.errors import CONTEXT_LENGTH_EXCEEDED, LynkrError
 from lynkr.model import (
     Block,
-    RedactedThinkingBlock,
     Request,
     TextBlock,
     ThinkingBlock,
@@ -32,6 +31,7 @@ from lynkr.wire.openai_responses_compaction import (
     is_compaction,
     summary_text,
 )
+from lynkr.wire.openai_responses_reasoning import wants_summary
 from lynkr.wire.openai_responses_render import (
     arguments_text,
     call_form,
@@ -83,6 +83,7 @@ class StreamEncoder:
         self._done_items: list[dict[str, Any]] = []
         # A compaction's answer is one item, sent whole once the summary is written.
         self._compaction = is_compaction(request)
+        self._summary = wants_summary(request)
 
     def encode(self, event: StreamEvent) -> list[bytes]:
         """The SSE frames for one event (possibly none)."""
@@ -153,17 +154,11 @@ class StreamEncoder:
             # of the stream, as render_response leaves it out of a whole answer.
             return []
         self._open[index] = item
-        if isinstance(block, RedactedThinkingBlock):
-            added = {"id": item.item_id, "type": "reasoning", "summary": []}
         frames = [self._frame("response.output_item.added", output_index=output_index,
                               item=added)]
         if isinstance(block, TextBlock):
             frames.append(self._frame("response.content_part.added", **self._where(item),
                                       content_index=0, part=text_part("")))
-        elif isinstance(block, ThinkingBlock):
-            frames.append(self._frame("response.reasoning_summary_part.added",
-                                      **self._where(item), summary_index=0,
-                                      part={"type": "summary_text", "text": ""}))
         return frames
 
     def _text_delta(self, item: _OpenItem, text: str) -> bytes:
@@ -172,12 +167,45 @@ class StreamEncoder:
                            delta=text, logprobs=[])
 
     def _thinking_delta(self, item: _OpenItem, text: str, signature: str | None) -> list[bytes]:
+        """Thinking text streams as the item's ``reasoning_text`` content (and as its summary
+        when one was asked for); its parts open with the first text, so thinking without
+        any (a display omitted upstream) has none."""
         item.signature = signature or item.signature
         if not text:
             return []
+        where = self._where(item)
+        frames: list[bytes] = []
+        if not item.parts:
+            frames.append(self._frame("response.content_part.added", **where, content_index=0,
+                                      part=_reasoning_text("")))
+            if self._summary:
+                frames.append(self._frame("response.reasoning_summary_part.added", **where,
+                                          summary_index=0, part=_summary_text("")))
         item.parts.append(text)
-        return [self._frame("response.reasoning_summary_text.delta", **self._where(item),
-                            summary_index=0, delta=text)]
+        frames.append(self._frame("response.reasoning_text.delta", **where, content_index=0,
+                                  delta=text))
+        if self._summary:
+            frames.append(self._frame("response.reasoning_summary_text.delta", **where,
+                                      summary_index=0, delta=text))
+        return frames
+
+    def _thinking_done(self, item: _OpenItem, text: str) -> list[bytes]:
+        if not text:
+            return []
+        where = self._where(item)
+        frames = [
+            self._frame("response.reasoning_text.done", **where, content_index=0, text=text),
+            self._frame("response.content_part.done", **where, content_index=0,
+                        part=_reasoning_text(text)),
+        ]
+        if self._summary:
+            frames += [
+                self._frame("response.reasoning_summary_text.done", **where, summary_index=0,
+                            text=text),
+                self._frame("response.reasoning_summary_part.done", **where, summary_index=0,
+                            part=_summary_text(text)),
+            ]
+        return frames
 
     def _args_delta(self, item: _OpenItem, fragment: str) -> list[bytes]:
         item.parts.append(fragment)
@@ -204,13 +232,7 @@ class StreamEncoder:
             ]
         elif isinstance(start, ThinkingBlock):
             block = ThinkingBlock(text, item.signature)
-            part = {"type": "summary_text", "text": text}
-            frames += [
-                self._frame("response.reasoning_summary_text.done", **where, summary_index=0,
-                            text=text),
-                self._frame("response.reasoning_summary_part.done", **where, summary_index=0,
-                            part=part),
-            ]
+            frames += self._thinking_done(item, text)
         elif isinstance(start, ToolUseBlock):
             block = ToolUseBlock(start.id, start.name, parse_tool_arguments(text))
             frames += self._tool_done(item, block)
@@ -252,6 +274,14 @@ class StreamEncoder:
         payload = {"type": kind, "sequence_number": self._seq, **fields}
         self._seq += 1
         return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
+
+
+def _reasoning_text(text: str) -> dict[str, Any]:
+    return {"type": "reasoning_text", "text": text}
+
+
+def _summary_text(text: str) -> dict[str, Any]:
+    return {"type": "summary_text", "text": text}
 
 
 def _error_code(err: Exception) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 from openai.types.responses import Response as SDKResponse
+from openai.types.responses import ResponseStreamEvent
 from openai.types.responses.response_input_item import ResponseInputItem
 from pydantic import TypeAdapter
 
@@ -24,10 +25,12 @@ from lynkr.model import (
     ThinkingBlock,
     ToolUseBlock,
 )
+from lynkr.streams import replay
 from lynkr.wire import anthropic
-from lynkr.wire.openai_responses import parse_request, render_response
+from lynkr.wire.openai_responses import StreamEncoder, parse_request, render_response
 
 INPUT_ITEM = TypeAdapter(ResponseInputItem)
+EVENTS = TypeAdapter(ResponseStreamEvent)
 ASK = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Why?"}]}
 CALL = ToolUseBlock("call_1", "exec_command", {"cmd": "ls"})
 
@@ -97,3 +100,62 @@ def test_the_marker_is_all_lynkr_adds_to_the_signature() -> None:
     body = render_response(Response(id="x", model="m", content=[ThinkingBlock("t", "s")]),
                            request=request, response_id="resp_1", created_at=1)
     assert json.dumps(body["output"][0]["encrypted_content"]) == '"lynkr.thinking:s"'
+
+
+# --- where the thinking text goes -------------------------------------------------------------
+
+THOUGHT = Response(id="x", model="m", content=[ThinkingBlock("Check the sum.", "sig"), CALL])
+
+
+def answer_to(reasoning: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The whole answer's reasoning item and the streamed events, for a request asking
+    ``reasoning``."""
+    request = parse_request({"model": "m", "input": [ASK], "reasoning": reasoning})
+    body = render_response(THOUGHT, request=request, response_id="resp_1", created_at=1)
+    SDKResponse.model_validate(body)
+    encoder = StreamEncoder("resp_1", "m", 1, request)
+    frames = b"".join(f for e in replay(THOUGHT, chunk_size=4) for f in encoder.encode(e))
+    events = [json.loads(frame.split("\ndata: ", 1)[1])
+              for frame in frames.decode().split("\n\n") if frame]
+    for event in events:
+        EVENTS.validate_python(event)
+    assert events[-1]["response"]["output"] == body["output"]
+    return body["output"][0], events
+
+
+def test_thinking_is_reasoning_content_and_no_summary_when_none_was_asked() -> None:
+    item, events = answer_to({"effort": "medium"})
+    assert item["content"] == [{"type": "reasoning_text", "text": "Check the sum."}]
+    assert item["summary"] == []
+    kinds = [e["type"] for e in events if e.get("output_index") == 0]
+    runs = [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
+    assert runs == ["response.output_item.added", "response.content_part.added",
+                    "response.reasoning_text.delta", "response.reasoning_text.done",
+                    "response.content_part.done", "response.output_item.done"]
+    assert "".join(e["delta"] for e in events
+                   if e["type"] == "response.reasoning_text.delta") == "Check the sum."
+
+
+def test_a_requested_summary_carries_the_thinking_too() -> None:
+    item, events = answer_to({"effort": "medium", "summary": "detailed"})
+    assert item["content"] == [{"type": "reasoning_text", "text": "Check the sum."}]
+    assert item["summary"] == [{"type": "summary_text", "text": "Check the sum."}]
+    summary = "".join(e["delta"] for e in events
+                      if e["type"] == "response.reasoning_summary_text.delta")
+    assert summary == "Check the sum."
+    kinds = [e["type"] for e in events]
+    assert kinds.index("response.reasoning_summary_part.added") \
+        < kinds.index("response.reasoning_summary_part.done")
+
+
+def test_streamed_thinking_without_text_opens_no_parts() -> None:
+    request = parse_request({"model": "m", "input": [ASK], "reasoning": {"summary": "auto"}})
+    silent = Response(id="x", model="m", content=[ThinkingBlock("", "sig"), CALL])
+    encoder = StreamEncoder("resp_1", "m", 1, request)
+    frames = b"".join(f for e in replay(silent) for f in encoder.encode(e)).decode()
+    events = [json.loads(f.split("\ndata: ", 1)[1]) for f in frames.split("\n\n") if f]
+    reasoning = [e["type"] for e in events if e.get("output_index") == 0]
+    assert reasoning == ["response.output_item.added", "response.output_item.done"]
+    done = next(e["item"] for e in events if e["type"] == "response.output_item.done")
+    assert (done["content"], done["summary"], done["encrypted_content"]) == (
+        [], [], "lynkr.thinking:sig")
