@@ -12,6 +12,7 @@ joined name with "unsupported call".
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from pydantic import TypeAdapter
 
 from lynkr.model import Request, Response, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.streams import replay
-from lynkr.wire import anthropic, openai_chat
+from lynkr.wire import anthropic, openai_chat, openai_responses_tools
 from lynkr.wire.openai_responses import (
     StreamEncoder,
     parse_request,
@@ -305,3 +306,25 @@ def test_a_custom_tool_is_declared_back_to_the_client_as_it_sent_it() -> None:
                            request=request, response_id="resp_1", created_at=1)
     assert body["tools"] == [APPLY_PATCH]
     assert body["output"][0]["type"] == "custom_tool_call"
+
+
+# --- hosted web search ----------------------------------------------------------------------
+
+WEB_SEARCH = {"type": "web_search", "external_web_access": True,
+              "search_content_types": ["text", "image"]}
+
+
+@pytest.mark.parametrize("upstream", UPSTREAMS)
+def test_codexs_hosted_web_search_is_not_offered_to_another_format(upstream: str) -> None:
+    assert tool_names(upstream, codex(tools=[EXEC, WEB_SEARCH])) == ["exec_command"]
+
+
+def test_a_dropped_web_search_is_logged_once_per_process(
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(openai_responses_tools, "_told", set())
+    with caplog.at_level(logging.WARNING, logger="lynkr.tools"):
+        codex(tools=[EXEC, WEB_SEARCH])
+        codex(tools=[WEB_SEARCH])
+        codex(tools=[EXEC])
+    [record] = [r for r in caplog.records if "web_search" in r.getMessage()]
+    assert "not offered web search" in record.getMessage()
