@@ -121,8 +121,10 @@ def classify_fact(sentence: str) -> Kind | None:
     if _is_material(stripped):
         return None
     readable = _QUOTED.sub(" QUOTED ", stripped)
-    lead, colon, _ = readable.partition(": ")
-    if colon and not _LABEL.match(lead.strip()) and _kind(lead) is None:
+    lead, colon, rest = readable.partition(": ")
+    if colon and _LABEL.match(lead.strip()):
+        return _kind(readable) or _kind(rest.strip())  # "Decision: we use Postgres"
+    if colon and _kind(lead) is None:
         return None  # the match is in what follows "Translate this to French:"
     return _kind(readable)
 

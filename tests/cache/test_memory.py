@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 
 import pytest
@@ -99,6 +100,46 @@ def test_a_changed_choice_replaces_the_fact_it_takes_back(memory: MemoryStore, e
     assert [m.text for m in memory.list("/other")] == [earlier]
 
 
+@pytest.mark.parametrize(("earlier", "later"), [
+    ("We use yarn for this project.", "We don't use yarn anymore, we use pnpm now."),
+    ("We use yarn for this project.", "Let's use pnpm instead of yarn"),
+    ("We use yarn for this project.", "We switched to pnpm"),
+    ("Our tests run with jest", "Tests run with vitest now"),
+    ("From now on we use tabs for indentation in this project, never spaces.",
+     "We use spaces for indentation now"),
+    ("I prefer double quotes.", "Never use double quotes, use single quotes"),
+    ("We decided to use Postgres 16 as the production database.",
+     "We moved the database to MySQL"),
+])
+def test_a_fact_that_takes_back_a_choice_retires_it_whatever_its_phrasing(
+        memory: MemoryStore, earlier: str, later: str) -> None:
+    assert extract_facts(earlier) == [earlier] and extract_facts(later) == [later]
+    memory.remember([earlier, "We deploy to Fly.io."], "/repo")
+    memory.remember([later], "/repo")
+    assert sorted(m.text for m in memory.list("/repo")) == sorted([later, "We deploy to Fly.io."])
+
+
+def test_memories_stored_before_choices_were_read_are_retired_too(
+        memory: MemoryStore, store: Store, embedder: Embedder) -> None:
+    vector = embedder.embed(["We use yarn."])  # as written before: with a template "slot"
+    store.call("memory", "seed", lambda c: c.upsert(
+        ids=["mem_old"], embeddings=vector.tolist(), documents=["We use yarn."],
+        metadatas=[{"project": "/repo", "kind": "preference", "created": time.time(),
+                    "slot": "0123456789abcdef"}]))
+    memory.remember(["We switched to pnpm."], "/repo")
+    assert [m.text for m in memory.list("/repo")] == ["We switched to pnpm."]
+
+
+def test_all_exist_tells_whether_recalled_memories_are_still_stored(
+        memory: MemoryStore) -> None:
+    written = memory.remember(["We use yarn.", "We deploy to Fly.io."], "/repo")
+    ids = tuple(m.id for m in written)
+    assert memory.all_exist(ids) and memory.all_exist(())
+    memory.remember(["We switched to pnpm."], "/repo")
+    assert not memory.all_exist(ids)
+    assert memory.all_exist(ids[1:])
+
+
 def test_facts_that_can_hold_together_are_not_taken_for_a_change(memory: MemoryStore) -> None:
     facts = ["We use pytest.", "We use docker.", "I prefer single quotes in Python.",
              "I prefer single quotes in Go."]
@@ -178,8 +219,10 @@ def test_forget_and_clear(memory: MemoryStore) -> None:
 
 def test_project_comes_from_the_agents_working_directory() -> None:
     claude = ask("hi", system="<env>\nWorking directory: /home/me/app\n</env>")
+    claude_code = ask("hi", system=" - Primary working directory: /home/me/shop\n - Shell: bash")
     codex = ask("<environment_context><cwd>/srv/api</cwd></environment_context>")
     assert project_of(claude) == "/home/me/app"
+    assert project_of(claude_code) == "/home/me/shop"
     assert project_of(codex) == "/srv/api"
     assert project_of(ask("hi")) == "default"
 

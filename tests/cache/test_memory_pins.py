@@ -1,0 +1,116 @@
+"""One conversation keeps the memory block it was first given, byte for byte, so prompt and
+KV-prefix caches keep hitting; it is recalled afresh only when a memory in it is gone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from lynkr.components import Components
+from lynkr.config import Settings
+from lynkr.embeddings import Embedder
+from lynkr.model import Message, Request, TextBlock
+from lynkr.optimize.memory import MEMORY_HEADER, MemoryStore
+from lynkr.optimize.memory_pins import MemoryPins, PinnedRecall
+from lynkr.stores import Store
+from tests.cache.conftest import answer
+
+SYSTEM = "You are a coding agent.\n - Primary working directory: /repo"
+FACTS = ["We use pnpm for packages.", "The API runs on port 8080.",
+         "We deploy to Fly.io.", "I prefer pytest fixtures over setUp methods."]
+
+
+@pytest.fixture
+def parts(make_settings: Callable[..., Settings], store: Store,
+          embedder: Embedder) -> Components:
+    memory = MemoryStore(make_settings(), store, embedder)
+    memory.remember(FACTS, "/repo")
+    return Components(memory=memory)
+
+
+def conversation(*prompts: str, system: str = SYSTEM) -> Request:
+    """A conversation whose user turns are ``prompts`` (answered in between)."""
+    messages: list[Message] = []
+    for prompt in prompts:
+        if messages:
+            messages.append(Message("assistant", [TextBlock("Done.")]))
+        messages.append(Message("user", [TextBlock(prompt)]))
+    return Request(model="claude-sonnet-4-5", system=[TextBlock(system)], messages=messages)
+
+
+def memory_block(request: Request) -> str:
+    block = request.system[-1].text
+    assert block.startswith(MEMORY_HEADER)
+    return block
+
+
+TURNS = ["Which package manager should I use to add lodash?",
+         "What port does the API listen on?", "Where do we deploy?",
+         "How do I write a test with fixtures?"]
+SWITCH, ADD = "We switched to bun.", "Add lodash with the package manager."
+
+
+def test_later_turns_get_the_first_turns_block_byte_for_byte(parts: Components) -> None:
+    blocks = {memory_block(parts.memory_inject(conversation(*TURNS[:n + 1])))
+              for n in range(len(TURNS))}
+    assert len(blocks) == 1
+    fresh = {memory_block(parts.memory_inject(conversation(turn))) for turn in TURNS}
+    assert len(fresh) > 1  # what recall following each prompt would have sent
+
+
+def test_a_fact_learned_in_the_conversation_leaves_its_block_as_it_was(
+        parts: Components) -> None:
+    first = memory_block(parts.memory_inject(conversation(TURNS[0])))
+    told = conversation(TURNS[0], "Also, I prefer short commit messages.")
+    parts.memory_learn(told, answer("Noted."))
+    later = conversation(TURNS[0], "Also, I prefer short commit messages.", TURNS[1])
+    assert memory_block(parts.memory_inject(later)) == first
+    assert "short commit messages" in memory_block(parts.memory_inject(conversation(
+        "How long should commit messages be?", system=SYSTEM + "\nAnother session.")))
+
+
+def test_a_block_holding_a_retired_fact_is_recalled_afresh(parts: Components) -> None:
+    first = memory_block(parts.memory_inject(conversation(TURNS[0])))
+    assert "We use pnpm for packages." in first
+    parts.memory_learn(conversation(TURNS[0], SWITCH), answer("Noted."))
+    refreshed = memory_block(parts.memory_inject(conversation(TURNS[0], SWITCH, ADD)))
+    assert "We use pnpm for packages." not in refreshed
+    again = conversation(TURNS[0], SWITCH, ADD, TURNS[1])
+    assert memory_block(parts.memory_inject(again)) == refreshed
+
+
+def test_conversations_and_projects_are_pinned_apart(parts: Components) -> None:
+    assert parts.memory is not None
+    parts.memory.remember(["We use yarn for packages."], "/other")
+    here = memory_block(parts.memory_inject(conversation(TURNS[0])))
+    there = parts.memory_inject(conversation(
+        TURNS[0], system=SYSTEM.replace("/repo", "/other")))
+    assert "pnpm" in here and "yarn" in memory_block(there) and "pnpm" not in there.system[-1].text
+    assert len(parts.memory_pins) == 2
+
+
+def test_a_first_turn_that_recalled_nothing_stays_without_a_block(
+        make_settings: Callable[..., Settings], store: Store, embedder: Embedder) -> None:
+    parts = Components(memory=MemoryStore(make_settings(), store, embedder))
+    assert parts.memory_inject(conversation(TURNS[0])).system == [TextBlock(SYSTEM)]
+    assert parts.memory is not None
+    parts.memory.remember(FACTS, "/repo")  # learned meanwhile, in another conversation
+    assert parts.memory_inject(conversation(*TURNS[:2])).system == [TextBlock(SYSTEM)]
+
+
+def test_a_prefix_keeping_upstream_gets_no_block_and_pins_nothing(parts: Components) -> None:
+    request = conversation(TURNS[0])
+    assert parts.memory_inject(request, keep_prefix=True) is request
+    assert len(parts.memory_pins) == 0
+
+
+def test_pins_are_a_bounded_table_that_drops_the_least_recently_used() -> None:
+    pins = MemoryPins(max_size=2)
+    nothing = PinnedRecall((), None)
+    pins.pin("a", "/repo", nothing)
+    pins.pin("b", "/repo", nothing)
+    assert pins.get("a", "/repo") is nothing  # now the most recently used
+    pins.pin("c", "/repo", nothing)
+    assert pins.get("b", "/repo") is None and pins.get("a", "/repo") is nothing
+    assert pins.get("a", "/other") is None and len(pins) == 2
