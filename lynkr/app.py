@@ -207,8 +207,8 @@ async def _complete(http: HTTPRequest, fmt: ClientFormat) -> HTTPResponse:
         return _error(http, fmt, err, record)
     headers = record.headers()
     if outcome.events is not None:
-        body_iter = with_heartbeat(fmt.encode_stream(outcome.events, request, record.response_id),
-                                   fmt.heartbeat, state.settings.stream_heartbeat)
+        frames, beat = fmt.encode_stream(outcome.events, request, record.response_id)
+        body_iter = with_heartbeat(frames, beat, state.settings.stream_heartbeat)
         return EventStreamResponse(_logged(body_iter, http, record), headers=headers)
     assert outcome.response is not None
     _log(http, record)

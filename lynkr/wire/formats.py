@@ -22,11 +22,11 @@ class ClientFormat:
     name: str
     parse: Callable[[Any], Request]
     render: Callable[[Response, Request, str | None], dict]
+    # A stream's frames, and its heartbeat: what is written into it when it has been quiet a
+    # while (see sse.with_heartbeat): Anthropic's own ping event; for chat completions a
+    # comment line, which every SSE parser skips; for Responses a keepalive event.
     encode_stream: Callable[[AsyncIterator[StreamEvent], Request, str | None],
-                            AsyncIterator[bytes]]
-    # Written into a stream that has been quiet a while (see sse.with_heartbeat): Anthropic's
-    # own ping event; a comment line for OpenAI's formats, which every SSE parser skips.
-    heartbeat: bytes = b": keep-alive\n\n"
+                            tuple[AsyncIterator[bytes], Callable[[], bytes]]]
 
     def error(self, err: LynkrError) -> dict:
         return error_body(err, self.name)
@@ -55,25 +55,31 @@ async def _write_per_read(events: AsyncIterator[StreamEvent],
         yield b"".join(pending)
 
 
+_PING = sse_frame(b'{"type":"ping"}', "ping")
+_COMMENT = b": keep-alive\n\n"
+Encoded = tuple[AsyncIterator[bytes], Callable[[], bytes]]
+
+
 def _anthropic_stream(events: AsyncIterator[StreamEvent], request: Request,
-                      response_id: str | None = None) -> AsyncIterator[bytes]:
+                      response_id: str | None = None) -> Encoded:
     encoder = anthropic.StreamEncoder(model=request.model)
-    return _write_per_read(events, lambda e: [encoder.encode(e)], encoder.encode_error)
+    return (_write_per_read(events, lambda e: [encoder.encode(e)], encoder.encode_error),
+            lambda: _PING)
 
 
 def _chat_stream(events: AsyncIterator[StreamEvent], request: Request,
-                 response_id: str | None = None) -> AsyncIterator[bytes]:
+                 response_id: str | None = None) -> Encoded:
     encoder = openai_chat.StreamEncoder(model=request.model, id=f"chatcmpl-{uuid.uuid4().hex}",
                                         include_usage=openai_chat.include_usage(request),
                                         legacy_functions=openai_chat.legacy_functions(request))
-    return _write_per_read(events, encoder.encode, encoder.encode_error)
+    return _write_per_read(events, encoder.encode, encoder.encode_error), lambda: _COMMENT
 
 
 def _responses_stream(events: AsyncIterator[StreamEvent], request: Request,
-                      response_id: str | None = None) -> AsyncIterator[bytes]:
+                      response_id: str | None = None) -> Encoded:
     encoder = openai_responses.StreamEncoder(response_id or f"resp_{uuid.uuid4().hex}",
                                              request.model, int(time.time()), request)
-    return _write_per_read(events, encoder.encode, encoder.encode_error)
+    return _write_per_read(events, encoder.encode, encoder.encode_error), encoder.keepalive
 
 
 def _render_chat(response: Response, request: Request, response_id: str | None = None) -> dict:
@@ -90,8 +96,7 @@ def _render_responses(response: Response, request: Request,
 
 ANTHROPIC = ClientFormat("anthropic", anthropic.parse_request,
                          lambda r, req, _id: anthropic.render_response(r, req.model),
-                         _anthropic_stream,
-                         heartbeat=sse_frame(b'{"type":"ping"}', "ping"))
+                         _anthropic_stream)
 OPENAI_CHAT = ClientFormat("openai_chat", openai_chat.parse_request, _render_chat, _chat_stream)
 OPENAI_RESPONSES = ClientFormat("openai_responses", openai_responses.parse_request,
                                 _render_responses, _responses_stream)

@@ -111,6 +111,15 @@ class StreamEncoder:
                 frames.append(self._finish())
         return frames
 
+    def keepalive(self) -> bytes:
+        """A ``keepalive`` event, as OpenAI sends in a quiet stream: Codex times a stream out
+        on its events and ignores SSE comments, so a comment kept nothing alive. It takes
+        its place in the sequence like any event; a stream not started yet starts with it."""
+        if self._finished:
+            return b": keep-alive\n\n"
+        frames = [] if self._started else self._start()
+        return b"".join([*frames, self._frame("keepalive")])
+
     def encode_error(self, err: Exception) -> bytes:
         """A ``response.failed`` frame (preceded by ``response.created`` if nothing was sent
         yet) ending the stream with the error where Codex and the SDK look for it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -148,9 +148,10 @@ def sse_frame(data: bytes | str, event: str | None = None) -> bytes:
     return body + b"\n"
 
 
-async def with_heartbeat(chunks: AsyncIterator[bytes], beat: bytes,
+async def with_heartbeat(chunks: AsyncIterator[bytes], beat: Callable[[], bytes],
                          interval: float) -> AsyncIterator[bytes]:
-    """``chunks``, with ``beat`` written whenever ``interval`` seconds pass without one.
+    """``chunks``, with a ``beat()`` written whenever ``interval`` seconds pass without one
+    (a function: a Responses stream numbers its keepalive events).
 
     lynkr holds parts of a stream back (a tool call until its arguments are whole, text that
     may be a printed tool call), and a slow local model can take minutes over one long call;
@@ -189,7 +190,7 @@ async def with_heartbeat(chunks: AsyncIterator[bytes], beat: bytes,
         while True:
             await asyncio.sleep(max(0.0, quiet_since + interval - time.monotonic()))
             if time.monotonic() - quiet_since >= interval and queue.empty():
-                queue.put_nowait(beat)
+                queue.put_nowait(beat())
 
     tasks = [asyncio.create_task(read()), asyncio.create_task(beat_when_quiet())]
     try:

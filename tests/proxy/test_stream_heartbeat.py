@@ -61,6 +61,27 @@ def test_openai_clients_get_comment_lines_their_parsers_skip(
     assert json.loads(arguments) == SLOW_CALL.tool_calls[0].arguments
 
 
+def test_responses_clients_get_numbered_keepalive_events_as_openai_sends(
+        upstream: FakeUpstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
+    """Codex times a stream out on its events and ignores comment lines."""
+    upstream.queue(SLOW_CALL, SLOW_CALL)
+    tools = [{"type": "function", "name": "Write", "parameters": {"type": "object"}}]
+    with lynkr(proxy_factory, upstream, "0.01") as url:
+        raw = httpx.post(f"{url}/v1/responses", timeout=30, json={
+            "model": "m", "stream": True, "input": "write a.py", "tools": tools}).text
+        sdk = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0)
+        with sdk.responses.stream(model="m", input="write a.py",
+                                  tools=tools) as stream:  # type: ignore[arg-type]
+            final = stream.get_final_response()
+    events = [json.loads(line[6:]) for line in raw.splitlines() if line.startswith("data: ")]
+    kinds = [e["type"] for e in events]
+    assert "keepalive" in kinds and kinds[0] == "response.created"
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    call = final.output[-1]
+    assert call.type == "function_call"
+    assert json.loads(call.arguments) == SLOW_CALL.tool_calls[0].arguments
+
+
 def test_zero_turns_heartbeats_off(upstream: FakeUpstream, proxy_factory) -> None:  # type: ignore[no-untyped-def]
     upstream.queue(SLOW_CALL)
     with lynkr(proxy_factory, upstream, "0") as url:

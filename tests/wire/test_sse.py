@@ -105,7 +105,7 @@ def test_a_stream_cancelled_from_inside_ends_instead_of_beating_for_ever() -> No
 
     async def run() -> list[bytes]:
         seen: list[bytes] = []
-        async for chunk in with_heartbeat(chunks(), b": beat\n\n", 0.01):
+        async for chunk in with_heartbeat(chunks(), lambda: b": beat\n\n", 0.01):
             seen.append(chunk)
             if len(seen) > 50:
                 break
@@ -122,7 +122,7 @@ def test_heartbeats_fill_quiet_gaps_and_the_chunks_come_through_in_order() -> No
         yield b"b"
 
     async def run() -> list[bytes]:
-        return [chunk async for chunk in with_heartbeat(chunks(), b".", 0.01)]
+        return [chunk async for chunk in with_heartbeat(chunks(), lambda: b".", 0.01)]
 
     seen = asyncio.run(run())
     assert [c for c in seen if c != b"."] == [b"a", b"b"] and b"." in seen
