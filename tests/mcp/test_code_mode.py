@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -38,30 +39,45 @@ def write_config(tmp_path: Path, servers: dict[str, object]) -> Path:
     return path
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
+def fake_and_broken(tmp_path: Path) -> Path:
+    """A config fronting the fake SDK server (2 s timeout) and a command that does not exist."""
     return write_config(tmp_path, {
         "fake": {"command": sys.executable, "args": [str(FAKE_SERVER)], "timeout": 2},
         "broken": {"command": str(tmp_path / "no-such-server")},
     })
 
 
-async def test_code_mode_serves_meta_tools_next_to_lynkrs_own(workspace: Path,
-                                                              config: Path) -> None:
-    async with Client(stdio_params(workspace, "--code-mode", "--config", str(config))) as c:
-        names = {tool.name for tool in (await c.list_tools()).tools}
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return fake_and_broken(tmp_path)
+
+
+@pytest.fixture(scope="module")
+async def code_mode_client(shared_workspace: Path,
+                           tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+    """One ``lynkr mcp --code-mode`` in front of ``fake_and_broken``, shared by the specs that
+    neither crash, stall nor reconfigure a fronted server."""
+    config = fake_and_broken(tmp_path_factory.mktemp("code-mode"))
+    async with Client(stdio_params(shared_workspace, "--code-mode",
+                                   "--config", str(config))) as client:
+        yield client
+
+
+async def test_code_mode_serves_meta_tools_next_to_lynkrs_own(
+        code_mode_client: Client) -> None:
+    names = {tool.name for tool in (await code_mode_client.list_tools()).tools}
     assert names == CODE_TOOLS | META_TOOLS
 
 
-async def test_search_describe_call_with_select(workspace: Path, config: Path) -> None:
-    async with Client(stdio_params(workspace, "--code-mode", "--config", str(config))) as c:
-        found = await c.call_tool("search_tools", {"query": "look up a user profile"})
-        described = await c.call_tool("describe_tool", {"name": "get_user"})
-        email = await c.call_tool("call_tool", {"name": "fake.get_user",
-                                                "arguments": {"user_id": 7}, "select": "email"})
-        names = await c.call_tool("call_tool", {"name": "list_weather_stations",
-                                                "arguments": {"country": "pt"},
-                                                "select": "[?lat > `57`].name"})
+async def test_search_describe_call_with_select(code_mode_client: Client) -> None:
+    c = code_mode_client
+    found = await c.call_tool("search_tools", {"query": "look up a user profile"})
+    described = await c.call_tool("describe_tool", {"name": "get_user"})
+    email = await c.call_tool("call_tool", {"name": "fake.get_user",
+                                            "arguments": {"user_id": 7}, "select": "email"})
+    names = await c.call_tool("call_tool", {"name": "list_weather_stations",
+                                            "arguments": {"country": "pt"},
+                                            "select": "[?lat > `57`].name"})
     assert decode(text_of(found))["tools"][0]["name"] == "fake.get_user"
     assert "user_id" in text_of(described)
     assert text_of(email) == "user7@example.com"
@@ -69,14 +85,14 @@ async def test_search_describe_call_with_select(workspace: Path, config: Path) -
     assert names.structured_content["sent_tokens"] < names.structured_content["raw_tokens"] / 10
 
 
-async def test_unknown_tool_bad_select_and_tool_failure_are_errors(workspace: Path,
-                                                                   config: Path) -> None:
-    async with Client(stdio_params(workspace, "--code-mode", "--config", str(config))) as c:
-        unknown = await c.call_tool("call_tool", {"name": "fake.nope"})
-        bad_select = await c.call_tool("call_tool", {"name": "echo",
-                                                     "arguments": {"text": "x"},
-                                                     "select": "[[["})
-        failing = await c.call_tool("call_tool", {"name": "fail_loudly"})
+async def test_unknown_tool_bad_select_and_tool_failure_are_errors(
+        code_mode_client: Client) -> None:
+    c = code_mode_client
+    unknown = await c.call_tool("call_tool", {"name": "fake.nope"})
+    bad_select = await c.call_tool("call_tool", {"name": "echo",
+                                                 "arguments": {"text": "x"},
+                                                 "select": "[[["})
+    failing = await c.call_tool("call_tool", {"name": "fail_loudly"})
     assert unknown.is_error and "search_tools" in text_of(unknown)
     assert bad_select.is_error and "invalid select" in text_of(bad_select)
     assert failing.is_error and "fake.fail_loudly failed" in text_of(failing)
@@ -165,12 +181,12 @@ async def test_fronted_servers_do_not_outlive_lynkr_mcp_stopped_mid_call(
 
 
 async def test_a_big_result_without_select_is_cut_with_a_note_on_paging(
-        workspace: Path, config: Path) -> None:
-    async with Client(stdio_params(workspace, "--code-mode", "--config", str(config))) as c:
-        big = await c.call_tool("call_tool", {"name": "many_rows", "arguments": {"count": 20000}})
-        page = await c.call_tool("call_tool", {"name": "many_rows",
-                                               "arguments": {"count": 20000},
-                                               "select": "[5000:5002].n"})
+        code_mode_client: Client) -> None:
+    c = code_mode_client
+    big = await c.call_tool("call_tool", {"name": "many_rows", "arguments": {"count": 20000}})
+    page = await c.call_tool("call_tool", {"name": "many_rows",
+                                           "arguments": {"count": 20000},
+                                           "select": "[5000:5002].n"})
     text = text_of(big)
     assert big.structured_content["result"] == text
     assert big.structured_content["sent_tokens"] <= MAX_RESULT_TOKENS + 100
