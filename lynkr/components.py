@@ -46,7 +46,8 @@ class Components:
 
         The first turn's recall is pinned and every later turn of the conversation gets the
         same block, byte for byte, so prompt and KV-prefix caches keep hitting; it is recalled
-        afresh only once a memory in it is gone (see :mod:`lynkr.optimize.memory_pins`).
+        afresh only once a memory in it is gone, or when a first turn comes again (see
+        :mod:`lynkr.optimize.memory_pins`).
 
         ``keep_prefix``: the upstream checks preserved thinking against the ``system`` it was
         sent (see :mod:`lynkr.optimize.preserved_thinking`). A pin is per-process state: a
@@ -59,7 +60,10 @@ class Components:
             return request
         project = project_of(request)
         conversation = conversation_key(request)
-        pinned = self.memory_pins.get(conversation, project)
+        # A first turn (no answer in it yet) recalls afresh: it opens a conversation, even
+        # when the same question opened an earlier one.
+        opening = not any(m.role == "assistant" for m in request.messages)
+        pinned = None if opening else self.memory_pins.get(conversation, project)
         if pinned is None or not self.memory.all_exist(pinned.memory_ids):
             query = request.last_user_words()
             if not query:

@@ -9,6 +9,9 @@ again, byte for byte, on every later turn. It is recalled afresh only when:
 - a memory in it is gone: replaced by a changed or reworded fact, forgotten, cleared (one
   by-id read per turn checks this); a block that holds a retired fact would keep telling the
   model the old choice;
+- the request is a first turn (no answer in it yet): it opens a conversation, even when the
+  same words opened an earlier one (a one-shot question asked again after the project
+  learned something gets the new fact);
 - lynkr restarted, or the conversation fell out of the bounded table (the least recently
   used of 4,096 go first); then the next turn pins again: one changed prefix, not one per
   turn.

@@ -99,6 +99,15 @@ def test_a_first_turn_that_recalled_nothing_stays_without_a_block(
     assert parts.memory_inject(conversation(*TURNS[:2])).system == [TextBlock(SYSTEM)]
 
 
+def test_a_first_turn_asked_again_opens_a_conversation_and_recalls_afresh(
+        make_settings: Callable[..., Settings], store: Store, embedder: Embedder) -> None:
+    parts = Components(memory=MemoryStore(make_settings(), store, embedder))
+    assert parts.memory_inject(conversation(TURNS[0])).system == [TextBlock(SYSTEM)]
+    assert parts.memory is not None
+    parts.memory.remember(FACTS, "/repo")
+    assert "pnpm" in memory_block(parts.memory_inject(conversation(TURNS[0])))
+
+
 def test_a_prefix_keeping_upstream_gets_no_block_and_pins_nothing(parts: Components) -> None:
     request = conversation(TURNS[0])
     assert parts.memory_inject(request, keep_prefix=True) is request

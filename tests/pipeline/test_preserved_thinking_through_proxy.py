@@ -137,6 +137,14 @@ def openai_upstream(upstream: FakeUpstream, proxy_factory) -> Iterator[str]:  # 
 
 def test_the_same_loop_to_an_openai_upstream_still_selects_tools_and_compresses(
         openai_upstream: str, upstream: FakeUpstream) -> None:
+    # An earlier session taught the project a fact, so the loop gets a memory block (one
+    # learned inside the loop is in its own history; its block stays as its first turn had it).
+    upstream.script.appendleft(Reply(text="Noted."))
+    anthropic.Anthropic(base_url=openai_upstream, api_key="x", max_retries=0).messages.create(
+        model="claude-fable-5-2", max_tokens=100, system=SYSTEM,
+        messages=[{"role": "user", "content": "The project uses uv for packaging."}])
+    time.sleep(0.5)
+    upstream.received.clear()
     claude_code_loop(openai_upstream, stream=True)
     first, later = upstream.received[0].body, upstream.received[2].body
     names = [t["function"]["name"] for t in first["tools"]]
