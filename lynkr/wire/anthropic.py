@@ -9,7 +9,8 @@ An Anthropic client's request reaches an Anthropic upstream as it was sent (newe
 models refuse or drop thinking when any earlier part changed, see
 :mod:`lynkr.wire.anthropic_blocks`): fields, keys and blocks lynkr does not model go along
 unchanged, and each ``role: "system"`` message goes back in its place, while every other
-reader (optimizers, other upstream formats) sees its text folded into the system prompt.
+reader (optimizers, the router) sees its text folded into the system prompt (other upstream
+formats get it in the user turn next to it: :mod:`lynkr.wire.system_entries`).
 Blocks (:mod:`lynkr.wire.anthropic_blocks`) and streaming (:mod:`lynkr.wire.anthropic_stream`)
 are re-exported.
 """
@@ -49,6 +50,7 @@ from lynkr.wire.anthropic_stream import (
 from lynkr.wire.fields import messages_of, model_of, optional
 from lynkr.wire.openai_chat_reasoning import carries_detail
 from lynkr.wire.structured import instruction, json_output
+from lynkr.wire.system_entries import top_level_system
 from lynkr.wire.tool_ids import api_tool_id
 
 __all__ = [
@@ -200,23 +202,6 @@ def _foreign_thinking(block: Block) -> bool:
     OpenRouter ``reasoning_details`` entry, whose signature only OpenRouter can verify ("Invalid
     signature" when a later turn of the same conversation is routed here)."""
     return (isinstance(block, ThinkingBlock) and not block.signature) or carries_detail(block)
-
-
-def top_level_system(request: Request) -> list[TextBlock]:
-    """The request's system prompt without the text folded in from its ``role: "system"``
-    messages: the same objects, or (when a rewrite made new ones) equal blocks, taken from
-    the end."""
-    if not request.system_messages:
-        return request.system
-    kept = list(request.system)
-    for block in (b for message in reversed(request.system_messages)
-                  for b in reversed(message.blocks)):
-        index = next((i for i, b in enumerate(kept) if b is block), None)
-        if index is None:
-            index = next((i for i in range(len(kept) - 1, -1, -1) if kept[i] == block), None)
-        if index is not None:
-            del kept[index]
-    return kept
 
 
 def _in_place(messages: list[dict[str, Any]],

@@ -66,6 +66,7 @@ from lynkr.stream_events import (
 from lynkr.wire.anthropic import output_limits
 from lynkr.wire.openai_chat_reasoning import carries_detail
 from lynkr.wire.structured import instruction, json_output
+from lynkr.wire.system_entries import entries_in_turns
 from lynkr.wire.thinking_binding import BINDING_BETA
 from lynkr.wire.tool_ids import api_tool_id
 
@@ -94,7 +95,10 @@ _IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg",
 
 
 def build_request(request: Request, model: str) -> dict[str, Any]:
-    """The Converse / ConverseStream body (the model id travels in the URL)."""
+    """The Converse / ConverseStream body (the model id travels in the URL). An Anthropic
+    client's ``role: "system"`` entries go into the user turns next to them
+    (:mod:`lynkr.wire.system_entries`)."""
+    request = entries_in_turns(request)
     caching = takes_cache_points(model)
     body: dict[str, Any] = {"messages": _messages(request.messages_for("bedrock"), caching)}
     system: list[dict[str, Any]] = []

@@ -51,6 +51,7 @@ from lynkr.stream_events import (
     ToolArgsDelta,
 )
 from lynkr.wire.structured import instruction, json_output
+from lynkr.wire.system_entries import entries_in_turns
 
 Signatures = MutableMapping[str, str]
 #: Google's documented value for a function call whose real thought signature is unknown.
@@ -68,7 +69,10 @@ _CHOICE_MODES = {"auto": "AUTO", "any": "ANY", "tool": "ANY", "none": "NONE"}
 
 
 def build_request(request: Request, signatures: Signatures | None = None) -> dict[str, Any]:
-    """The ``generateContent`` body (the model travels in the URL)."""
+    """The ``generateContent`` body (the model travels in the URL). An Anthropic client's
+    ``role: "system"`` entries go into the user turns next to them
+    (:mod:`lynkr.wire.system_entries`)."""
+    request = entries_in_turns(request)
     signatures = signatures if signatures is not None else {}
     body: dict[str, Any] = {"contents": _contents(request.messages_for("gemini"), signatures)}
     system = [request.system_text] if request.system_text else []

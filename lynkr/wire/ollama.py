@@ -43,6 +43,7 @@ from lynkr.stream_events import (
 )
 from lynkr.streams import parse_tool_arguments
 from lynkr.wire.structured import json_output
+from lynkr.wire.system_entries import entries_in_turns
 
 PROVIDER = "ollama"
 
@@ -55,7 +56,11 @@ def build_request(request: Request, model: str, *, stream: bool, keep_alive: str
     """The ``/api/chat`` body for ``request`` sent to ``model``.
 
     ``num_ctx`` sets the context window: Ollama's own default (4,096 tokens below 24 GB of
-    VRAM) silently cuts a coding agent's prompt, tools first, without an error."""
+    VRAM) silently cuts a coding agent's prompt, tools first, without an error. An Anthropic
+    client's ``role: "system"`` entries go into the user turns next to them, so the system
+    prompt, and the KV cache behind it, hold from turn to turn
+    (:mod:`lynkr.wire.system_entries`)."""
+    request = entries_in_turns(request)
     messages: list[dict[str, Any]] = []
     if request.system:
         messages.append({"role": "system", "content": request.system_text})

@@ -54,6 +54,7 @@ from lynkr.wire.openai_chat_stream import (
 )
 from lynkr.wire.openai_chat_stream_decoder import StreamDecoder
 from lynkr.wire.structured import chat_response_format, json_output
+from lynkr.wire.system_entries import entries_in_turns
 
 __all__ = [
     "USER_LIMIT", "StreamDecoder", "StreamEncoder", "build_request", "include_usage",
@@ -226,8 +227,11 @@ def build_request(request: Request, model: str, *, stream: bool, passthrough_ext
     keeps prompt-cache breakpoints (the client's, or lynkr's) on the system prompt's, a
     message's and a tool message's text parts and on tool definitions, for an upstream that
     forwards them to a model that caches only where told (OpenRouter to Claude, Gemini, Qwen);
-    every other body goes without a single ``cache_control``.
+    every other body goes without a single ``cache_control``. An Anthropic client's
+    ``role: "system"`` entries go into the user turns next to them, not into the leading system
+    message (:mod:`lynkr.wire.system_entries`).
     """
+    request = entries_in_turns(request)
     body: dict[str, Any] = dict(request.extra) if passthrough_extra else {}
     client_options = body.pop("stream_options", None)
     body.pop(_LEGACY, None)

@@ -1,7 +1,8 @@
 """An Anthropic client's request reaches an Anthropic upstream as it was sent: newer Claude
 models check that system, tools and every earlier message come back unchanged before they
 read a thinking block (preserved thinking), so lynkr may not move, drop or reshape anything on
-the way. Other upstream formats get what they can take (system messages folded in)."""
+the way. Other upstream formats get what they can take (system messages in the user turns next
+to them, see :mod:`lynkr.wire.system_entries`)."""
 
 from __future__ import annotations
 
@@ -90,9 +91,14 @@ def test_every_other_reader_sees_system_messages_folded_into_the_system_prompt()
     assert [m.role for m in request.messages] == ["user", "assistant", "user"]
     assert request.system_text.endswith("cwd: /repo\n\n<total_tokens>9</total_tokens>\n\n"
                                         "Keep going.")
+
+
+def test_another_upstream_format_gets_system_messages_in_the_user_turns_next_to_them() -> None:
+    request = codec.parse_request(claude_code_turn())
     chat = openai_chat.build_request(request, "gpt", stream=False, passthrough_extra=False)
     assert [m["role"] for m in chat["messages"]][:2] == ["system", "user"]
-    assert "Keep going." in chat["messages"][0]["content"]
+    assert chat["messages"][0]["content"] == "\n\n".join(b["text"] for b in SYSTEM)
+    assert "Keep going." in json.dumps(chat["messages"][-1])
     assert "system" not in [m["role"] for m in chat["messages"][1:]]
 
 
