@@ -6,7 +6,8 @@ fact as words, each member of a group it names is either *chosen* or *dropped*: 
 a negation ("don't use yarn", "never npm or yarn", "not yarn"), after "instead of", "rather
 than", "over" ("pytest over unittest"), "replaced ... (with)", "from" once a change verb
 came first ("switched from yarn to pnpm", "moved away from MySQL"), or before "is no longer
-used" / "is deprecated". A comma, "but", "to", "with" or "by" ends a negation's reach.
+used" / "is deprecated". A comma, "but", "to", "onto", "with" or "by" ends a negation's
+reach.
 
 :func:`takes_back` says when a new fact retires an earlier one about the same group:
 
@@ -87,20 +88,24 @@ _CANONICAL = {"tab": "tabs", "space": "spaces", "postgresql": "postgres", "mongo
               "shorter": "short", "longer": "long"}
 
 _PHRASES = re.compile(r"\b(?:instead\s+of|rather\s+than|no\s+longer|away\s+from|do\s+not"
-                      r"|does\s+not|did\s+not|from\s+now\s+on|going\s+forward|any\s+more)\b")
+                      r"|does\s+not|did\s+not|from\s+(?:now|here)\s+on|going\s+forward"
+                      r"|any\s+more|stop\s+using)\b")
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")
 _TOKEN = re.compile(r"[\w#+]+(?:['’.\-][\w#+]+)*|[,;:!?()]|\.(?!\w)")
 _NEGATORS = frozenset({"not", "no", "never", "don't", "dont", "doesn't", "didn't", "won't",
+                       "stop_using",
                        "do_not", "does_not", "did_not", "stop", "stopped", "drop", "dropped",
                        "ditch", "ditched", "off", "without", "over", "replace", "replaced",
                        "replacing", "avoid", "instead_of", "rather_than", "no_longer",
                        "away_from"})
-_RESETS = frozenset({",", ";", ":", ".", "!", "?", "(", ")", "but", "to", "with", "by"})
+_RESETS = frozenset({",", ";", ":", ".", "!", "?", "(", ")", "but", "to", "onto", "into",
+                     "with", "by"})
 _CHANGE_VERBS = frozenset({"switched", "switch", "switching", "moved", "move", "moving",
                            "migrated", "migrate", "migrating", "changed", "change", "changing",
                            "replaced", "replacing", "swapped", "converted", "ported"})
 _CHANGE_WORDS = _CHANGE_VERBS | {"now", "instead", "instead_of", "anymore", "any_more",
-                                 "no_longer", "from_now_on", "going_forward", "henceforth",
+                                 "no_longer", "from_now_on", "from_here_on", "going_forward",
+                                 "henceforth",
                                  "let's", "lets", "decided", "agreed", "stopped"}
 _AUXILIARIES = frozenset({"is", "are", "was", "were", "has", "have", "had", "been", "being",
                           "'s"})
@@ -116,9 +121,11 @@ for in on of at by as to from with into onto over under via per than then so
 project projects repo repository codebase code here there app team everywhere everything
 please decided agreed new instead anymore longer now always never usually not no don't dont
 doesn't didn't won't do_not does_not did_not instead_of rather_than no_longer away_from
-from_now_on going_forward any_more henceforth forward stop stopped drop dropped ditch
+from_now_on from_here_on going_forward any_more henceforth forward stop stop_using stopped
+drop dropped ditch
 ditched off without replace replaced replacing avoid today yesterday recently finally
 officially completely fully entirely week month year last one ok okay
+it's that's there's we're we've we'll we'd i'm i've i'll i'd you're let's
 """.split()) | _CHANGE_VERBS
 
 

@@ -35,9 +35,13 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         r"|^(?:please\s+)?(?:always|never)\s+\w+"
         r"|\b(?:my|our)\s+(?:preference|convention|style)\s+is\b", re.IGNORECASE)),
     ("decision", re.compile(
-        r"\b(?:we(?:'ve| have)?\s+decided|we\s+(?:will|'ll)\s+(?:use|go\s+with|switch\s+to)"
+        r"\b(?:we(?:'ve| have)?\s+decided|we(?:\s+will|'ll)\s+(?:use|go\s+with|switch\s+to)"
         r"|let's\s+(?:use|go\s+with|switch\s+to|stick\s+with|keep)|we\s+agreed"
-        r"|we're\s+(?:going|switching)\s+(?:with|to)|decision:|from\s+now\s+on)\b"
+        r"|we're\s+(?:going|switching)\s+(?:with|to)|decision:|from\s+(?:now|here)\s+on"
+        r"|going\s+forward|(?:please\s+)?stop\s+using)\b"
+        # A contrast is a standing choice: "Use pnpm, not yarn", "use httpx instead of requests".
+        r"|^(?:please\s+)?use\s+[\w.\-+#]+(?:\s+[\w.\-+#]+)?\s*,?\s+(?:not|instead\s+of"
+        r"|rather\s+than|over)\b"
         # A choice changed: "we switched to pnpm", "we moved the database to MySQL".
         r"|\bwe(?:'ve|\s+have)?\s+(?:switched|moved|migrated|changed|replaced|swapped"
         r"|stopped\s+using|dropped|ditched)\b"
@@ -47,8 +51,8 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("fact", re.compile(
         r"\b(?:the|this|our)\s+(?:project|app|application|service|codebase|repo|repository"
         r"|backend|frontend|api|server|database|db|ci|build|stack|team|monorepo|deployment)"
-        r"\s+(?:uses|use|is\s+(?:written|built|deployed|hosted)\s+(?:in|with|on|to)"
-        r"|runs\s+on|targets|depends\s+on|lives\s+in)\b"
+        r"\s+(?:(?:now|still|also|only)\s+)?(?:uses|use|is\s+(?:written|built|deployed"
+        r"|hosted)\s+(?:in|with|on|to)|runs\s+on|targets|depends\s+on|lives\s+in)\b"
         r"|\bthe\s+(?:database|db|stack|language|framework|orm|package\s+manager|test\s+runner"
         r"|linter|formatter|ci|cloud|runtime)\s+is\b"
         r"|\b(?:the\s+)?(?:main|default|release)\s+branch\s+is\b"

@@ -34,6 +34,7 @@ BENCH_FACTS = [row["text"] for row in map(json.loads, (
     'Summarize "we decided to use Postgres" in one word.',
     "We always got timeouts on Fridays.",
     "This bug never happened before we used the cache.",
+    "Use the debugger to find out why the test hangs.",
 ])
 def test_pasted_errors_questions_and_task_payloads_are_not_facts(text: str) -> None:
     assert extract_facts(text) == []
@@ -57,6 +58,10 @@ def test_every_labelled_fact_of_the_bench_is_still_a_fact(text: str) -> None:
     "Can you always use single quotes from now on.",
     "Never catch bare Exception.",
     "We always raise ValueError for bad input.",
+    "Going forward we'll use Vitest.",
+    "Please stop using yarn, it's pnpm from here on.",
+    "Use pnpm, not yarn.",
+    "The frontend now uses Vue instead of React.",
 ])
 def test_changed_choices_and_standing_rules_are_facts(text: str) -> None:
     assert extract_facts(text) == [text]

@@ -81,6 +81,10 @@ def test_taking_back_needs_a_group_the_earlier_fact_chose_in(new: str, old: str)
      "We moved the database to MySQL"),
     ("Always use pnpm, never npm or yarn, in this repo.", "We switched to yarn"),
     ("We deploy to Heroku.", "We migrated the deployment to Fly.io."),
+    ("The database is MySQL.", "We've moved off MySQL onto Postgres."),
+    ("We use yarn.", "Please stop using yarn, it's pnpm from here on."),
+    ("We use yarn.", "Use pnpm, not yarn."),
+    ("The frontend uses React.", "The frontend now uses Vue instead of React."),
 ])
 def test_a_later_fact_that_takes_back_a_choice_replaces_it(earlier: str, later: str) -> None:
     assert replaces(later, earlier)
