@@ -57,6 +57,9 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         r"|linter|formatter|ci|cloud|runtime)\s+is\b"
         r"|\b(?:the\s+)?(?:main|default|release)\s+branch\s+is\b"
         r"|\bwe\s+(?:use|deploy\s+(?:to|on)|run\s+on|host\s+on)\b"
+        # How a chore is done: "we format Python code with black", "we lint using ruff".
+        r"|\bwe\s+(?:format|lint|test|build|bundle|type-?check|compile|package|deploy)"
+        r"\s+(?:[\w.\-]+\s+){0,4}?(?:with|using|via)\b"
         # Conventions stated about a part of the project: "tests run with vitest".
         r"|^(?:all\s+|our\s+)?(?:tests?|logs?|logging|retries|builds?|deploys?|migrations?"
         r"|state\s+management|styling|feature\s+flags|configuration|config|secrets|dates"

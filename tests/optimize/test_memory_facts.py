@@ -62,6 +62,7 @@ def test_every_labelled_fact_of_the_bench_is_still_a_fact(text: str) -> None:
     "Please stop using yarn, it's pnpm from here on.",
     "Use pnpm, not yarn.",
     "The frontend now uses Vue instead of React.",
+    "We format Python code with black.",
 ])
 def test_changed_choices_and_standing_rules_are_facts(text: str) -> None:
     assert extract_facts(text) == [text]

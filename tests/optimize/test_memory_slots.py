@@ -85,6 +85,7 @@ def test_taking_back_needs_a_group_the_earlier_fact_chose_in(new: str, old: str)
     ("We use yarn.", "Please stop using yarn, it's pnpm from here on."),
     ("We use yarn.", "Use pnpm, not yarn."),
     ("The frontend uses React.", "The frontend now uses Vue instead of React."),
+    ("We format Python code with black.", "We replaced black with ruff format."),
 ])
 def test_a_later_fact_that_takes_back_a_choice_replaces_it(earlier: str, later: str) -> None:
     assert replaces(later, earlier)
