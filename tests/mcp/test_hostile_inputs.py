@@ -1,6 +1,10 @@
 """lynkr mcp against hostile workspaces and arguments, over stdio with the SDK client:
 backtracking regexes, named pipes, huge files and outputs, escaped and cancelled test runs,
-odd line separators and pages no call could use."""
+odd line separators and pages no call could use.
+
+Most specs need a root of their own (a fifo, a 4 MB file, a root-wide grep count, a test run,
+a server flag). The ones whose files have names of their own, and whose calls reach only
+those files or fail on their arguments, share one server per module (``shared_client``)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -25,6 +30,18 @@ BACKTRACKING = r"compute\((\s*\w+\s*,?)*\)"
 
 def text_of(result: CallToolResult) -> str:
     return "".join(getattr(block, "text", "") for block in result.content)
+
+
+@pytest.fixture(scope="module")
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hostile")
+
+
+@pytest.fixture(scope="module")
+async def shared_client(shared_root: Path) -> AsyncIterator[Client]:
+    """``lynkr mcp --root shared_root`` over stdio, one per module."""
+    async with Client(stdio_params(shared_root)) as client:
+        yield client
 
 
 def server_with_grep_deadline(root: Path, seconds: float) -> StdioServerParameters:
@@ -87,12 +104,11 @@ async def test_named_pipe_is_skipped_by_grep_outline_and_find_and_refused_by_rea
 
 
 async def test_read_of_a_file_with_thousands_of_symbols_caps_its_outline(
-        tmp_path: Path) -> None:
-    (tmp_path / "funcs.py").write_text("".join(f"def f{i}(value, other):\n    return {i}\n\n"
-                                               for i in range(1000)))
-    async with Client(stdio_params(tmp_path)) as client:
-        result = await client.call_tool("read", {"path": "funcs.py"})
-        rest = await client.call_tool("outline", {"path": "funcs.py", "offset": 400})
+        shared_root: Path, shared_client: Client) -> None:
+    (shared_root / "funcs.py").write_text("".join(f"def f{i}(value, other):\n    return {i}\n\n"
+                                                  for i in range(1000)))
+    result = await shared_client.call_tool("read", {"path": "funcs.py"})
+    rest = await shared_client.call_tool("outline", {"path": "funcs.py", "offset": 400})
     text = text_of(result)
     assert "f399," in text and "f400," not in text
     assert ("600 more symbols not shown (the last shown ends at line 1199); use outline with "
@@ -187,15 +203,15 @@ def test_server_exiting_mid_run_kills_the_test_process(tmp_path: Path) -> None:
 
 
 async def test_form_feeds_and_unicode_line_separators_do_not_shift_line_numbers(
-        tmp_path: Path) -> None:
-    (tmp_path / "m.py").write_text(
+        shared_root: Path, shared_client: Client) -> None:
+    (shared_root / "m.py").write_text(
         "import os\n\f\ndef first():\n    return 1\n\f\n"
         "def second():\n    s = 'a\u2028b'\n    return 2\n\ndef third():\n    return 3\n")
-    async with Client(stdio_params(tmp_path)) as client:
-        symbol = text_of(await client.call_tool("read", {"path": "m.py", "symbol": "third"}))
-        ranged = text_of(await client.call_tool("read", {"path": "m.py", "start_line": 10,
-                                                         "end_line": 11}))
-        grep = text_of(await client.call_tool("grep", {"pattern": "def third"}))
+    client = shared_client
+    symbol = text_of(await client.call_tool("read", {"path": "m.py", "symbol": "third"}))
+    ranged = text_of(await client.call_tool("read", {"path": "m.py", "start_line": 10,
+                                                     "end_line": 11}))
+    grep = text_of(await client.call_tool("grep", {"pattern": "def third"}))
     assert symbol == "m.py lines 10-11 (function third)\ndef third():\n    return 3"
     assert ranged.endswith("\ndef third():\n    return 3")
     assert grep.endswith("\n10 def third():")
@@ -212,24 +228,24 @@ async def test_grep_says_how_many_files_it_skipped_for_size(tmp_path: Path) -> N
     assert result.structured_content["skipped_files"] == 1
 
 
-async def test_grep_row_of_a_long_line_is_cut_around_the_match(tmp_path: Path) -> None:
-    (tmp_path / "bundle.js").write_text("var a=1;" * 500 + "function secretHandler(){}"
-                                        + ";var b=2" * 500 + "\n")
-    async with Client(stdio_params(tmp_path)) as client:
-        text = text_of(await client.call_tool("grep", {"pattern": "secretHandler"}))
+async def test_grep_row_of_a_long_line_is_cut_around_the_match(shared_root: Path,
+                                                              shared_client: Client) -> None:
+    (shared_root / "bundle.js").write_text("var a=1;" * 500 + "function secretHandler(){}"
+                                           + ";var b=2" * 500 + "\n")
+    text = text_of(await shared_client.call_tool("grep", {"pattern": "secretHandler"}))
     row = text.splitlines()[-1]
     assert row.startswith("1 …") and row.endswith("…") and "function secretHandler(){}" in row
     assert len(row) <= 205
 
 
-async def test_pages_and_timeouts_no_call_could_use_are_tool_errors(workspace: Path) -> None:
+async def test_pages_and_timeouts_no_call_could_use_are_tool_errors(
+        shared_client: Client) -> None:
     calls = [("find", {"pattern": "*.py", "limit": 0}, "limit must be at least 1"),
              ("find", {"pattern": "*.py", "offset": -2}, "offset must be 0 or more"),
              ("grep", {"pattern": "x", "limit": 0}, "limit must be at least 1"),
              ("outline", {"limit": 0}, "limit must be at least 1"),
              ("run_tests", {"timeout": -1}, "timeout must be more than 0 seconds"),
              ("run_tests", {"timeout": 0}, "timeout must be more than 0 seconds")]
-    async with Client(stdio_params(workspace)) as client:
-        for tool, arguments, message in calls:
-            result = await client.call_tool(tool, arguments)
-            assert result.is_error and message in text_of(result), (tool, arguments)
+    for tool, arguments, message in calls:
+        result = await shared_client.call_tool(tool, arguments)
+        assert result.is_error and message in text_of(result), (tool, arguments)
