@@ -167,10 +167,12 @@ class SystemMessage:
     appends one on most turns).
 
     Its text is also in :attr:`Request.system` (``blocks``, the same objects), so every reader
-    of the system prompt and every other upstream format sees it folded in as before; an
+    of the system prompt (router, cache keys, memory, token counts) sees it folded in. No
+    upstream gets it folded: moving it into ``system`` changes the system prompt on every turn,
+    which fails preserved thinking's prefix check and every provider's prefix cache. An
     Anthropic upstream gets ``raw`` back in place, before the user/assistant message at
-    ``position``: moving it into ``system`` changes the system prompt on every turn, which
-    fails preserved thinking's prefix check for every earlier thinking block.
+    ``position``; other formats get its text in the user turn next to it
+    (:mod:`lynkr.wire.system_entries`).
     """
 
     position: int
