@@ -16,19 +16,16 @@ import json
 from typing import Any
 
 import pytest
-from openai.types.responses import Response as SDKResponse
-from openai.types.responses import ResponseStreamEvent
 from openai.types.responses.response_input_item import ResponseInputItem
 from pydantic import TypeAdapter
 
 from lynkr.errors import InvalidRequest
 from lynkr.model import Request, Response, ToolResultBlock, ToolUseBlock
-from lynkr.streams import replay
 from lynkr.wire import anthropic, openai_chat
-from lynkr.wire.openai_responses import StreamEncoder, parse_request, render_response
+from lynkr.wire.openai_responses import parse_request
 from tests.wire.offered_tools import tool_names
+from tests.wire.responses_frames import rendered, streamed
 
-EVENTS = TypeAdapter(ResponseStreamEvent)
 INPUT_ITEM = TypeAdapter(ResponseInputItem)
 JS = 'const r = await tools.exec_command({cmd: "echo hi"});\ntext(JSON.stringify(r));'
 EXEC = {"type": "custom", "name": "exec",
@@ -65,22 +62,6 @@ def codex(*items: dict[str, Any]) -> Request:
 def called(name: str, arguments: dict[str, Any]) -> Response:
     return Response(id="x", model="m", content=[ToolUseBlock("call_1", name, arguments)],
                     stop_reason="tool_use")
-
-
-def rendered(request: Request, answer: Response) -> dict[str, Any]:
-    body = render_response(answer, request=request, response_id="resp_1", created_at=1)
-    SDKResponse.model_validate(body)
-    return body
-
-
-def streamed(request: Request, answer: Response) -> list[dict[str, Any]]:
-    encoder = StreamEncoder("resp_1", "m", 1, request)
-    frames = b"".join(f for e in replay(answer, chunk_size=5) for f in encoder.encode(e))
-    events = [json.loads(frame.split("\ndata: ", 1)[1])
-              for frame in frames.decode().split("\n\n") if frame]
-    for event in events:
-        EVENTS.validate_python(event)
-    return events
 
 
 @pytest.mark.parametrize("upstream", UPSTREAMS)

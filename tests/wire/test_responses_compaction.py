@@ -8,22 +8,19 @@ item ``{"type": "compaction_trigger"}``; it fails the turn unless the answer hol
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from openai.types.responses import Response as SDKResponse
-from openai.types.responses import ResponseStreamEvent
 from openai.types.responses.response_input_item import ResponseInputItem
 from pydantic import TypeAdapter
 
 from lynkr.model import Request, Response, TextBlock, ToolResultBlock, ToolUseBlock
-from lynkr.streams import replay
 from lynkr.wire import anthropic, openai_chat
-from lynkr.wire.openai_responses import StreamEncoder, parse_request, render_response
+from lynkr.wire.openai_responses import parse_request, render_response
 from lynkr.wire.openai_responses_compaction import COMPACTION_PROMPT, SUMMARY_MARKER
+from tests.wire.responses_frames import streamed
 
-EVENTS = TypeAdapter(ResponseStreamEvent)
 INPUT_ITEM = TypeAdapter(ResponseInputItem)
 EXEC = {"type": "function", "name": "exec_command", "description": "Run a command.",
         "strict": False, "parameters": {"type": "object"}}
@@ -44,16 +41,6 @@ def codex(*items: dict[str, Any]) -> Request:
 
 def summary_answer(*extra: ToolUseBlock) -> Response:
     return Response(id="x", model="m", content=[TextBlock(SUMMARY), *extra])
-
-
-def streamed(request: Request, answer: Response) -> list[dict[str, Any]]:
-    encoder = StreamEncoder("resp_1", "m", 1, request)
-    frames = b"".join(f for e in replay(answer, chunk_size=7) for f in encoder.encode(e))
-    events = [json.loads(frame.split("\ndata: ", 1)[1])
-              for frame in frames.decode().split("\n\n") if frame]
-    for event in events:
-        EVENTS.validate_python(event)
-    return events
 
 
 def test_a_trigger_asks_the_upstream_for_a_summary_with_tools_declared_but_not_to_be_called(
@@ -84,7 +71,7 @@ def test_the_answer_to_a_trigger_is_exactly_one_compaction_item_carrying_the_sum
 
 
 def test_a_streamed_compaction_sends_one_item_whole_and_says_it_is_compacting() -> None:
-    events = streamed(codex(TRIGGER), summary_answer())
+    events = streamed(codex(TRIGGER), summary_answer(), chunk_size=7)
     kinds = [e["type"] for e in events]
     assert kinds == ["response.created", "response.in_progress",
                      "response.compaction.compacting", "response.output_item.added",

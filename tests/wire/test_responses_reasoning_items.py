@@ -14,7 +14,6 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 from openai.types.responses import Response as SDKResponse
-from openai.types.responses import ResponseStreamEvent
 from openai.types.responses.response_input_item import ResponseInputItem
 from pydantic import TypeAdapter
 
@@ -25,12 +24,11 @@ from lynkr.model import (
     ThinkingBlock,
     ToolUseBlock,
 )
-from lynkr.streams import replay
 from lynkr.wire import anthropic
-from lynkr.wire.openai_responses import StreamEncoder, parse_request, render_response
+from lynkr.wire.openai_responses import parse_request, render_response
+from tests.wire.responses_frames import rendered, streamed
 
 INPUT_ITEM = TypeAdapter(ResponseInputItem)
-EVENTS = TypeAdapter(ResponseStreamEvent)
 ASK = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Why?"}]}
 CALL = ToolUseBlock("call_1", "exec_command", {"cmd": "ls"})
 
@@ -111,14 +109,8 @@ def answer_to(reasoning: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str,
     """The whole answer's reasoning item and the streamed events, for a request asking
     ``reasoning``."""
     request = parse_request({"model": "m", "input": [ASK], "reasoning": reasoning})
-    body = render_response(THOUGHT, request=request, response_id="resp_1", created_at=1)
-    SDKResponse.model_validate(body)
-    encoder = StreamEncoder("resp_1", "m", 1, request)
-    frames = b"".join(f for e in replay(THOUGHT, chunk_size=4) for f in encoder.encode(e))
-    events = [json.loads(frame.split("\ndata: ", 1)[1])
-              for frame in frames.decode().split("\n\n") if frame]
-    for event in events:
-        EVENTS.validate_python(event)
+    body = rendered(request, THOUGHT)
+    events = streamed(request, THOUGHT, chunk_size=4)
     assert events[-1]["response"]["output"] == body["output"]
     return body["output"][0], events
 
@@ -151,9 +143,7 @@ def test_a_requested_summary_carries_the_thinking_too() -> None:
 def test_streamed_thinking_without_text_opens_no_parts() -> None:
     request = parse_request({"model": "m", "input": [ASK], "reasoning": {"summary": "auto"}})
     silent = Response(id="x", model="m", content=[ThinkingBlock("", "sig"), CALL])
-    encoder = StreamEncoder("resp_1", "m", 1, request)
-    frames = b"".join(f for e in replay(silent) for f in encoder.encode(e)).decode()
-    events = [json.loads(f.split("\ndata: ", 1)[1]) for f in frames.split("\n\n") if f]
+    events = streamed(request, silent)
     reasoning = [e["type"] for e in events if e.get("output_index") == 0]
     assert reasoning == ["response.output_item.added", "response.output_item.done"]
     done = next(e["item"] for e in events if e["type"] == "response.output_item.done")

@@ -19,22 +19,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openai.types.responses import Response as SDKResponse
-from openai.types.responses import ResponseStreamEvent
-from pydantic import TypeAdapter
 
 from lynkr.model import Request, Response, TextBlock, ToolResultBlock, ToolUseBlock
-from lynkr.streams import replay
 from lynkr.wire import anthropic, openai_chat, openai_responses_tools
 from lynkr.wire.openai_responses import (
-    StreamEncoder,
     parse_request,
     render_response,
     response_to_history,
 )
 from lynkr.wire.openai_responses_tools import upstream_tool_name
 from tests.wire.offered_tools import tool_names
+from tests.wire.responses_frames import streamed
 
-EVENTS = TypeAdapter(ResponseStreamEvent)
 OBJECT = {"type": "object", "properties": {"pattern": {"type": "string"}}}
 GREP = {"type": "function", "name": "grep", "description": "Search file contents.",
         "strict": False, "parameters": OBJECT}
@@ -64,16 +60,6 @@ def codex(*items: dict[str, Any], tools: list[dict[str, Any]]) -> Request:
 def called(request: Request, name: str, arguments: dict[str, Any]) -> Response:
     return Response(id="x", model="m", content=[ToolUseBlock("call_1", name, arguments)],
                     stop_reason="tool_use")
-
-
-def stream_events(response: Response, request: Request) -> list[dict[str, Any]]:
-    encoder = StreamEncoder("resp_1", "m", 1, request)
-    frames = b"".join(f for e in replay(response, chunk_size=3) for f in encoder.encode(e))
-    events = [json.loads(frame.split("\ndata: ", 1)[1])
-              for frame in frames.decode().split("\n\n") if frame]
-    for event in events:
-        EVENTS.validate_python(event)
-    return events
 
 
 UPSTREAMS = ["anthropic", "openai_chat", "ollama", "bedrock", "gemini"]
@@ -108,7 +94,8 @@ def test_a_call_to_a_namespaced_tool_goes_back_with_its_namespace_and_own_name()
 
 def test_a_streamed_namespaced_call_streams_its_arguments_and_ends_in_codexs_shape() -> None:
     request = codex(tools=[LYNKR_MCP])
-    events = stream_events(called(request, "mcp__lynkr__find", {"pattern": "*.py"}), request)
+    answer = called(request, "mcp__lynkr__find", {"pattern": "*.py"})
+    events = streamed(request, answer, chunk_size=3)
     deltas = "".join(e["delta"] for e in events
                      if e["type"] == "response.function_call_arguments.delta")
     assert json.loads(deltas) == {"pattern": "*.py"}
@@ -197,7 +184,7 @@ def test_a_tool_search_call_goes_back_as_a_tool_search_call_item_with_object_arg
 
 def test_a_streamed_tool_search_call_sends_its_arguments_whole_in_the_done_item() -> None:
     request = codex(tools=[TOOL_SEARCH])
-    events = stream_events(called(request, "tool_search", {"query": "grep"}), request)
+    events = streamed(request, called(request, "tool_search", {"query": "grep"}), chunk_size=3)
     kinds = [e["type"] for e in events]
     assert "response.function_call_arguments.delta" not in kinds
     assert "response.function_call_arguments.done" not in kinds
