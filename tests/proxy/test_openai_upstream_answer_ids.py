@@ -1,7 +1,7 @@
-"""An OpenAI-compatible upstream that sends no ``id`` (or an empty one) on its answers still
-gives each answer an id of its own through lynkr: Claude Code merges assistant turns that
-share an id, so two tool-calling answers both with ``""`` were read back as one turn, its calls
-before their results (the model "saw" itself editing before it read)."""
+"""An OpenAI-compatible upstream that sends no ``id`` on its answers (or an empty one, or one
+for all of them) still gives each answer an id of its own through lynkr: Claude Code merges
+assistant turns that share an id, so two tool-calling answers both with ``""`` were read back
+as one turn, its calls before their results (the model "saw" itself editing before it read)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,17 @@ ASK = {"role": "user", "content": "Fix the typo in app.py"}
 
 
 class IdlessUpstream(FakeUpstream):
-    """The fake OpenAI upstream, its answers' top-level ``id`` left out (``missing``) or
-    empty (``empty``), whole and in every streamed chunk, as some compatible servers do."""
+    """The fake OpenAI upstream, its answers' top-level ``id`` left out (``missing``), empty
+    (``empty``) or one for every answer (``reused``: ``chatcmpl-fake``, the fake's own), whole
+    and in every streamed chunk, as some compatible servers do."""
 
     def __init__(self, how: str) -> None:
         super().__init__()
         self.how = how
 
     def _strip(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if self.how == "reused":
+            return obj
         if self.how == "missing":
             obj.pop("id", None)
         else:
@@ -60,7 +63,7 @@ class IdlessUpstream(FakeUpstream):
         return response
 
 
-@pytest.fixture(params=["missing", "empty"])
+@pytest.fixture(params=["missing", "empty", "reused"])
 def idless(request: pytest.FixtureRequest) -> Iterator[IdlessUpstream]:
     with serving(IdlessUpstream(request.param)) as fake:
         yield fake
@@ -87,7 +90,7 @@ def read_then_edit(claude: anthropic.Anthropic, streamed: bool) -> list[anthropi
 
 
 @pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "whole"])
-def test_two_answers_without_an_upstream_id_get_two_different_ids(
+def test_two_answers_without_an_upstream_id_of_their_own_get_two_messages_ids(
         idless: IdlessUpstream, streamed: bool, proxy_factory) -> None:  # type: ignore[no-untyped-def]
     idless.queue(
         Reply(text="", tool_calls=[ToolCall("Read", {"file_path": "app.py"}, "call_read")]),
@@ -97,20 +100,6 @@ def test_two_answers_without_an_upstream_id_get_two_different_ids(
                        OPENAI_ENDPOINT=f"{idless.url}/v1", OPENAI_MODEL="gpt-fake") as url:
         first, second = read_then_edit(anthropic.Anthropic(base_url=url, api_key="x",
                                                            max_retries=0), streamed)
-    assert first.id and second.id and first.id != second.id
-
-
-@pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "whole"])
-def test_two_answers_an_upstream_gave_one_id_get_two_messages_ids(
-        upstream: FakeUpstream, streamed: bool, proxy_factory) -> None:  # type: ignore[no-untyped-def]
-    """The fake answers every request as ``chatcmpl-fake``, like servers with a fixed id."""
-    upstream.queue(
-        Reply(text="", tool_calls=[ToolCall("Read", {"file_path": "app.py"}, "call_read")]),
-        Reply(text="", tool_calls=[ToolCall("Edit", {"file_path": "app.py", "old": "helo",
-                                                     "new": "hello"}, "call_edit")]))
-    with proxy_factory(MODEL_PROVIDER="openai", OPENAI_API_KEY="sk",
-                       OPENAI_ENDPOINT=f"{upstream.url}/v1", OPENAI_MODEL="gpt-fake") as url:
-        first, second = read_then_edit(anthropic.Anthropic(base_url=url, api_key="x",
-                                                           max_retries=0), streamed)
     assert first.id.startswith("msg_") and second.id.startswith("msg_")
     assert first.id != second.id
+
