@@ -16,6 +16,7 @@ Streams are sequences of events over these types, in :mod:`lynkr.stream_events`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -237,8 +238,12 @@ class Request:
         A raw tool is native to the client's wire format, so it goes as-is only to an upstream
         of that same format. Elsewhere a free-form tool (Responses ``custom``, such as Codex's
         ``apply_patch``) becomes a function taking its text as one ``input`` string, the shape
-        its calls are already carried in; other native tools (``web_search``,
-        ``local_shell``, ...) are left out, since another API rejects types it does not know.
+        its calls are already carried in; a native tool whose client codec gave it a form for
+        this format (``extra["native_for"][format]``: Codex's hosted ``web_search`` as
+        Claude's server web search) is offered in that form; other native tools
+        (``local_shell``, ...) are left out, since another API rejects types it does not know.
+        One that has forms for other formats but none for this one is told once per process
+        on the ``lynkr.tools`` log: the user expects the model to have it.
 
         Deferred tools (Anthropic ``defer_loading``: Claude Code's MCP tools, found through its
         ToolSearch tool) are loaded by the Anthropic API only once a ``tool_reference`` in the
@@ -248,9 +253,21 @@ class Request:
         if upstream_format == self.client_format:
             return list(self.tools)
         loaded = self.referenced_tools()
-        return [Tool(t.name, t.description, t.input_schema) if t.raw is not None else t
-                for t in self.tools if (t.raw is None or t.raw.get("type") == "custom")
-                and (t.extra.get("defer_loading") is not True or t.name in loaded)]
+        offered: list[Tool] = []
+        for tool in self.tools:
+            if tool.extra.get("defer_loading") is True and tool.name not in loaded:
+                continue
+            if tool.raw is None:
+                offered.append(tool)
+            elif tool.raw.get("type") == "custom":
+                offered.append(Tool(tool.name, tool.description, tool.input_schema))
+            elif isinstance(forms := tool.extra.get("native_for"), dict):
+                native = forms.get(upstream_format)
+                if isinstance(native, dict):
+                    offered.append(Tool(tool.name, raw=native))
+                else:
+                    _tell_not_offered(str(tool.raw.get("type")), upstream_format)
+        return offered
 
     def referenced_tools(self) -> set[str]:
         """The tools a ``tool_reference`` block in the history has loaded."""
@@ -320,6 +337,21 @@ def system_reminders(text: str) -> list[str]:
 def without_system_reminders(text: str) -> str:
     """``text`` minus its ``<system-reminder>`` blocks: the words the user typed."""
     return _REMINDER.sub("", text) if "<system-reminder>" in text else text
+
+
+_tools_log = logging.getLogger("lynkr.tools")
+_told: set[tuple[str, str]] = set()  # (tool type, upstream format) already logged
+
+
+def _tell_not_offered(kind: str, upstream_format: str) -> None:
+    """Say once per process that the client's native ``kind`` tool is not offered to an
+    upstream of ``upstream_format`` (no form of it runs there)."""
+    if (kind, upstream_format) not in _told:
+        _told.add((kind, upstream_format))
+        _tools_log.warning("the client offers its hosted %s tool; no form of it runs on an "
+                           "upstream speaking %s, so the model is not offered %s (said once)",
+                           kind, upstream_format,
+                           "web search" if kind.startswith("web_search") else "it")
 
 
 def _natives(block: Block) -> list[NativeBlock]:

@@ -20,6 +20,7 @@ from lynkr.model import (
     Block,
     ImageBlock,
     Message,
+    NativeBlock,
     RedactedThinkingBlock,
     Request,
     Response,
@@ -32,6 +33,13 @@ from lynkr.model import (
 )
 from lynkr.wire.openai_responses_compaction import compaction_item, is_compaction, summary_text
 from lynkr.wire.openai_responses_reasoning import reasoning_item
+from lynkr.wire.openai_responses_web_search import (
+    is_search_call,
+    offers_web_search,
+    search_item,
+    search_results,
+    url_citations,
+)
 
 # Request.extra key of the call forms (see the module docstring). Private to this codec: no
 # upstream speaks Responses, so a Responses request's extra never leaves lynkr.
@@ -44,8 +52,14 @@ def render_response(response: Response, *, request: Request | None, response_id:
     items: list[dict[str, Any]] = []
     if is_compaction(request):
         items.append(compaction_item(response_id, summary_text(response)))
+    searched = offers_web_search(request)
+    results = search_results(response.content) if searched else {}
     for block in [] if items else response.content:
-        item = output_item(block, item_id(response_id, len(items), block), request)
+        index = item_id(response_id, len(items), block)
+        if searched and is_search_call(block) and isinstance(block, NativeBlock):
+            item = search_item(block.raw, results.get(str(block.raw.get("id"))), index)
+        else:
+            item = output_item(block, index, request)
         if item is not None:
             items.append(item)
     incomplete = response.stop_reason in ("max_tokens", "model_context_window_exceeded")
@@ -162,7 +176,8 @@ def _usage(response: Response) -> dict[str, Any]:
 def item_id(response_id: str, index: int, block: Block) -> str:
     """Deterministic item ids, so a streamed answer and its final object agree."""
     prefix = {"text": "msg", "tool_use": "fc", "thinking": "rs", "redacted_thinking": "rs"}
-    return f"{prefix.get(block.type, 'item')}_{response_id.removeprefix('resp_')}_{index}"
+    kind = "ws" if is_search_call(block) else prefix.get(block.type, "item")
+    return f"{kind}_{response_id.removeprefix('resp_')}_{index}"
 
 
 def custom_tool_input(arguments: dict[str, Any]) -> str:
@@ -204,14 +219,16 @@ def arguments_text(arguments: dict[str, Any]) -> str:
 def output_item(block: Block, item_id: str, request: Request | None,
                  *, status: str = "completed") -> dict[str, Any] | None:
     if isinstance(block, TextBlock):
-        content = [text_part(block.text)] if status == "completed" else []
+        content = [text_part(block.text, url_citations(block))] if status == "completed" else []
         return {"id": item_id, "type": "message", "status": status, "role": "assistant",
                 "content": content}
     if isinstance(block, ToolUseBlock):
         return _call_item(block, item_id, request, status)
     if isinstance(block, ThinkingBlock | RedactedThinkingBlock):
         return reasoning_item(block, item_id, request, status=status)
-    return None  # images and tool results never appear in assistant output
+    # Images and tool results never appear in assistant output; an upstream's server tool
+    # blocks have no item of their own (a web search's pair becomes one: render_response).
+    return None
 
 
 def _call_item(block: ToolUseBlock, item_id: str, request: Request | None,
@@ -238,5 +255,6 @@ def _call_item(block: ToolUseBlock, item_id: str, request: Request | None,
     return item
 
 
-def text_part(text: str) -> dict[str, Any]:
-    return {"type": "output_text", "text": text, "annotations": []}
+def text_part(text: str, annotations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An ``output_text`` part; ``annotations`` are its ``url_citation`` s, if any."""
+    return {"type": "output_text", "text": text, "annotations": annotations or []}

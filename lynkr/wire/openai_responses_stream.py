@@ -10,6 +10,7 @@ import orjson
 from lynkr.errors import CONTEXT_LENGTH_EXCEEDED, LynkrError
 from lynkr.model import (
     Block,
+    NativeBlock,
     Request,
     TextBlock,
     ThinkingBlock,
@@ -43,10 +44,18 @@ from lynkr.wire.openai_responses_render import (
     response_shell,
     text_part,
 )
+from lynkr.wire.openai_responses_web_search import (
+    is_search_call,
+    offers_web_search,
+    search_item,
+    search_result_of,
+    url_citations,
+)
 
 
 class _OpenItem:
-    __slots__ = ("output_index", "item_id", "start", "parts", "signature", "call_kind")
+    __slots__ = ("output_index", "item_id", "start", "parts", "signature", "call_kind",
+                 "citations")
 
     def __init__(self, output_index: int, item_id: str, start: Block,
                  request: Request | None) -> None:
@@ -55,6 +64,7 @@ class _OpenItem:
         self.start = start
         self.parts: list[str] = []
         self.signature: str | None = None
+        self.citations: list[dict[str, Any]] = []  # a text block's, as streamed
         # function | custom | tool_search, for a tool call: which events its input streams as
         self.call_kind = (call_kind(start.name, request) if isinstance(start, ToolUseBlock)
                           else "")
@@ -80,6 +90,9 @@ class StreamEncoder:
         self._started = False
         self._finished = False
         self._open: dict[int, _OpenItem] = {}
+        # Web searches the upstream runs, by call id, open until their result arrives.
+        self._searches: dict[str, _OpenItem] = {}
+        self._searched = offers_web_search(request)
         self._done_items: list[dict[str, Any]] = []
         # A compaction's answer is one item, sent whole once the summary is written.
         self._compaction = is_compaction(request)
@@ -96,6 +109,8 @@ class StreamEncoder:
         match event:
             case BlockStart(index=index, block=block):
                 frames += self._open_item(index, block)
+            case TextDelta(index=index, citation=dict() as citation) if index in self._open:
+                self._open[index].citations.append(citation)
             case TextDelta(index=index, text=text) if text and index in self._open:
                 frames.append(self._text_delta(self._open[index], text))
             case ToolArgsDelta(index=index, partial_json=fragment) if index in self._open:
@@ -108,6 +123,8 @@ class StreamEncoder:
             case MessageStop():
                 for index in sorted(self._open):
                     frames += self._close_item(index)
+                for call in list(self._searches):
+                    frames += self._search_done(call, None)
                 frames.append(self._finish())
         return frames
 
@@ -154,7 +171,9 @@ class StreamEncoder:
                                self.created_at, self.request, status=status)
 
     def _open_item(self, index: int, block: Block) -> list[bytes]:
-        output_index = len(self._done_items) + len(self._open)
+        output_index = len(self._done_items) + len(self._open) + len(self._searches)
+        if self._searched and isinstance(block, NativeBlock):
+            return self._search_frames(output_index, block)
         item = _OpenItem(output_index, item_id(self.response_id, output_index, block), block,
                          self.request)
         added = output_item(block, item.item_id, self.request, status="in_progress")
@@ -169,6 +188,34 @@ class StreamEncoder:
             frames.append(self._frame("response.content_part.added", **self._where(item),
                                       content_index=0, part=text_part("")))
         return frames
+
+    def _search_frames(self, output_index: int, block: NativeBlock) -> list[bytes]:
+        """A web search opens with its call (the upstream runs it then) and is done with its
+        result; other server blocks have no item."""
+        called = search_result_of(block)
+        if called is not None:
+            return self._search_done(called, block.raw) if called in self._searches else []
+        if not is_search_call(block):
+            return []
+        item = _OpenItem(output_index, item_id(self.response_id, output_index, block), block,
+                         self.request)
+        self._searches[str(block.raw.get("id"))] = item
+        where = self._where(item)
+        added = search_item(block.raw, None, item.item_id, status="in_progress")
+        return [self._frame("response.output_item.added", output_index=output_index,
+                            item=added),
+                self._frame("response.web_search_call.in_progress", **where),
+                self._frame("response.web_search_call.searching", **where)]
+
+    def _search_done(self, called: str, result: dict[str, Any] | None) -> list[bytes]:
+        item = self._searches.pop(called)
+        assert isinstance(item.start, NativeBlock)
+        done = search_item(item.start.raw, result, item.item_id)
+        self._done_items.append(done)
+        frames = [self._frame("response.web_search_call.completed", **self._where(item))] \
+            if done["status"] == "completed" else []
+        return frames + [self._frame("response.output_item.done",
+                                     output_index=item.output_index, item=done)]
 
     def _text_delta(self, item: _OpenItem, text: str) -> bytes:
         item.parts.append(text)
@@ -232,12 +279,15 @@ class StreamEncoder:
         frames: list[bytes] = []
         block: Block = start
         if isinstance(start, TextBlock):
-            block = TextBlock(text)
+            block = TextBlock(text, extra={"citations": item.citations} if item.citations else {})
+            frames += [self._frame("response.output_text.annotation.added", **where,
+                                   content_index=0, annotation_index=i, annotation=annotation)
+                       for i, annotation in enumerate(url_citations(block))]
             frames += [
                 self._frame("response.output_text.done", **where, content_index=0, text=text,
                             logprobs=[]),
                 self._frame("response.content_part.done", **where, content_index=0,
-                            part=text_part(text)),
+                            part=text_part(text, url_citations(block))),
             ]
         elif isinstance(start, ThinkingBlock):
             block = ThinkingBlock(text, item.signature)

@@ -6,20 +6,21 @@ for a model it does not know) is flattened: each member function is offered as
 back as a ``function_call`` with ``namespace``. A client-executed ``tool_search`` is offered
 as a function; the tools its output hands over are offered from then on
 (:func:`add_loaded_tools`). Custom (freeform) tools become a function taking one string
-``input``, their grammar told in the description; server-side kinds stay raw. The call
+``input``, their grammar told in the description; server-side kinds stay raw (a web search
+with Claude's as its Anthropic form: :mod:`lynkr.wire.openai_responses_web_search`). The call
 forms are described by :data:`~lynkr.wire.openai_responses_render.CALL_FORMS`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from lynkr.errors import InvalidRequest
 from lynkr.model import Message, NativeBlock, Tool, ToolResultBlock
+from lynkr.wire.openai_responses_web_search import NATIVE_FOR, equivalents, is_web_search
 
 _CUSTOM_TOOL_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -29,10 +30,6 @@ _CUSTOM_TOOL_SCHEMA: dict[str, Any] = {
 _EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 # The namespace of plain function tools; Codex declares its code-mode tools in it.
 DEFAULT_NAMESPACE = "functions"
-log = logging.getLogger("lynkr.tools")
-# OpenAI's hosted web search, which Codex offers by default; the kinds already logged.
-_WEB_SEARCH = re.compile(r"^web_search(_preview)?(_\d{4}_\d{2}_\d{2})?$")
-_told: set[str] = set()
 # Chat completions and Anthropic both take tool names of at most 64 of these characters.
 _NAME_LIMIT = 64
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -78,24 +75,15 @@ def parse_tools(tools: Any, additional: list[Any] | None = None
         elif kind == "custom":
             parsed.append(_custom_tool(tool, required_str(tool, "name", param)))
         elif isinstance(kind, str):
-            if _WEB_SEARCH.match(kind):
-                _tell_web_search_dropped(kind)
-            parsed.append(Tool(name=str(tool.get("name") or kind), raw=tool))
+            # Hosted kinds stay raw; a web search carries its forms for other upstreams.
+            extra = {NATIVE_FOR: equivalents(tool)} if is_web_search(tool) else {}
+            parsed.append(Tool(name=str(tool.get("name") or kind), raw=tool, extra=extra))
         else:
             raise InvalidRequest(f"{param}.type is required", param=f"{param}.type")
         if i >= declared:
             for added in parsed[count:]:
                 forms[added.name] = forms.get(added.name, {}) | {"additional": True}
     return parsed, forms
-
-
-def _tell_web_search_dropped(kind: str) -> None:
-    """Say once per process that the client's web search is not offered: it runs on OpenAI's
-    servers, and no upstream lynkr speaks to runs it (another API refuses the tool type)."""
-    if kind not in _told:
-        _told.add(kind)
-        log.warning("the client offers OpenAI's hosted %s tool; lynkr's upstreams cannot run "
-                    "it, so the model is not offered web search (said once)", kind)
 
 
 def _add_namespace(tool: dict[str, Any], param: str, client_search: bool,

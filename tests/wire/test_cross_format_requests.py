@@ -25,7 +25,9 @@ SHELL = {"type": "function", "name": "shell", "description": "Run a command.",
 def codex_request(**fields: Any) -> Any:
     return openai_responses.parse_request({
         "model": "gpt-5-codex", "input": "fix the bug in a.py",
-        "tools": [SHELL, APPLY_PATCH, {"type": "web_search"}, {"type": "local_shell"}],
+        # A cache-only web search has no form on any upstream (a live one runs on Claude's).
+        "tools": [SHELL, APPLY_PATCH, {"type": "web_search", "external_web_access": False},
+                  {"type": "local_shell"}],
         **fields})
 
 
@@ -57,7 +59,7 @@ def test_anthropic_server_tools_go_as_sent_to_anthropic_and_are_left_out_elsewhe
 
 
 def test_a_request_left_with_no_tools_sends_no_tool_choice() -> None:
-    request = codex_request(tools=[{"type": "web_search"}], tool_choice="required")
+    request = codex_request(tools=[{"type": "local_shell"}], tool_choice="required")
     body = anthropic.build_request(request, "m", stream=False, passthrough_extra=False)
     assert "tools" not in body and "tool_choice" not in body
 

@@ -20,8 +20,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openai.types.responses import Response as SDKResponse
 
+from lynkr import model
 from lynkr.model import Request, Response, TextBlock, ToolResultBlock, ToolUseBlock
-from lynkr.wire import anthropic, openai_chat, openai_responses_tools
+from lynkr.wire import anthropic, openai_chat
 from lynkr.wire.openai_responses import (
     parse_request,
     render_response,
@@ -71,7 +72,7 @@ UPSTREAMS = ["anthropic", "openai_chat", "ollama", "bedrock", "gemini"]
 @pytest.mark.parametrize("upstream", UPSTREAMS)
 def test_a_namespaces_functions_are_offered_to_every_other_format_under_joined_names(
         upstream: str) -> None:
-    request = codex(tools=[EXEC, LYNKR_MCP, {"type": "web_search"}])
+    request = codex(tools=[EXEC, LYNKR_MCP, {"type": "local_shell"}])
     assert tool_names(upstream, request) == ["exec_command", "mcp__lynkr__grep", "mcp__lynkr__find"]
 
 
@@ -301,17 +302,19 @@ WEB_SEARCH = {"type": "web_search", "external_web_access": True,
               "search_content_types": ["text", "image"]}
 
 
-@pytest.mark.parametrize("upstream", UPSTREAMS)
+# An Anthropic upstream gets Claude's web search instead (test_responses_web_search.py).
+@pytest.mark.parametrize("upstream", [u for u in UPSTREAMS if u != "anthropic"])
 def test_codexs_hosted_web_search_is_not_offered_to_another_format(upstream: str) -> None:
     assert tool_names(upstream, codex(tools=[EXEC, WEB_SEARCH])) == ["exec_command"]
 
 
 def test_a_dropped_web_search_is_logged_once_per_process(
         caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(openai_responses_tools, "_told", set())
+    monkeypatch.setattr(model, "_told", set())
     with caplog.at_level(logging.WARNING, logger="lynkr.tools"):
-        codex(tools=[EXEC, WEB_SEARCH])
-        codex(tools=[WEB_SEARCH])
-        codex(tools=[EXEC])
+        tool_names("openai_chat", codex(tools=[EXEC, WEB_SEARCH]))
+        tool_names("openai_chat", codex(tools=[WEB_SEARCH]))
+        tool_names("anthropic", codex(tools=[EXEC, WEB_SEARCH]))
+        tool_names("openai_chat", codex(tools=[EXEC]))
     [record] = [r for r in caplog.records if "web_search" in r.getMessage()]
     assert "not offered web search" in record.getMessage()
