@@ -64,7 +64,8 @@ class Components:
         # when the same question opened an earlier one.
         opening = not any(m.role == "assistant" for m in request.messages)
         pinned = None if opening else self.memory_pins.get(conversation, project)
-        if pinned is None or not self.memory.all_exist(pinned.memory_ids):
+        if pinned is None or pinned.block is None \
+                or not self.memory.all_exist(pinned.memory_ids):
             query = request.last_user_words()
             if not query:
                 return request

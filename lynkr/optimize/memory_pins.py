@@ -14,7 +14,11 @@ again, byte for byte, on every later turn. It is recalled afresh only when:
   learned something gets the new fact);
 - lynkr restarted, or the conversation fell out of the bounded table (the least recently
   used of 4,096 go first); then the next turn pins again: one changed prefix, not one per
-  turn.
+  turn;
+- recall has found nothing so far: a session that opens on something else ("look at the
+  code here") would otherwise keep memory silent for good, though a later prompt ("which
+  formatter do we use?") finds what it needs. The first block found is pinned: one changed
+  prefix, as after a restart.
 
 A fact learned *in* the conversation does not refresh the block: it is in the conversation's
 own history already, which the model reads; the next conversation gets it from recall.
@@ -37,7 +41,7 @@ from lynkr.model import TextBlock
 @dataclass(frozen=True, slots=True)
 class PinnedRecall:
     """What one conversation was given: the ids of the memories in ``block``, and ``block``
-    itself (None when recall found nothing, which is pinned too)."""
+    itself (None when recall found nothing: recalled again on the next turn)."""
 
     memory_ids: tuple[str, ...]
     block: TextBlock | None

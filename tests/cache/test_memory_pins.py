@@ -90,13 +90,15 @@ def test_conversations_and_projects_are_pinned_apart(parts: Components) -> None:
     assert len(parts.memory_pins) == 2
 
 
-def test_a_first_turn_that_recalled_nothing_stays_without_a_block(
+def test_a_session_whose_recall_found_nothing_gets_the_first_block_found_then_keeps_it(
         make_settings: Callable[..., Settings], store: Store, embedder: Embedder) -> None:
+    """Memory is not silenced for a whole session that opened on something else."""
     parts = Components(memory=MemoryStore(make_settings(), store, embedder))
     assert parts.memory_inject(conversation(TURNS[0])).system == [TextBlock(SYSTEM)]
     assert parts.memory is not None
     parts.memory.remember(FACTS, "/repo")  # learned meanwhile, in another conversation
-    assert parts.memory_inject(conversation(*TURNS[:2])).system == [TextBlock(SYSTEM)]
+    found = memory_block(parts.memory_inject(conversation(*TURNS[:2])))
+    assert memory_block(parts.memory_inject(conversation(*TURNS[:3]))) == found
 
 
 def test_a_first_turn_asked_again_opens_a_conversation_and_recalls_afresh(
