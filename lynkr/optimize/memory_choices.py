@@ -191,7 +191,10 @@ def takes_back(new: str, old: str) -> bool:
         if not (explicit or changed):
             continue
         named = before | chosen | a.dropped.get(group, frozenset())
-        if named & _COMMON_WORDS and not a.topics & b.topics & _TOPICS[group]:
+        # "black" may be a colour: both facts must say what the choice is about, in any of
+        # the group's words ("ruff format" then "black for formatting").
+        if named & _COMMON_WORDS and not (a.topics & _TOPICS[group]
+                                          and b.topics & _TOPICS[group]):
             continue
         if a.scope <= b.scope and len(b.scope - a.scope) <= 1:
             return True

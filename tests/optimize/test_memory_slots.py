@@ -86,6 +86,8 @@ def test_taking_back_needs_a_group_the_earlier_fact_chose_in(new: str, old: str)
     ("We use yarn.", "Use pnpm, not yarn."),
     ("The frontend uses React.", "The frontend now uses Vue instead of React."),
     ("We format Python code with black.", "We replaced black with ruff format."),
+    ("We use black for formatting in this project.",
+     "Actually we switched from black to ruff format."),  # format, formatting: one topic
 ])
 def test_a_later_fact_that_takes_back_a_choice_replaces_it(earlier: str, later: str) -> None:
     assert replaces(later, earlier)
@@ -104,6 +106,7 @@ def test_a_later_fact_that_takes_back_a_choice_replaces_it(earlier: str, later: 
     ("We use Postgres for the database.", "We moved the analytics database to MySQL"),
     ("We use Postgres 16 for the database.", "We moved the cache to Redis"),
     ("We use tabs for indentation.", "Never use spaces in file names."),
+    ("We use black for formatting in this project.", "We switched the theme from black to white."),
 ])
 def test_a_later_fact_about_something_else_does_not(earlier: str, later: str) -> None:
     assert not replaces(later, earlier)
