@@ -91,6 +91,8 @@ CONTRASTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "pause": (("pause", "pausing", "paused", "suspend", "suspending"),
               ("resume", "resuming", "unpause")),
     "history": (("undo",), ("redo",)),
+    "growth": (("exponential", "exponentially"), ("linear", "linearly"), ("quadratic",),
+               ("logarithmic",)),
     "setop": (("union",), ("intersection", "intersect")),
     "queue": (("enqueue",), ("dequeue",)),
     "access": (("read-only", "readonly"), ("writable", "writeable", "read-write")),

@@ -105,6 +105,7 @@ def test_a_prefix_alone_negates_nothing(cached: str, query: str) -> None:
     ("Is Python pass-by-reference?", "Is Python pass-by-value?"),
     ("How do I make a file read-only?", "How do I make a file writable?"),
     ("How do I grant access to a table?", "How do I revoke access to a table?"),
+    ("Make the retry logic exponential", "Make the retry logic linear"),
 ])
 def test_antonyms_never_share_a_key(cached: str, query: str) -> None:
     assert not agree(cached, query)
