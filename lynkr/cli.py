@@ -134,9 +134,18 @@ def serve(settings: Settings, env_file: Path | None = None) -> int:
         return 1
     config = uvicorn.Config(create_app(settings, env_file), log_level="warning",
                             access_log=False, lifespan="on")
+    logging.getLogger("uvicorn.error").addFilter(_refused_upgrades_are_not_errors)
     with sock, contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down
         _banner_server(config, settings).run(sockets=[sock])
     return 0
+
+
+def _refused_upgrades_are_not_errors(record: logging.LogRecord) -> bool:
+    """uvicorn logs "ASGI callable returned without completing handshake." after a WebSocket
+    upgrade refused with an HTTP response, though that is a complete ASGI answer: the 426
+    lynkr gives Codex (see ``app._responses_over_http_only``) made one ERROR line per Codex
+    session. lynkr serves no WebSocket, so the line never means anything else here."""
+    return record.getMessage() != "ASGI callable returned without completing handshake."
 
 
 def _listen(host: str, port: int) -> socket.socket:

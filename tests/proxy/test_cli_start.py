@@ -9,6 +9,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from tests.fakes.server import free_port
 
@@ -46,6 +49,21 @@ def test_start_with_env_file_serves_health(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_codexs_websocket_attempt_is_refused_without_an_error_line(tmp_path: Path) -> None:
+    port = free_port()
+    proc = run_lynkr("start", "--port", str(port), cwd=tmp_path,
+                     env={"LYNKR_DATA_DIR": str(tmp_path / "data"), "MODEL_PROVIDER": "ollama"})
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", proc)
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"ws://127.0.0.1:{port}/v1/responses", open_timeout=10)
+        assert refused.value.response.status_code == 426
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=10)[0]
+    assert "ERROR" not in output, output
 
 
 def test_first_start_writes_a_commented_env_template(tmp_path: Path) -> None:
