@@ -129,7 +129,9 @@ def test_claude_code_uses_lynkr_mcp_tools_and_the_model_sees_their_output(
     # them at once. A first run shows which this CLI does.
     upstream.queue(Reply(text="Hello."))
     run([claude, "-p", "Say hello"], workspace, env)
-    offered = [t["function"]["name"] for t in upstream.last.body["tools"]]
+    # The main turn: side requests (titles, quota probes) may come after it, with fewer tools.
+    offered = max(([t["function"]["name"] for t in r.body.get("tools", [])]
+                   for r in upstream.received), key=len)
     probed = len(upstream.received)
     search = [] if "mcp__lynkr__grep" in offered else [
         Reply(text="", tool_calls=[ToolCall("ToolSearch", {"query": "select:mcp__lynkr__grep"},
@@ -144,8 +146,9 @@ def test_claude_code_uses_lynkr_mcp_tools_and_the_model_sees_their_output(
     assert "Found one TODO." in out, out
     assert any("mcp__lynkr__grep" in [t["function"]["name"] for t in r.body.get("tools", [])]
                for r in upstream.received[probed:])  # offered to the model, at once or found
-    tool_turn = [m for m in upstream.last.body["messages"] if m["role"] == "tool"]
-    assert "TODO: fix error handling" in tool_turn[-1]["content"]
+    tool_turns = [m for r in upstream.received[probed:] for m in r.body.get("messages", [])
+                  if m["role"] == "tool"]
+    assert any("TODO: fix error handling" in str(m["content"]) for m in tool_turns)
 
 
 def test_claude_code_gets_a_paraphrased_repeat_from_the_semantic_cache(
