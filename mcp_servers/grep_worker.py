@@ -105,6 +105,8 @@ def main() -> None:
     import resource
 
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    sys.stdout.write("ready\n")  # the caller's deadline starts here, not at the spawn
+    sys.stdout.flush()
     for raw in sys.stdin:
         request = json.loads(raw)
         used = resource.getrusage(resource.RUSAGE_SELF)
@@ -126,11 +128,25 @@ class _Child:
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-S", __file__], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        """Wait for the child's start (tens of ms; seconds on a loaded machine), which a
+        search's deadline must not pay: a short ``--grep-timeout`` timed out the search after
+        a killed one, spent on starting its replacement."""
+        if not self.ready:
+            if self._line(time.monotonic() + _START_SECONDS) != b"ready\n":
+                raise BrokenPipeError("grep worker did not start")
+            self.ready = True
 
     def ask(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps(request).encode() + b"\n")
         self.proc.stdin.flush()
+        return dict(json.loads(self._line(deadline)))
+
+    def _line(self, deadline: float) -> bytes:
+        assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         chunks: list[bytes] = []
         while not (chunks and chunks[-1].endswith(b"\n")):
@@ -141,7 +157,7 @@ class _Child:
             if not chunk:
                 raise BrokenPipeError("grep worker exited")
             chunks.append(chunk)
-        return dict(json.loads(b"".join(chunks)))
+        return b"".join(chunks)
 
     def kill(self) -> None:
         self.proc.kill()
@@ -153,13 +169,20 @@ class _Child:
 
 _idle: list[_Child] = []
 _idle_lock = threading.Lock()
+_START_SECONDS = 30.0
+
+
+def _spare() -> None:
+    """Start a child for the next search after one was killed, so it is up by then."""
+    with _idle_lock:
+        if len(_idle) < _MAX_IDLE:
+            _idle.append(_Child())
 
 
 def run_search(pattern: str, flags: int, paths: list[str], max_bytes: int,
                timeout: float) -> tuple[list[Row], int]:
     """``search_files`` in a child process; raises ``SearchTimeout`` after ``timeout`` s
     (the child is killed, nothing keeps running) and ``ValueError`` if the child failed."""
-    deadline = time.monotonic() + timeout
     request = {"pattern": pattern, "flags": flags, "paths": paths, "max_bytes": max_bytes,
                "deadline": timeout}
     for attempt in range(2):
@@ -167,9 +190,13 @@ def run_search(pattern: str, flags: int, paths: list[str], max_bytes: int,
             child = _idle.pop() if _idle else None
         child = child or _Child()
         try:
-            answer = child.ask(request, deadline)
+            child.wait_ready()
+            answer = child.ask(request, time.monotonic() + timeout)
         except SearchTimeout:
             child.kill()
+            if not child.ready:  # it never started: not the pattern's fault
+                raise ValueError("the grep worker process did not start") from None
+            _spare()
             raise
         except (BrokenPipeError, ValueError):
             child.kill()
