@@ -15,8 +15,9 @@ tool call remains, the stop reason becomes ``end_turn`` so the agent does not wa
 result. In streams only the checked tools' blocks are held back (until their arguments are
 complete); everything else passes through as it arrives.
 A file-editing tool's call (:mod:`lynkr.optimize.file_writes`: Write, Edit, Codex's
-``apply_patch`` ...) is checked the same way for the paths it writes: a write the shell rules
-would refuse through ``>`` is refused through the editor too.
+``apply_patch`` ...) is checked for the paths it writes against the protected locations (system
+paths, home directories, shell start-up files): ``/etc`` refused through ``>`` is refused
+through the editor too, while the editor may write outside the workspace.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def refusal(block: ToolUseBlock, rules: Rules = DEFAULT,
     """The text that replaces ``block`` when its command (or the file it writes) is
     blocked, else None."""
     if is_file_write_tool(block.name):
-        return _write_refusal(block, rules, workspace)
+        return _write_refusal(block, rules)
     if not is_shell_tool(block.name):
         return None
     if block.name.lower() == TERMINAL_INPUT_TOOL:
@@ -130,9 +131,13 @@ def refusal(block: ToolUseBlock, rules: Rules = DEFAULT,
             "downloads into a shell) or ask the user to run it themselves.")
 
 
-def _write_refusal(block: ToolUseBlock, rules: Rules, workspace: str | None) -> str | None:
+def _write_refusal(block: ToolUseBlock, rules: Rules) -> str | None:
+    """Protected locations only, not the workspace bound: an agent's own editor writes
+    outside its directory by design (Claude Code's plan file under ~/.claude/plans, its
+    ``--add-dir`` directories, a Codex patch to ../sibling), and the clients ask the user
+    for those themselves."""
     for path in written_paths(block.name, block.input):
-        if (reason := check_write(path, rules, workspace)) is not None:
+        if (reason := check_write(path, rules, None)) is not None:
             return (f"[lynkr policy] The {block.name} call writing {path} was blocked and not "
                     f"run: {reason}. Edit files inside the workspace, or ask the user to make "
                     "this change themselves.")

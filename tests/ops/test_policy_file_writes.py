@@ -1,6 +1,7 @@
-"""Safe commands cover the agent's own file editors: a write the shell rules refuse through
-``echo > /var/x`` is refused through Codex's ``apply_patch`` or Claude Code's ``Write`` too,
-streamed or not; edits inside the workspace go through."""
+"""Safe commands cover the agent's own file editors: a write to a protected location the shell
+rules refuse through ``echo > /var/x`` is refused through Codex's ``apply_patch`` or Claude
+Code's ``Write`` too, streamed or not; edits inside the workspace, and those an agent makes
+outside it by design (plan files, added directories), go through."""
 
 from __future__ import annotations
 
@@ -28,18 +29,17 @@ def test_a_patch_names_every_file_it_adds_updates_deletes_or_moves_to() -> None:
 
 @pytest.mark.parametrize(("tool", "arguments"), [
     ("Write", {"file_path": "/etc/cron.d/job", "content": "x"}),
-    ("Edit", {"file_path": "/home/dev/.bashrc", "old_string": "a", "new_string": "b"}),
-    ("NotebookEdit", {"notebook_path": "../other/n.ipynb", "new_source": "x"}),
+    ("Edit", {"file_path": "~/.bashrc", "old_string": "a", "new_string": "b"}),
     ("edit_file", {"target_file": "/var/www/index.html"}),
     ("write_to_file", {"path": "/usr/local/bin/tool"}),
     ("apply_patch", {"input": patch("*** Add File: /var/lynkr_patch.txt")}),
-    ("apply_patch", {"input": patch("*** Update File: src/a.py", "*** Move to: ../../x.py")}),
+    ("apply_patch", {"input": patch("*** Update File: src/a.py", "*** Move to: /etc/x.py")}),
 ])
-def test_an_editor_writing_outside_the_workspace_is_refused(
+def test_an_editor_writing_a_protected_location_is_refused(
         tool: str, arguments: dict[str, object]) -> None:
     text = refusal(ToolUseBlock("t", tool, arguments), workspace=WORKSPACE)
     assert text is not None and f"The {tool} call writing" in text
-    assert "outside the workspace" in text or "protected location" in text
+    assert "protected location" in text
 
 
 @pytest.mark.parametrize(("tool", "arguments"), [
@@ -47,8 +47,13 @@ def test_an_editor_writing_outside_the_workspace_is_refused(
     ("Edit", {"file_path": "src/app.py", "old_string": "a", "new_string": "b"}),
     ("apply_patch", {"input": patch("*** Update File: src/a.py", "*** Add File: tests/t.py")}),
     ("Read", {"file_path": "/etc/hosts"}),
+    # Outside the workspace by design: Claude Code's plan file, an --add-dir directory, a
+    # sibling package a Codex patch edits.
+    ("Write", {"file_path": "/home/dev/.claude/plans/quiet-fox.md", "content": "plan"}),
+    ("Edit", {"file_path": "/home/dev/shared-lib/a.py", "old_string": "a", "new_string": "b"}),
+    ("apply_patch", {"input": patch("*** Update File: ../shared-lib/a.py")}),
 ])
-def test_edits_inside_the_workspace_and_reads_anywhere_go_through(
+def test_edits_the_agent_makes_by_design_go_through(
         tool: str, arguments: dict[str, object]) -> None:
     assert refusal(ToolUseBlock("t", tool, arguments), workspace=WORKSPACE) is None
 
