@@ -64,13 +64,13 @@ class Components:
         # when the same question opened an earlier one.
         opening = not any(m.role == "assistant" for m in request.messages)
         pinned = None if opening else self.memory_pins.get(conversation, project)
-        if pinned is None or pinned.block is None \
+        query = request.last_user_words()
+        if pinned is None or pinned.block is None and pinned.query != query \
                 or not self.memory.all_exist(pinned.memory_ids):
-            query = request.last_user_words()
             if not query:
                 return request
             shown = self.memory.fitting(self.memory.recall(query, project))
-            pinned = PinnedRecall(tuple(m.id for m in shown), self.memory.block(shown))
+            pinned = PinnedRecall(tuple(m.id for m in shown), self.memory.block(shown), query)
             self.memory_pins.pin(conversation, project, pinned)
         return self.memory.attach(request, pinned.block)
 

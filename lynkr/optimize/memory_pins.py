@@ -15,10 +15,10 @@ again, byte for byte, on every later turn. It is recalled afresh only when:
 - lynkr restarted, or the conversation fell out of the bounded table (the least recently
   used of 4,096 go first); then the next turn pins again: one changed prefix, not one per
   turn;
-- recall has found nothing so far: a session that opens on something else ("look at the
-  code here") would otherwise keep memory silent for good, though a later prompt ("which
-  formatter do we use?") finds what it needs. The first block found is pinned: one changed
-  prefix, as after a restart.
+- recall has found nothing so far and the user has typed something new: a session that
+  opens on something else ("look at the code here") would otherwise keep memory silent for
+  good, though a later prompt ("which formatter do we use?") finds what it needs. The first
+  block found is pinned: one changed prefix, as after a restart.
 
 A fact learned *in* the conversation does not refresh the block: it is in the conversation's
 own history already, which the model reads; the next conversation gets it from recall.
@@ -41,10 +41,13 @@ from lynkr.model import TextBlock
 @dataclass(frozen=True, slots=True)
 class PinnedRecall:
     """What one conversation was given: the ids of the memories in ``block``, and ``block``
-    itself (None when recall found nothing: recalled again on the next turn)."""
+    itself (None when recall found nothing: recalled again when the user's words change),
+    and those words (``query``): a tool loop's turns repeat them, and asking recall the same
+    words again cost an embedding and a vector query on every request."""
 
     memory_ids: tuple[str, ...]
     block: TextBlock | None
+    query: str = ""
 
 
 class MemoryPins:

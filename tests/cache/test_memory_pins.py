@@ -10,7 +10,7 @@ import pytest
 from lynkr.components import Components
 from lynkr.config import Settings
 from lynkr.embeddings import Embedder
-from lynkr.model import Message, Request, TextBlock
+from lynkr.model import Message, Request, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.optimize.memory import MEMORY_HEADER, MemoryStore
 from lynkr.optimize.memory_pins import MemoryPins, PinnedRecall
 from lynkr.stores import Store
@@ -99,6 +99,21 @@ def test_a_session_whose_recall_found_nothing_gets_the_first_block_found_then_ke
     parts.memory.remember(FACTS, "/repo")  # learned meanwhile, in another conversation
     found = memory_block(parts.memory_inject(conversation(*TURNS[:2])))
     assert memory_block(parts.memory_inject(conversation(*TURNS[:3]))) == found
+
+
+def test_a_tool_loop_on_the_same_words_does_not_ask_recall_again(
+        make_settings: Callable[..., Settings], store: Store, embedder: Embedder) -> None:
+    """Recall runs again only on new words from the user, not on each tool-result turn."""
+    parts = Components(memory=MemoryStore(make_settings(), store, embedder))
+    first = conversation(TURNS[0], TURNS[1])
+    assert parts.memory_inject(first).system == [TextBlock(SYSTEM)]
+    assert parts.memory is not None
+    parts.memory.remember(FACTS, "/repo")
+    looped = Request(model=first.model, system=first.system, messages=[
+        *first.messages, Message("assistant", [ToolUseBlock("t1", "Read", {"file_path": "a"})]),
+        Message("user", [ToolResultBlock("t1", [TextBlock("print(1)")])])])
+    assert parts.memory_inject(looped).system == [TextBlock(SYSTEM)]
+    assert MEMORY_HEADER in parts.memory_inject(conversation(*TURNS[:3])).system[-1].text
 
 
 def test_a_first_turn_asked_again_opens_a_conversation_and_recalls_afresh(
