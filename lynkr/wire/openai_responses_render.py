@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from lynkr.model import (
     Block,
     ImageBlock,
@@ -31,6 +29,7 @@ from lynkr.model import (
     ToolResultBlock,
     ToolUseBlock,
 )
+from lynkr.streams import tool_arguments_text
 from lynkr.wire.openai_responses_compaction import compaction_item, is_compaction, summary_text
 from lynkr.wire.openai_responses_reasoning import reasoning_item
 from lynkr.wire.openai_responses_web_search import (
@@ -210,12 +209,6 @@ def call_kind(name: str, request: Request | None) -> str:
     return "custom" if is_custom_tool(name, request) else "function"
 
 
-def arguments_text(arguments: dict[str, Any]) -> str:
-    if set(arguments) == {"_raw"}:  # the model's invalid JSON, passed on as it was
-        return str(arguments["_raw"])
-    return orjson.dumps(arguments).decode()
-
-
 def output_item(block: Block, item_id: str, request: Request | None,
                  *, status: str = "completed") -> dict[str, Any] | None:
     if isinstance(block, TextBlock):
@@ -249,7 +242,7 @@ def _call_item(block: ToolUseBlock, item_id: str, request: Request | None,
         return custom
     item = {"id": item_id, "type": "function_call", "status": status, "call_id": block.id,
             "name": form.get("name", block.name),
-            "arguments": arguments_text(block.input) if done else ""}
+            "arguments": tool_arguments_text(block.input) if done else ""}
     if "namespace" in form:
         item["namespace"] = form["namespace"]
     return item

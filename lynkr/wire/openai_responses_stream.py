@@ -25,7 +25,7 @@ from lynkr.stream_events import (
     ThinkingDelta,
     ToolArgsDelta,
 )
-from lynkr.streams import ResponseBuilder, parse_tool_arguments
+from lynkr.streams import ResponseBuilder, parse_tool_arguments, tool_arguments_text
 from lynkr.wire.openai_responses_compaction import (
     compaction_item,
     compaction_item_id,
@@ -34,7 +34,6 @@ from lynkr.wire.openai_responses_compaction import (
 )
 from lynkr.wire.openai_responses_reasoning import wants_summary
 from lynkr.wire.openai_responses_render import (
-    arguments_text,
     call_form,
     call_kind,
     custom_tool_input,
@@ -314,7 +313,7 @@ class StreamEncoder:
                                          input=value)]
         name = call_form(block.name, self.request).get("name", block.name)
         return [self._frame("response.function_call_arguments.done", **where, name=name,
-                            arguments=arguments_text(block.input))]
+                            arguments=tool_arguments_text(block.input))]
 
     def _finish(self) -> bytes:
         self._finished = True
