@@ -22,6 +22,7 @@ import orjson
 
 from lynkr.errors import UpstreamError
 from lynkr.model import Message, Request, Response, ThinkingBlock
+from lynkr.optimize.cache_breakpoints import MAX_BREAKPOINTS
 from lynkr.providers.base import (
     Provider,
     UpstreamStatusError,
@@ -251,8 +252,6 @@ class OpenRouterProvider(OpenAICompatProvider):
         return payload
 
 
-#: Per request, as Anthropic allows (Gemini reads only the last; more would be refused).
-MAX_BREAKPOINTS = 4
 # OpenRouter's models that cache only at ``cache_control`` breakpoints, from its prompt-caching
 # guide: Claude, Gemini, and the Qwen endpoints named for Alibaba's explicit caching (not their
 # dated snapshots). Every other model caches implicitly, if at all, and gets none.
