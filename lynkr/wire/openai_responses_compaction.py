@@ -60,6 +60,12 @@ def summary_text(response: Response) -> str:
     return "".join(b.text for b in response.content if isinstance(b, TextBlock)).strip()
 
 
+# A compaction item replaces the client's whole history: one without a summary (the upstream
+# answered with a tool call only, or nothing) would erase it. The turn fails instead.
+NO_SUMMARY = ("the upstream wrote no summary for the compaction; the history was left as it "
+              "was")
+
+
 def compaction_item(response_id: str, summary: str) -> dict[str, Any]:
     """The one ``compaction`` output item answering a trigger."""
     return {"id": compaction_item_id(response_id), "type": "compaction",

@@ -30,7 +30,12 @@ from lynkr.model import (
     ToolUseBlock,
 )
 from lynkr.streams import tool_arguments_text
-from lynkr.wire.openai_responses_compaction import compaction_item, is_compaction, summary_text
+from lynkr.wire.openai_responses_compaction import (
+    NO_SUMMARY,
+    compaction_item,
+    is_compaction,
+    summary_text,
+)
 from lynkr.wire.openai_responses_reasoning import reasoning_item
 from lynkr.wire.openai_responses_web_search import (
     is_search_call,
@@ -50,7 +55,13 @@ def render_response(response: Response, *, request: Request | None, response_id:
     """The Responses API object for a complete answer (``status`` completed or incomplete)."""
     items: list[dict[str, Any]] = []
     if is_compaction(request):
-        items.append(compaction_item(response_id, summary_text(response)))
+        if not (summary := summary_text(response)):
+            body = response_shell(response_id, response.model, created_at, request,
+                                  status="failed")
+            body.update(output=[], usage=_usage(response),
+                        error={"code": "server_error", "message": NO_SUMMARY})
+            return body
+        items.append(compaction_item(response_id, summary))
     searched = offers_web_search(request)
     results = search_results(response.content) if searched else {}
     for block in [] if items else response.content:

@@ -27,6 +27,7 @@ from lynkr.stream_events import (
 )
 from lynkr.streams import ResponseBuilder, parse_tool_arguments, tool_arguments_text
 from lynkr.wire.openai_responses_compaction import (
+    NO_SUMMARY,
     compaction_item,
     compaction_item_id,
     is_compaction,
@@ -159,7 +160,10 @@ class StreamEncoder:
     def _compaction_frames(self, event: StreamEvent) -> list[bytes]:
         if not isinstance(event, MessageStop):
             return []
-        item = compaction_item(self.response_id, summary_text(self._builder.build()))
+        summary = summary_text(self._builder.build())
+        if not summary:
+            return [self.encode_error(LynkrError(NO_SUMMARY, status=502, kind="api_error"))]
+        item = compaction_item(self.response_id, summary)
         self._done_items.append(item)
         return [self._frame("response.output_item.added", output_index=0, item=item),
                 self._frame("response.output_item.done", output_index=0, item=item),

@@ -19,7 +19,7 @@ from lynkr.model import Request, Response, TextBlock, ToolResultBlock, ToolUseBl
 from lynkr.wire import anthropic, openai_chat
 from lynkr.wire.openai_responses import parse_request, render_response
 from lynkr.wire.openai_responses_compaction import COMPACTION_PROMPT, SUMMARY_MARKER
-from tests.wire.responses_frames import streamed
+from tests.wire.responses_frames import rendered, streamed
 
 INPUT_ITEM = TypeAdapter(ResponseInputItem)
 EXEC = {"type": "function", "name": "exec_command", "description": "Run a command.",
@@ -82,6 +82,22 @@ def test_a_streamed_compaction_sends_one_item_whole_and_says_it_is_compacting() 
     assert events[-1]["response"]["output"] == [done]
 
 
+@pytest.mark.parametrize("content", [
+    [ToolUseBlock("c1", "exec_command", {})], [TextBlock("")], [TextBlock("  ")]],
+    ids=["call-only", "empty", "blank"])
+def test_a_compaction_without_a_summary_fails_instead_of_erasing_the_history(
+        content: list[Any]) -> None:
+    """A compaction item replaces the client's history: an answer without text (an upstream
+    that ignored tool_choice none, or wrote nothing) must not become an empty one."""
+    answer = Response(id="x", model="m", content=content)
+    body = rendered(codex(TRIGGER), answer)
+    assert (body["status"], body["output"]) == ("failed", [])
+    assert body["error"]["message"].startswith("the upstream wrote no summary")
+    events = streamed(codex(TRIGGER), answer)
+    assert events[-1]["type"] == "response.failed"
+    assert not any(e["type"] == "response.output_item.done" for e in events)
+
+
 def test_lynkrs_compaction_item_sent_back_reaches_the_upstream_as_the_summary() -> None:
     request = codex(TRIGGER)
     [item] = render_response(summary_answer(), request=request, response_id="resp_1",
@@ -108,8 +124,3 @@ def test_a_request_without_a_trigger_is_answered_as_usual() -> None:
     assert isinstance(request.messages[-1].content[-1], ToolResultBlock)
 
 
-@pytest.mark.parametrize("text", ["", "  "])
-def test_an_empty_summary_is_still_one_compaction_item(text: str) -> None:
-    body = render_response(Response(id="x", model="m", content=[TextBlock(text)]),
-                           request=codex(TRIGGER), response_id="resp_1", created_at=1)
-    assert [i["type"] for i in body["output"]] == ["compaction"]
