@@ -12,7 +12,7 @@ from lynkr.config import Settings
 from lynkr.embeddings import Embedder
 from lynkr.model import Message, Request, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.optimize.memory import MEMORY_HEADER, MemoryStore
-from lynkr.optimize.memory_pins import MemoryPins, PinnedRecall
+from lynkr.optimize.memory_pins import MemoryPins, PinnedRecall, client_session
 from lynkr.stores import Store
 from tests.cache.conftest import answer
 
@@ -114,6 +114,27 @@ def test_a_tool_loop_on_the_same_words_does_not_ask_recall_again(
         Message("user", [ToolResultBlock("t1", [TextBlock("print(1)")])])])
     assert parts.memory_inject(looped).system == [TextBlock(SYSTEM)]
     assert MEMORY_HEADER in parts.memory_inject(conversation(*TURNS[:3])).system[-1].text
+
+
+def test_two_sessions_opening_alike_keep_their_own_pins_by_the_clients_session_id(
+        parts: Components) -> None:
+    """Every Codex session in one directory opens with the same environment context."""
+    def session(key: str, *prompts: str) -> Request:
+        request = conversation(*prompts)
+        request.extra["prompt_cache_key"] = key
+        return request
+
+    first = memory_block(parts.memory_inject(session("a", TURNS[0])))
+    other = memory_block(parts.memory_inject(session("b", TURNS[0], TURNS[1])))
+    assert memory_block(parts.memory_inject(session("a", TURNS[0], TURNS[2]))) == first
+    assert other != first and len(parts.memory_pins) == 2
+
+
+def test_claude_codes_session_id_is_read_from_its_user_id() -> None:
+    user_id = '{"device_id":"d1","account_uuid":"","session_id":"3e1fb9b0"}'
+    request = Request(model="m", messages=[], metadata={"user_id": user_id})
+    assert client_session(request) == "3e1fb9b0"
+    assert client_session(Request(model="m", messages=[], metadata={"user_id": "u"})) == ""
 
 
 def test_a_first_turn_asked_again_opens_a_conversation_and_recalls_afresh(
