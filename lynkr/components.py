@@ -14,7 +14,7 @@ from lynkr.config import Settings
 from lynkr.model import Request, Response
 from lynkr.optimize.expand_store import ExpandStore
 from lynkr.optimize.memory import MemoryStore, project_of
-from lynkr.optimize.memory_pins import MemoryPins, PinnedRecall, client_session
+from lynkr.optimize.memory_pins import MemoryPins, PinnedRecall
 from lynkr.optimize.semantic_cache import SemanticCache
 from lynkr.providers.bound_conversations import conversation_key
 from lynkr.routing.affinity import Affinity
@@ -59,7 +59,7 @@ class Components:
                       "the system prompt, which a new recall would change mid-conversation")
             return request
         project = project_of(request)
-        conversation = f"{conversation_key(request)}:{client_session(request)}"
+        conversation = conversation_key(request)
         # A first turn (no answer in it yet) recalls afresh: it opens a conversation, even
         # when the same question opened an earlier one.
         opening = not any(m.role == "assistant" for m in request.messages)

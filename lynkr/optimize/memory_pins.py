@@ -26,35 +26,17 @@ own history already, which the model reads; the next conversation gets it from r
 A conversation is named as everywhere else in lynkr
 (:func:`lynkr.providers.bound_conversations.conversation_key`: the client's system prompt
 and first user message) together with the project, since two sessions in different
-directories can open with the same words, and with the client's own session id where it sends
-one (:func:`client_session`): every Codex session in one directory opens with the same
-environment context, so two at once would take each other's pin.
+directories can open with the same words. The conversation key holds the client's own session
+id where it sends one (:func:`lynkr.routing.affinity.client_session`).
 """
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from threading import Lock
 
-from lynkr.model import Request, TextBlock
-
-
-def client_session(request: Request) -> str:
-    """The session id the client sends, or "": Codex's ``prompt_cache_key``, Claude Code's
-    ``session_id`` inside ``metadata.user_id`` (a JSON string since 2.1)."""
-    key = request.extra.get("prompt_cache_key")
-    if isinstance(key, str):
-        return key
-    user = request.metadata.get("user_id") if isinstance(request.metadata, dict) else None
-    if isinstance(user, str) and user.startswith("{"):
-        try:
-            session = json.loads(user).get("session_id")
-        except (ValueError, AttributeError):
-            return ""
-        return session if isinstance(session, str) else ""
-    return ""
+from lynkr.model import TextBlock
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ and are not remembered. Memory is a small LRU keyed by :func:`conversation_id`.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import OrderedDict
 from dataclasses import replace
 from threading import Lock
@@ -22,16 +23,38 @@ _ID_PREFIX = 4_000  # chars of the system prompt and first user message hashed
 
 
 def conversation_id(request: Request) -> str:
-    """A stable id for the conversation: hash of the system prompt and the first user message.
+    """A stable id for the conversation: hash of the system prompt, the first user message and
+    the client's own session id (:func:`client_session`) when it sends one.
 
-    Both are the same on every turn of one conversation and differ between conversations;
-    only a bounded prefix is hashed so huge prompts cost nothing."""
+    All three are the same on every turn of one conversation. The prompts alone differ between
+    most conversations, but not between two Codex sessions in one directory (both open with
+    the same environment context) or two Claude Code sessions opened with the same words: run
+    at once, they took each other's tier, tool set and memory block. Only a bounded prefix of
+    the prompts is hashed so huge prompts cost nothing."""
     first = next((m.text for m in request.messages if m.role == "user" and m.text), "")
     digest = hashlib.blake2b(digest_size=12)
     digest.update(request.system_text[:_ID_PREFIX].encode("utf-8", "replace"))
     digest.update(b"\x00")
     digest.update(first[:_ID_PREFIX].encode("utf-8", "replace"))
+    digest.update(b"\x00")
+    digest.update(client_session(request).encode("utf-8", "replace"))
     return digest.hexdigest()
+
+
+def client_session(request: Request) -> str:
+    """The session id the client sends, or "": Codex's ``prompt_cache_key``, Claude Code's
+    ``session_id`` inside ``metadata.user_id`` (a JSON string since 2.1)."""
+    key = request.extra.get("prompt_cache_key")
+    if isinstance(key, str):
+        return key
+    user = request.metadata.get("user_id") if isinstance(request.metadata, dict) else None
+    if isinstance(user, str) and user.startswith("{"):
+        try:
+            session = json.loads(user).get("session_id")
+        except (ValueError, AttributeError):
+            return ""
+        return session if isinstance(session, str) else ""
+    return ""
 
 
 class Affinity:

@@ -12,7 +12,8 @@ from lynkr.config import Settings
 from lynkr.embeddings import Embedder
 from lynkr.model import Message, Request, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.optimize.memory import MEMORY_HEADER, MemoryStore
-from lynkr.optimize.memory_pins import MemoryPins, PinnedRecall, client_session
+from lynkr.optimize.memory_pins import MemoryPins, PinnedRecall
+from lynkr.routing.affinity import client_session
 from lynkr.stores import Store
 from tests.cache.conftest import answer
 

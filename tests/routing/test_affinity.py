@@ -72,3 +72,18 @@ def test_conversation_id_is_stable_across_turns_and_differs_between_conversation
     assert first == later
     assert first != conversation_id(conversation("design a cache"))
     assert first != conversation_id(conversation("design a queue", system="other agent"))
+
+
+def test_two_sessions_opening_alike_are_two_conversations_by_the_clients_session_id() -> None:
+    """Every Codex session in one directory opens with the same environment context."""
+    def session(key: str, *turns: str) -> Request:
+        request = conversation(*turns)
+        request.extra["prompt_cache_key"] = key
+        return request
+
+    assert conversation_id(session("a", "hi")) == conversation_id(session("a", "hi", "ok", "go"))
+    assert conversation_id(session("a", "hi")) != conversation_id(session("b", "hi"))
+    claude_code = '{"device_id":"d1","account_uuid":"","session_id":"%s"}'
+    one, two = (conversation("hi") for _ in range(2))
+    one.metadata["user_id"], two.metadata["user_id"] = claude_code % "s1", claude_code % "s2"
+    assert conversation_id(one) != conversation_id(two)
